@@ -1,0 +1,135 @@
+/*
+ * ABI probe for AbiProbeTest: prints, as "NAME VALUE" lines, what the C compiler of this
+ * machine says about every constant, struct and type size that the jextract bindings in
+ * dev.tcpscope.internal.ffi.x86_64 rely on. AbiProbeTest compiles it with gcc, runs it and
+ * compares each line with the generated Java code, in both directions: a constant that
+ * jextract/includes.txt gains must be added here too, or the test fails.
+ *
+ * Keys:  CONSTANT value | sizeof:T | alignof:T | offsetof:T.field | fieldsize:T.field
+ */
+#define _GNU_SOURCE
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <linux/sockios.h>
+#include <unistd.h>
+#include <fcntl.h>
+#include <errno.h>
+#include <arpa/inet.h>
+#include <stddef.h>
+#include <stdio.h>
+
+/* Constants are printed through long long; the test compares them with the Java value
+   modulo the width of the Java type (EPOLLET is 1u << 31, an int with the sign bit set). */
+#define C(name) printf("%s %lld\n", #name, (long long) (name))
+
+#define SIZE(key, type) printf("sizeof:%s %zu\n", key, sizeof(type))
+#define STRUCT(tag, type) \
+    printf("sizeof:%s %zu\n", tag, sizeof(type)); \
+    printf("alignof:%s %zu\n", tag, _Alignof(type))
+#define FIELD(tag, type, field) \
+    printf("offsetof:%s.%s %zu\n", tag, #field, offsetof(type, field)); \
+    printf("fieldsize:%s.%s %zu\n", tag, #field, sizeof(((type *) 0)->field))
+/* a member of an anonymous aggregate nested in type at member `outer` */
+#define INNER(tag, type, outer, field) \
+    printf("offsetof:%s.%s %zu\n", tag, #field, \
+           offsetof(type, outer.field) - offsetof(type, outer)); \
+    printf("fieldsize:%s.%s %zu\n", tag, #field, sizeof(((type *) 0)->outer.field))
+
+int main(void) {
+    /* sockets */
+    C(AF_INET); C(AF_INET6); C(AF_UNSPEC);
+    C(SOCK_STREAM); C(SOCK_NONBLOCK); C(SOCK_CLOEXEC);
+    C(IPPROTO_TCP); C(IPPROTO_IPV6);
+    C(SOL_SOCKET); C(SO_LINGER); C(SO_REUSEADDR); C(SO_KEEPALIVE); C(SO_RCVBUF);
+    C(SO_SNDBUF); C(SO_ERROR); C(SO_TYPE);
+    C(TCP_NODELAY); C(TCP_KEEPIDLE); C(TCP_KEEPINTVL); C(TCP_KEEPCNT);
+    C(IPV6_V6ONLY);
+    C(SHUT_RD); C(SHUT_WR); C(SHUT_RDWR);
+    C(MSG_NOSIGNAL); C(MSG_PEEK); C(MSG_DONTWAIT);
+    C(SOMAXCONN);
+
+    /* ioctl requests */
+    C(SIOCOUTQ); C(SIOCINQ); C(SIOCOUTQNSD); C(FIONREAD);
+
+    /* epoll */
+    C(EPOLLIN); C(EPOLLOUT); C(EPOLLERR); C(EPOLLHUP); C(EPOLLRDHUP); C(EPOLLET);
+    C(EPOLLONESHOT);
+    C(EPOLL_CTL_ADD); C(EPOLL_CTL_MOD); C(EPOLL_CTL_DEL); C(EPOLL_CLOEXEC);
+
+    /* fcntl */
+    C(F_GETFD); C(F_GETFL); C(FD_CLOEXEC); C(O_NONBLOCK);
+
+    /* errno */
+    C(EPERM); C(ENOENT); C(EINTR); C(EBADF); C(EAGAIN); C(EWOULDBLOCK); C(ENOMEM);
+    C(EACCES); C(EFAULT); C(EEXIST); C(EINVAL); C(ENFILE); C(EMFILE); C(ENOSPC);
+    C(EPIPE); C(ENOTSOCK); C(EDESTADDRREQ); C(EPROTOTYPE); C(ENOPROTOOPT);
+    C(EPROTONOSUPPORT); C(EOPNOTSUPP); C(EAFNOSUPPORT); C(EADDRINUSE);
+    C(EADDRNOTAVAIL); C(ENETDOWN); C(ENETUNREACH); C(ENETRESET); C(ECONNABORTED);
+    C(ECONNRESET); C(ENOBUFS); C(EISCONN); C(ENOTCONN); C(ESHUTDOWN); C(ETIMEDOUT);
+    C(ECONNREFUSED); C(EHOSTDOWN); C(EHOSTUNREACH); C(EALREADY); C(EINPROGRESS);
+
+    /* C types behind the layouts the bindings use */
+    SIZE("short", short);
+    SIZE("int", int);
+    SIZE("long", long);
+    SIZE("pointer", void *);
+    SIZE("socklen_t", socklen_t);
+    SIZE("sa_family_t", sa_family_t);
+    SIZE("in_port_t", in_port_t);
+    SIZE("size_t", size_t);
+    SIZE("ssize_t", ssize_t);
+    SIZE("ioctl_request", unsigned long);
+
+    /* structs and unions */
+    STRUCT("sockaddr", struct sockaddr);
+    FIELD("sockaddr", struct sockaddr, sa_family);
+    FIELD("sockaddr", struct sockaddr, sa_data);
+
+    STRUCT("in_addr", struct in_addr);
+    FIELD("in_addr", struct in_addr, s_addr);
+
+    STRUCT("sockaddr_in", struct sockaddr_in);
+    FIELD("sockaddr_in", struct sockaddr_in, sin_family);
+    FIELD("sockaddr_in", struct sockaddr_in, sin_port);
+    FIELD("sockaddr_in", struct sockaddr_in, sin_addr);
+    FIELD("sockaddr_in", struct sockaddr_in, sin_zero);
+
+    STRUCT("in6_addr", struct in6_addr);
+    FIELD("in6_addr", struct in6_addr, __in6_u);
+    STRUCT("in6_addr.__in6_u", __typeof__(((struct in6_addr *) 0)->__in6_u));
+    INNER("in6_addr.__in6_u", struct in6_addr, __in6_u, __u6_addr8);
+    INNER("in6_addr.__in6_u", struct in6_addr, __in6_u, __u6_addr16);
+    INNER("in6_addr.__in6_u", struct in6_addr, __in6_u, __u6_addr32);
+
+    STRUCT("sockaddr_in6", struct sockaddr_in6);
+    FIELD("sockaddr_in6", struct sockaddr_in6, sin6_family);
+    FIELD("sockaddr_in6", struct sockaddr_in6, sin6_port);
+    FIELD("sockaddr_in6", struct sockaddr_in6, sin6_flowinfo);
+    FIELD("sockaddr_in6", struct sockaddr_in6, sin6_addr);
+    FIELD("sockaddr_in6", struct sockaddr_in6, sin6_scope_id);
+
+    STRUCT("sockaddr_storage", struct sockaddr_storage);
+    FIELD("sockaddr_storage", struct sockaddr_storage, ss_family);
+    FIELD("sockaddr_storage", struct sockaddr_storage, __ss_padding);
+    FIELD("sockaddr_storage", struct sockaddr_storage, __ss_align);
+
+    STRUCT("linger", struct linger);
+    FIELD("linger", struct linger, l_onoff);
+    FIELD("linger", struct linger, l_linger);
+
+    STRUCT("epoll_data", union epoll_data);
+    FIELD("epoll_data", union epoll_data, ptr);
+    FIELD("epoll_data", union epoll_data, fd);
+    FIELD("epoll_data", union epoll_data, u32);
+    FIELD("epoll_data", union epoll_data, u64);
+
+    STRUCT("epoll_event", struct epoll_event);
+    FIELD("epoll_event", struct epoll_event, events);
+    FIELD("epoll_event", struct epoll_event, data);
+
+    return ferror(stdout) ? 1 : 0;
+}
