@@ -1,0 +1,276 @@
+package dev.tcpscope.internal.os;
+
+import dev.tcpscope.internal.ffi.x86_64.Libc;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.VarHandle;
+
+import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
+
+/**
+ * {@link Syscalls} on Linux through the jextract bindings in {@code internal.ffi.x86_64}.
+ *
+ * <p>jextract links every function without errno capture; each call here is relinked from the
+ * generated address and descriptor with {@code captureCallState("errno")}, since the JVM may
+ * itself change errno between a downcall and any later read of it. {@code recv} and
+ * {@code send} are also linked {@code critical}: on non-blocking sockets they return at once,
+ * and a critical call may take a heap segment (a {@code byte[]}) without copying it.
+ */
+public final class LinuxSyscalls implements Syscalls {
+
+    /** The one instance; the class refuses to load on a platform without bindings. */
+    public static final LinuxSyscalls INSTANCE;
+
+    private static final Linker LINKER = Linker.nativeLinker();
+    private static final VarHandle ERRNO;
+    private static final ThreadLocal<MemorySegment> CALL_STATE;
+
+    private static final MethodHandle SOCKET, CONNECT, BIND, LISTEN, ACCEPT4, GETSOCKOPT, SETSOCKOPT,
+            GETSOCKNAME, GETPEERNAME, SHUTDOWN, CLOSE, RECV, SEND, IOCTL, FCNTL, EPOLL_CREATE1,
+            EPOLL_CTL, EPOLL_WAIT;
+
+    private static final int MSG_NOSIGNAL;
+
+    static {
+        Platform.requireSupported();
+        var stateLayout = Linker.Option.captureStateLayout();
+        ERRNO = stateLayout.varHandle(groupElement("errno"));
+        // One capture buffer per thread: a virtual thread is never unmounted between a downcall
+        // and the read of its errno (no parking in between), so the buffer is never shared.
+        CALL_STATE = ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(stateLayout));
+
+        SOCKET = link(Libc.socket$address(), Libc.socket$descriptor());
+        CONNECT = link(Libc.connect$address(), Libc.connect$descriptor());
+        BIND = link(Libc.bind$address(), Libc.bind$descriptor());
+        LISTEN = link(Libc.listen$address(), Libc.listen$descriptor());
+        ACCEPT4 = link(Libc.accept4$address(), Libc.accept4$descriptor());
+        GETSOCKOPT = link(Libc.getsockopt$address(), Libc.getsockopt$descriptor());
+        SETSOCKOPT = link(Libc.setsockopt$address(), Libc.setsockopt$descriptor());
+        GETSOCKNAME = link(Libc.getsockname$address(), Libc.getsockname$descriptor());
+        GETPEERNAME = link(Libc.getpeername$address(), Libc.getpeername$descriptor());
+        SHUTDOWN = link(Libc.shutdown$address(), Libc.shutdown$descriptor());
+        CLOSE = link(Libc.close$address(), Libc.close$descriptor());
+        RECV = link(Libc.recv$address(), Libc.recv$descriptor(), Linker.Option.critical(true));
+        SEND = link(Libc.send$address(), Libc.send$descriptor(), Linker.Option.critical(true));
+        // ioctl(int, unsigned long, ...) and fcntl(int, int, ...) are variadic: jextract offers
+        // their address but no fixed descriptor, so the shapes we call are spelled out here.
+        IOCTL = link(Libc.ioctl.address(),
+                FunctionDescriptor.of(Libc.C_INT, Libc.C_INT, Libc.C_LONG, Libc.C_POINTER),
+                Linker.Option.firstVariadicArg(2));
+        FCNTL = link(Libc.fcntl.address(),
+                FunctionDescriptor.of(Libc.C_INT, Libc.C_INT, Libc.C_INT),
+                Linker.Option.firstVariadicArg(2));
+        EPOLL_CREATE1 = link(Libc.epoll_create1$address(), Libc.epoll_create1$descriptor());
+        EPOLL_CTL = link(Libc.epoll_ctl$address(), Libc.epoll_ctl$descriptor());
+        EPOLL_WAIT = link(Libc.epoll_wait$address(), Libc.epoll_wait$descriptor());
+        MSG_NOSIGNAL = Libc.MSG_NOSIGNAL();
+        INSTANCE = new LinuxSyscalls();
+    }
+
+    private static MethodHandle link(MemorySegment address, FunctionDescriptor descriptor,
+                                     Linker.Option... extra) {
+        Linker.Option[] options = new Linker.Option[extra.length + 1];
+        options[0] = Linker.Option.captureCallState("errno");
+        System.arraycopy(extra, 0, options, 1, extra.length);
+        return LINKER.downcallHandle(address, descriptor, options);
+    }
+
+    private LinuxSyscalls() {}
+
+    private static int result(int value, MemorySegment state) {
+        return value >= 0 ? value : -(int) ERRNO.get(state, 0L);
+    }
+
+    private static long result(long value, MemorySegment state) {
+        return value >= 0 ? value : -(int) ERRNO.get(state, 0L);
+    }
+
+    private static AssertionError linkageBug(Throwable t) {
+        return new AssertionError("downcall failed to invoke: " + t, t);
+    }
+
+    @Override
+    public int socket(int domain, int type, int protocol) {
+        MemorySegment state = CALL_STATE.get();
+        try {
+            return result((int) SOCKET.invokeExact(state, domain, type, protocol), state);
+        } catch (Throwable t) {
+            throw linkageBug(t);
+        }
+    }
+
+    @Override
+    public int connect(int fd, MemorySegment address, int length) {
+        MemorySegment state = CALL_STATE.get();
+        try {
+            return result((int) CONNECT.invokeExact(state, fd, address, length), state);
+        } catch (Throwable t) {
+            throw linkageBug(t);
+        }
+    }
+
+    @Override
+    public int bind(int fd, MemorySegment address, int length) {
+        MemorySegment state = CALL_STATE.get();
+        try {
+            return result((int) BIND.invokeExact(state, fd, address, length), state);
+        } catch (Throwable t) {
+            throw linkageBug(t);
+        }
+    }
+
+    @Override
+    public int listen(int fd, int backlog) {
+        MemorySegment state = CALL_STATE.get();
+        try {
+            return result((int) LISTEN.invokeExact(state, fd, backlog), state);
+        } catch (Throwable t) {
+            throw linkageBug(t);
+        }
+    }
+
+    @Override
+    public int accept4(int fd, MemorySegment address, MemorySegment lengthInOut, int flags) {
+        MemorySegment state = CALL_STATE.get();
+        try {
+            return result((int) ACCEPT4.invokeExact(state, fd, address, lengthInOut, flags), state);
+        } catch (Throwable t) {
+            throw linkageBug(t);
+        }
+    }
+
+    @Override
+    public int getsockopt(int fd, int level, int option, MemorySegment value, MemorySegment lengthInOut) {
+        MemorySegment state = CALL_STATE.get();
+        try {
+            return result((int) GETSOCKOPT.invokeExact(state, fd, level, option, value, lengthInOut), state);
+        } catch (Throwable t) {
+            throw linkageBug(t);
+        }
+    }
+
+    @Override
+    public int setsockopt(int fd, int level, int option, MemorySegment value, int length) {
+        MemorySegment state = CALL_STATE.get();
+        try {
+            return result((int) SETSOCKOPT.invokeExact(state, fd, level, option, value, length), state);
+        } catch (Throwable t) {
+            throw linkageBug(t);
+        }
+    }
+
+    @Override
+    public int getsockname(int fd, MemorySegment address, MemorySegment lengthInOut) {
+        MemorySegment state = CALL_STATE.get();
+        try {
+            return result((int) GETSOCKNAME.invokeExact(state, fd, address, lengthInOut), state);
+        } catch (Throwable t) {
+            throw linkageBug(t);
+        }
+    }
+
+    @Override
+    public int getpeername(int fd, MemorySegment address, MemorySegment lengthInOut) {
+        MemorySegment state = CALL_STATE.get();
+        try {
+            return result((int) GETPEERNAME.invokeExact(state, fd, address, lengthInOut), state);
+        } catch (Throwable t) {
+            throw linkageBug(t);
+        }
+    }
+
+    @Override
+    public int shutdown(int fd, int how) {
+        MemorySegment state = CALL_STATE.get();
+        try {
+            return result((int) SHUTDOWN.invokeExact(state, fd, how), state);
+        } catch (Throwable t) {
+            throw linkageBug(t);
+        }
+    }
+
+    @Override
+    public int close(int fd) {
+        MemorySegment state = CALL_STATE.get();
+        try {
+            return result((int) CLOSE.invokeExact(state, fd), state);
+        } catch (Throwable t) {
+            throw linkageBug(t);
+        }
+    }
+
+    @Override
+    public long recv(int fd, MemorySegment buffer) {
+        MemorySegment state = CALL_STATE.get();
+        try {
+            return result((long) RECV.invokeExact(state, fd, buffer, buffer.byteSize(), 0), state);
+        } catch (Throwable t) {
+            throw linkageBug(t);
+        }
+    }
+
+    @Override
+    public long send(int fd, MemorySegment buffer) {
+        MemorySegment state = CALL_STATE.get();
+        try {
+            return result((long) SEND.invokeExact(state, fd, buffer, buffer.byteSize(), MSG_NOSIGNAL), state);
+        } catch (Throwable t) {
+            throw linkageBug(t);
+        }
+    }
+
+    @Override
+    public int ioctl(int fd, long request, MemorySegment intOut) {
+        MemorySegment state = CALL_STATE.get();
+        try {
+            return result((int) IOCTL.invokeExact(state, fd, request, intOut), state);
+        } catch (Throwable t) {
+            throw linkageBug(t);
+        }
+    }
+
+    @Override
+    public int fcntl(int fd, int command) {
+        MemorySegment state = CALL_STATE.get();
+        try {
+            return result((int) FCNTL.invokeExact(state, fd, command), state);
+        } catch (Throwable t) {
+            throw linkageBug(t);
+        }
+    }
+
+    @Override
+    public int epollCreate1(int flags) {
+        MemorySegment state = CALL_STATE.get();
+        try {
+            return result((int) EPOLL_CREATE1.invokeExact(state, flags), state);
+        } catch (Throwable t) {
+            throw linkageBug(t);
+        }
+    }
+
+    @Override
+    public int epollCtl(int epfd, int op, int fd, MemorySegment event) {
+        MemorySegment state = CALL_STATE.get();
+        try {
+            return result((int) EPOLL_CTL.invokeExact(state, epfd, op, fd, event), state);
+        } catch (Throwable t) {
+            throw linkageBug(t);
+        }
+    }
+
+    @Override
+    public int epollWait(int epfd, MemorySegment events, int maxEvents, int timeoutMillis) {
+        MemorySegment state = CALL_STATE.get();
+        try {
+            return result((int) EPOLL_WAIT.invokeExact(state, epfd, events, maxEvents, timeoutMillis), state);
+        } catch (Throwable t) {
+            throw linkageBug(t);
+        }
+    }
+}

@@ -1,0 +1,118 @@
+package dev.tcpscope.internal.os;
+
+import dev.tcpscope.internal.ffi.x86_64.Libc;
+import dev.tcpscope.internal.ffi.x86_64.sockaddr_in;
+import dev.tcpscope.internal.ffi.x86_64.sockaddr_in6;
+import dev.tcpscope.internal.ffi.x86_64.sockaddr_storage;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SegmentAllocator;
+import java.lang.foreign.ValueLayout;
+import java.net.Inet4Address;
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
+import java.nio.ByteOrder;
+
+/**
+ * Converts between {@link InetSocketAddress} and {@code struct sockaddr_in} /
+ * {@code sockaddr_in6}, using the field offsets of the generated bindings. Ports and IPv4
+ * addresses are in network byte order in the structs.
+ */
+public final class SocketAddresses {
+
+    public static final int AF_INET = Libc.AF_INET();
+    public static final int AF_INET6 = Libc.AF_INET6();
+
+    /** Size of {@code struct sockaddr_storage}: large enough for any address we decode. */
+    public static final long STORAGE_SIZE = sockaddr_storage.layout().byteSize();
+
+    private static final ValueLayout.OfShort NET_SHORT =
+            ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
+    private static final ValueLayout.OfInt NATIVE_INT = ValueLayout.JAVA_INT_UNALIGNED;
+
+    private SocketAddresses() {}
+
+    /** {@return the address family (AF_INET or AF_INET6) that can reach {@code address}} */
+    public static int family(InetAddress address) {
+        return address instanceof Inet6Address ? AF_INET6 : AF_INET;
+    }
+
+    /**
+     * Writes {@code address} as a sockaddr of the family {@code family} (an IPv4 address in an
+     * AF_INET6 socket becomes IPv4-mapped, ::ffff:a.b.c.d).
+     *
+     * @return the sockaddr, whose byte size is the length to pass to the call
+     */
+    public static MemorySegment encode(InetSocketAddress address, int family, SegmentAllocator allocator) {
+        if (address.isUnresolved()) {
+            throw new IllegalArgumentException("address is unresolved: " + address);
+        }
+        InetAddress ip = address.getAddress();
+        int port = address.getPort();
+        if (family == AF_INET) {
+            if (!(ip instanceof Inet4Address)) {
+                throw new IllegalArgumentException("an IPv4 socket cannot use the IPv6 address " + ip);
+            }
+            MemorySegment sa = allocator.allocate(sockaddr_in.layout());
+            sa.set(ValueLayout.JAVA_SHORT_UNALIGNED, sockaddr_in.sin_family$offset(), (short) AF_INET);
+            sa.set(NET_SHORT, sockaddr_in.sin_port$offset(), (short) port);
+            MemorySegment.copy(ip.getAddress(), 0, sa, ValueLayout.JAVA_BYTE, sockaddr_in.sin_addr$offset(), 4);
+            return sa;
+        }
+        MemorySegment sa = allocator.allocate(sockaddr_in6.layout());
+        sa.set(ValueLayout.JAVA_SHORT_UNALIGNED, sockaddr_in6.sin6_family$offset(), (short) AF_INET6);
+        sa.set(NET_SHORT, sockaddr_in6.sin6_port$offset(), (short) port);
+        byte[] bytes;
+        if (ip instanceof Inet4Address) {
+            bytes = new byte[16];
+            bytes[10] = (byte) 0xff;
+            bytes[11] = (byte) 0xff;
+            System.arraycopy(ip.getAddress(), 0, bytes, 12, 4);
+        } else {
+            bytes = ip.getAddress();
+            if (ip instanceof Inet6Address v6 && v6.getScopeId() != 0) {
+                sa.set(NATIVE_INT, sockaddr_in6.sin6_scope_id$offset(), v6.getScopeId());
+            }
+        }
+        MemorySegment.copy(bytes, 0, sa, ValueLayout.JAVA_BYTE, sockaddr_in6.sin6_addr$offset(), 16);
+        return sa;
+    }
+
+    /** Reads a sockaddr_in or sockaddr_in6 written by the kernel (accept4, getsockname). */
+    public static InetSocketAddress decode(MemorySegment sa) {
+        int family = Short.toUnsignedInt(sa.get(ValueLayout.JAVA_SHORT_UNALIGNED, 0));
+        try {
+            if (family == AF_INET) {
+                int port = Short.toUnsignedInt(sa.get(NET_SHORT, sockaddr_in.sin_port$offset()));
+                byte[] ip = new byte[4];
+                MemorySegment.copy(sa, ValueLayout.JAVA_BYTE, sockaddr_in.sin_addr$offset(), ip, 0, 4);
+                return new InetSocketAddress(InetAddress.getByAddress(ip), port);
+            }
+            if (family == AF_INET6) {
+                int port = Short.toUnsignedInt(sa.get(NET_SHORT, sockaddr_in6.sin6_port$offset()));
+                byte[] ip = new byte[16];
+                MemorySegment.copy(sa, ValueLayout.JAVA_BYTE, sockaddr_in6.sin6_addr$offset(), ip, 0, 16);
+                int scope = sa.get(NATIVE_INT, sockaddr_in6.sin6_scope_id$offset());
+                // getByAddress turns an IPv4-mapped address back into an Inet4Address.
+                InetAddress address = scope != 0 && !isV4Mapped(ip)
+                        ? Inet6Address.getByAddress(null, ip, scope)
+                        : InetAddress.getByAddress(ip);
+                return new InetSocketAddress(address, port);
+            }
+        } catch (UnknownHostException e) {
+            throw new IllegalStateException("kernel returned a malformed address", e);
+        }
+        throw new IllegalStateException("unexpected address family " + family);
+    }
+
+    private static boolean isV4Mapped(byte[] ip) {
+        for (int i = 0; i < 10; i++) {
+            if (ip[i] != 0) {
+                return false;
+            }
+        }
+        return ip[10] == (byte) 0xff && ip[11] == (byte) 0xff;
+    }
+}

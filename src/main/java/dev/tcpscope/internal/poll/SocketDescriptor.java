@@ -1,0 +1,200 @@
+package dev.tcpscope.internal.poll;
+
+import dev.tcpscope.ConnectionClosedException;
+import dev.tcpscope.internal.os.Syscalls;
+
+import java.io.IOException;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * A socket descriptor with a reference count, a closed flag and its readiness: the piece that
+ * makes a stale descriptor number harmless (Go's {@code fdMutex} plus {@code pollDesc}).
+ *
+ * <p>Every system call on the number runs between {@link #acquire()} and {@link #release()}.
+ * {@link #close} only marks the descriptor closed and wakes parked waiters; whoever drops the
+ * last reference, the closer or the last woken user, deregisters it from the poller and calls
+ * close(2), exactly once. So the number is never released to the OS while a thread can still
+ * pass it to a call: no byte can go to, or come from, a newer connection that reuses it.
+ *
+ * <p>State word: bit 62 = closed, bit 61 = destroyed (close(2) done or under way), low bits =
+ * references.
+ */
+public final class SocketDescriptor {
+
+    private static final long CLOSED = 1L << 62;
+    private static final long DESTROYED = 1L << 61;
+    private static final long REFERENCES = DESTROYED - 1;
+
+    private static final AtomicLong OPENED = new AtomicLong();
+    private static final AtomicLong RELEASED = new AtomicLong();
+
+    private final int fd;
+    private final Syscalls syscalls;
+    private final Poller poller;
+    private final AtomicLong state = new AtomicLong();
+    private final AtomicReference<Ending> ending = new AtomicReference<>();
+    private volatile long pollKey = Poller.UNREGISTERED;
+
+    private record Ending(String description, Throwable reason) {}
+
+    final Readiness readable = new Readiness("readable");
+    final Readiness writable = new Readiness("writable");
+
+    private SocketDescriptor(int fd, Syscalls syscalls, Poller poller) {
+        this.fd = fd;
+        this.syscalls = syscalls;
+        this.poller = poller;
+    }
+
+    /**
+     * Takes ownership of a freshly created non-blocking socket and registers it with the poller.
+     * If registration fails the descriptor is closed before the exception propagates.
+     */
+    public static SocketDescriptor adopt(int fd, Syscalls syscalls, Poller poller) throws IOException {
+        OPENED.incrementAndGet();
+        SocketDescriptor descriptor = new SocketDescriptor(fd, syscalls, poller);
+        try {
+            poller.register(descriptor, fd);
+        } catch (IOException | RuntimeException | Error e) {
+            descriptor.close("registration failed", e);
+            throw e;
+        }
+        return descriptor;
+    }
+
+    /** {@return sockets adopted since the JVM started (accounting for tests)} */
+    public static long openedCount() {
+        return OPENED.get();
+    }
+
+    /** {@return sockets whose close(2) has been called since the JVM started} */
+    public static long releasedCount() {
+        return RELEASED.get();
+    }
+
+    /**
+     * Takes a reference for one system call or one blocking operation.
+     *
+     * @return the descriptor number, valid until the matching {@link #release()}
+     * @throws ConnectionClosedException if the descriptor was closed
+     */
+    public int acquire() throws ConnectionClosedException {
+        while (true) {
+            long s = state.get();
+            if ((s & CLOSED) != 0) {
+                throw closedException("use");
+            }
+            if (state.compareAndSet(s, s + 1)) {
+                return fd;
+            }
+        }
+    }
+
+    /** Gives back a reference; the last one after {@link #close} performs close(2). */
+    public void release() {
+        long s = state.decrementAndGet();
+        if ((s & REFERENCES) == REFERENCES) {
+            throw new IllegalStateException("release() without acquire() on fd " + fd);
+        }
+        if (s == CLOSED) {
+            destroyIfLast();
+        }
+    }
+
+    /**
+     * Marks the descriptor closed and wakes any thread parked on it; close(2) follows as soon as
+     * no thread holds a reference. Idempotent: only the first call has an effect.
+     *
+     * @param description how it ended, e.g. "aborted", used in exception messages
+     * @param reason      why, or {@code null}; becomes the cause of later exceptions
+     * @return whether this call closed it
+     */
+    public boolean close(String description, Throwable reason) {
+        while (true) {
+            long s = state.get();
+            if ((s & CLOSED) != 0) {
+                return false;
+            }
+            // Set before the flag, so whoever sees the flag finds the reason; the first closer wins.
+            ending.compareAndSet(null, new Ending(description, reason));
+            if (state.compareAndSet(s, s | CLOSED)) {
+                break;
+            }
+        }
+        readable.wakeForClose();
+        writable.wakeForClose();
+        destroyIfLast();
+        return true;
+    }
+
+    private void destroyIfLast() {
+        if (!state.compareAndSet(CLOSED, CLOSED | DESTROYED)) {
+            return; // references remain, or someone else is destroying it
+        }
+        long key = pollKey;
+        if (key != Poller.UNREGISTERED) {
+            poller.deregister(fd, key);
+        }
+        // Never retried, whatever it returns: after close(2) the number may be reused at once.
+        syscalls.close(fd);
+        RELEASED.incrementAndGet();
+    }
+
+    /** {@return whether {@link #close} has been called} */
+    public boolean isClosed() {
+        return (state.get() & CLOSED) != 0;
+    }
+
+    /** {@return whether close(2) has been called on the number} */
+    public boolean isReleased() {
+        return (state.get() & DESTROYED) != 0;
+    }
+
+    void throwIfClosed(String operation) throws ConnectionClosedException {
+        if (isClosed()) {
+            throw closedException(operation);
+        }
+    }
+
+    /** {@return the exception for an operation attempted on, or woken by, the closed descriptor} */
+    public ConnectionClosedException closedException(String operation) {
+        Ending e = ending.get();
+        return e == null
+                ? new ConnectionClosedException(operation + ": connection closed", null)
+                : new ConnectionClosedException(operation + ": connection " + e.description(), e.reason());
+    }
+
+    /** Parks until readable, closed, interrupted or {@code deadline}; see {@link Readiness}. */
+    public void awaitReadable(long deadline, String operation) throws IOException {
+        readable.await(this, deadline, operation);
+    }
+
+    /** Parks until writable, closed, interrupted or {@code deadline}; see {@link Readiness}. */
+    public void awaitWritable(long deadline, String operation) throws IOException {
+        writable.await(this, deadline, operation);
+    }
+
+    void setPollKey(long key) {
+        pollKey = key;
+    }
+
+    boolean pollKeyMatches(long key) {
+        return pollKey == key;
+    }
+
+    /** Called by the poller thread with the events of one edge. */
+    void onEvents(int events) {
+        if ((events & Poller.READ_EVENTS) != 0) {
+            readable.signal();
+        }
+        if ((events & Poller.WRITE_EVENTS) != 0) {
+            writable.signal();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "SocketDescriptor[fd=" + fd + (isClosed() ? ", closed" : "") + "]";
+    }
+}
