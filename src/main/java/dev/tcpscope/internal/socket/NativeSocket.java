@@ -153,7 +153,7 @@ public final class NativeSocket {
         if (buffer.byteSize() == 0) {
             return 0;
         }
-        lockInterruptibly(readLock, "read");
+        lock(readLock, deadline, "read");
         try {
             int fd = descriptor.acquire();
             try {
@@ -190,7 +190,7 @@ public final class NativeSocket {
      * much in total.
      */
     public void write(MemorySegment buffer, long deadline) throws IOException {
-        lockInterruptibly(writeLock, "write");
+        lock(writeLock, deadline, "write");
         try {
             int fd = descriptor.acquire();
             try {
@@ -310,6 +310,22 @@ public final class NativeSocket {
             rememberReset(call);
         }
         return Errno.exception(call, errno, remote != null ? "(peer " + remote + ")" : null);
+    }
+
+    /** Takes a direction's lock, giving up at the deadline or on interrupt like the operation would. */
+    static void lock(ReentrantLock lock, long deadline, String operation) throws IOException {
+        if (deadline == Readiness.NO_DEADLINE) {
+            lockInterruptibly(lock, operation);
+            return;
+        }
+        try {
+            if (!lock.tryLock(Math.max(0, deadline - System.nanoTime()), java.util.concurrent.TimeUnit.NANOSECONDS)) {
+                throw new java.net.SocketTimeoutException(operation + " timed out waiting for another " + operation);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException(operation + " interrupted while waiting for another " + operation);
+        }
     }
 
     static void lockInterruptibly(ReentrantLock lock, String operation) throws InterruptedIOException {

@@ -1,0 +1,101 @@
+package dev.tcpscope;
+
+import dev.tcpscope.internal.os.LinuxSyscalls;
+import dev.tcpscope.internal.os.SocketAddresses;
+import dev.tcpscope.internal.poll.Poller;
+import dev.tcpscope.internal.poll.Readiness;
+import dev.tcpscope.internal.socket.Connector;
+import dev.tcpscope.internal.socket.NativeListener;
+import dev.tcpscope.internal.socket.NativeSocket;
+import dev.tcpscope.internal.socket.SocketOptions;
+
+import java.io.IOException;
+import java.net.Inet6Address;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * A listening socket that accepts {@link TcpConnection}s which abort by default: SO_LINGER
+ * {1, 0} is set on the listener, and accepted sockets inherit it from the kernel, so there is no
+ * moment at which an accepted connection would end with a misleading FIN. SO_REUSEADDR is set.
+ * {@link TcpServer} is built on it.
+ */
+public final class TcpListener implements AutoCloseable {
+
+    /** The default backlog: 1024 (the kernel caps it at net.core.somaxconn). */
+    public static final int DEFAULT_BACKLOG = 1024;
+
+    private final NativeListener listener;
+
+    private TcpListener(NativeListener listener) {
+        this.listener = listener;
+    }
+
+    /** Binds and listens on {@code address} with {@link #DEFAULT_BACKLOG}; port 0 picks a free port. */
+    public static TcpListener bind(InetSocketAddress address) throws IOException {
+        return bind(address, DEFAULT_BACKLOG, false);
+    }
+
+    /**
+     * Binds and listens.
+     *
+     * @param address  local address; an IPv6 wildcard ({@code [::]}) accepts IPv4 too unless
+     *                 {@code v6Only}
+     * @param backlog  pending-connection queue length, at least 1
+     * @param v6Only   IPV6_V6ONLY for an IPv6 address (ignored for IPv4)
+     */
+    public static TcpListener bind(InetSocketAddress address, int backlog, boolean v6Only) throws IOException {
+        Objects.requireNonNull(address, "address");
+        if (address.isUnresolved()) {
+            throw new IllegalArgumentException("address is unresolved: " + address);
+        }
+        if (backlog < 1) {
+            throw new IllegalArgumentException("backlog must be at least 1: " + backlog);
+        }
+        boolean v6 = address.getAddress() instanceof Inet6Address;
+        NativeListener listener = NativeListener.open(LinuxSyscalls.INSTANCE, Poller.shared(),
+                v6 ? SocketAddresses.AF_INET6 : SocketAddresses.AF_INET);
+        try {
+            listener.options().setLinger(SocketOptions.Linger.ABORT);
+            if (v6) {
+                listener.options().setInt(SocketOptions.IPPROTO_IPV6, SocketOptions.IPV6_V6ONLY, v6Only ? 1 : 0);
+            }
+            listener.bind(address);
+            listener.listen(backlog);
+        } catch (IOException | RuntimeException e) {
+            listener.close();
+            throw e;
+        }
+        return new TcpListener(listener);
+    }
+
+    /** Waits for the next connection; see {@link #accept(Duration)}. */
+    public TcpConnection accept() throws IOException {
+        return new TcpConnection(listener.accept(Readiness.NO_DEADLINE));
+    }
+
+    /**
+     * Waits up to {@code timeout} for the next connection.
+     *
+     * @throws java.net.SocketTimeoutException  none arrived in time
+     * @throws ConnectionClosedException        the listener was closed
+     * @throws SystemCallException              e.g. EMFILE: out of descriptors; the listener remains usable
+     */
+    public TcpConnection accept(Duration timeout) throws IOException {
+        Objects.requireNonNull(timeout, "timeout");
+        NativeSocket socket = listener.accept(Connector.deadlineAfter(timeout));
+        return new TcpConnection(socket);
+    }
+
+    /** {@return the bound address, with the real port after binding port 0} */
+    public InetSocketAddress localAddress() throws IOException {
+        return listener.localAddress();
+    }
+
+    /** Stops listening; a thread waiting in {@code accept} wakes with {@link ConnectionClosedException}. */
+    @Override
+    public void close() {
+        listener.close();
+    }
+}
