@@ -7,5 +7,7 @@
  * exported; the OS layer and the generated bindings stay internal.
  */
 module dev.tcpscope {
+    requires jdk.jfr;
+
     exports dev.tcpscope;
 }

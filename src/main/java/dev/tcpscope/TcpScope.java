@@ -78,9 +78,17 @@ public final class TcpScope<T, R> implements AutoCloseable {
         V run(TcpScope<Object, Void> scope, TcpConnection connection) throws Exception;
     }
 
+    /**
+     * The innermost open scope of each owner thread, so that closing a scope before the scopes
+     * nested in it can abort theirs first: the JDK then closes the nested scopes by waiting for
+     * their subtasks, which would wait forever on subtasks blocked on their connections.
+     */
+    private static final ThreadLocal<TcpScope<?, ?>> INNERMOST = new ThreadLocal<>();
+
     private final StructuredTaskScope<T, R> tasks;
     private final OwningJoiner<T, R> joiner;
     private final Thread ownerThread = Thread.currentThread();
+    private final TcpScope<?, ?> enclosing; // the owner's innermost open scope when this one opened
     private final List<TcpConnection> connections = new CopyOnWriteArrayList<>();
     private final Map<TcpConnection, ConnectionEnding> endings = Collections.synchronizedMap(new LinkedHashMap<>());
     private volatile Throwable abortCause;
@@ -93,6 +101,8 @@ public final class TcpScope<T, R> implements AutoCloseable {
     private TcpScope(OwningJoiner<T, R> joiner, Function<Configuration, Configuration> configuration) {
         this.joiner = joiner;
         this.tasks = StructuredTaskScope.open(joiner, configuration);
+        this.enclosing = INNERMOST.get();
+        INNERMOST.set(this);
         joiner.attach(this);
     }
 
@@ -236,6 +246,7 @@ public final class TcpScope<T, R> implements AutoCloseable {
      * @throws InterruptedException                 the owner was interrupted
      */
     public R join() throws InterruptedException {
+        checkOwner("join");
         joined = true;
         R result = tasks.join();
         joinedNormally = true;
@@ -253,6 +264,11 @@ public final class TcpScope<T, R> implements AutoCloseable {
 
     private void abort(String reason, Throwable cause) {
         abortConnections(reason, cause);
+    }
+
+    /** {@return whether join() was called (the owner thread's view)} */
+    boolean joined() {
+        return joined;
     }
 
     boolean isAborted() {
@@ -293,8 +309,14 @@ public final class TcpScope<T, R> implements AutoCloseable {
      * then closes the underlying {@link StructuredTaskScope}. Aborting comes first, so subtasks
      * blocked in I/O wake at once and this returns promptly.
      *
+     * <p>Closing a scope while scopes nested in it (opened later by the same thread) are still
+     * open is a structure violation: the connections of the nested scopes and of this one are
+     * aborted, then the JDK closes the nested scopes and throws.
+     *
      * @throws UndeliveredException  the work succeeded but some connection's bytes were not acknowledged
      * @throws IllegalStateException the owner forked but never joined (after the connections were aborted)
+     * @throws java.util.concurrent.StructureViolationException scopes nested in this one are still
+     *                               open (after the connections of all of them were aborted)
      * @throws WrongThreadException  not called by the owner
      */
     @Override
@@ -304,18 +326,67 @@ public final class TcpScope<T, R> implements AutoCloseable {
             return;
         }
         closing = true;
-        String failure = failure();
-        if (failure != null) {
-            abort(failure, abortCause);
+        try {
+            List<TcpScope<?, ?>> nested = openScopesNestedInThis();
+            for (TcpScope<?, ?> scope : nested) {
+                // Wakes their subtasks blocked on connections, which the JDK's forced close of
+                // the nested scopes waits for.
+                scope.abortConnections("an enclosing scope was closed first (structure violation)", null);
+            }
+            String failure = nested.isEmpty() ? failure() : "closed before the scopes nested in it (structure violation)";
+            if (failure != null) {
+                abort(failure, abortCause);
+                try {
+                    tasks.close();
+                } finally {
+                    collectEndings();
+                }
+                return;
+            }
             try {
                 tasks.close();
-            } finally {
+            } catch (RuntimeException | Error e) {
+                // Not a success after all: never leave the connections open.
+                abort("closing the structured task scope failed: " + e, e);
                 collectEndings();
+                throw e;
             }
-            return;
+            finishAll();
+        } finally {
+            leaveOwnerThread();
         }
-        tasks.close();
-        finishAll();
+    }
+
+    /** {@return the owner's open scopes nested in this one, innermost first} */
+    private List<TcpScope<?, ?>> openScopesNestedInThis() {
+        List<TcpScope<?, ?>> nested = new ArrayList<>();
+        for (TcpScope<?, ?> scope = INNERMOST.get(); scope != null; scope = scope.enclosing) {
+            if (scope == this) {
+                return nested;
+            }
+            if (!scope.closing) {
+                nested.add(scope);
+            }
+        }
+        return List.of(); // this scope was already left, by an enclosing scope closed before it
+    }
+
+    /** Removes this scope, and any nested in it, from the owner thread's nesting. */
+    private void leaveOwnerThread() {
+        for (TcpScope<?, ?> scope = INNERMOST.get(); scope != null; scope = scope.enclosing) {
+            if (scope == this) {
+                TcpScope<?, ?> open = enclosing;
+                while (open != null && open.closing) {
+                    open = open.enclosing;
+                }
+                if (open == null) {
+                    INNERMOST.remove();
+                } else {
+                    INNERMOST.set(open);
+                }
+                return;
+            }
+        }
     }
 
     /** {@return why the scope is not a success, or null if it is} */

@@ -1,0 +1,25 @@
+package dev.tcpscope;
+
+import java.util.Map;
+
+/**
+ * A snapshot of a {@link TcpServer}'s counters.
+ *
+ * @param active            connections being served now
+ * @param accepted          connections accepted since the server started
+ * @param graceful          connections that ended gracefully (FIN after everything was acknowledged)
+ * @param abortedByKind     aborted connections (RST) by kind: {@code handler-failed},
+ *                          {@code time-limit}, {@code idle}, {@code shutdown}, {@code undelivered},
+ *                          {@code other}
+ * @param acceptAttempts    accept4 calls the accept loop made that returned (successfully or not)
+ * @param acceptErrors      accept4 failures (EMFILE, ENFILE, ECONNABORTED, ...)
+ * @param backoffs          pauses of the accept loop after an error, e.g. out of descriptors
+ */
+public record ServerStats(int active, long accepted, long graceful, Map<String, Long> abortedByKind,
+                          long acceptAttempts, long acceptErrors, long backoffs) {
+
+    /** {@return all aborted connections, whatever the kind} */
+    public long aborted() {
+        return abortedByKind.values().stream().mapToLong(Long::longValue).sum();
+    }
+}

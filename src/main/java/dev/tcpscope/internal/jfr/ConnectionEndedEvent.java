@@ -1,0 +1,54 @@
+package dev.tcpscope.internal.jfr;
+
+import jdk.jfr.Category;
+import jdk.jfr.DataAmount;
+import jdk.jfr.Description;
+import jdk.jfr.Label;
+import jdk.jfr.Name;
+import jdk.jfr.StackTrace;
+import jdk.jfr.Timespan;
+
+/**
+ * JFR event: a connection served by a {@code TcpServer} ended, gracefully (FIN) or aborted (RST).
+ * The event's duration is the time from accept to the ending.
+ */
+@Name("dev.tcpscope.ConnectionEnded")
+@Label("TCP Connection Ended")
+@Category({"tcpscope", "Server"})
+@Description("How a tcpscope connection ended: graceful FIN or aborted RST, and why")
+@StackTrace(false)
+public final class ConnectionEndedEvent extends jdk.jfr.Event {
+
+    @Label("Remote Address")
+    public String remoteAddress;
+
+    @Label("Mode")
+    @Description("GRACEFUL (FIN after every byte was acknowledged) or ABORTED (RST)")
+    public String mode;
+
+    @Label("Reason")
+    public String reason;
+
+    @Label("Abort Kind")
+    @Description("handler-failed, time-limit, idle, shutdown, undelivered, or none")
+    public String abortKind;
+
+    @Label("Bytes Read")
+    @DataAmount
+    public long bytesRead;
+
+    @Label("Bytes Written")
+    @DataAmount
+    public long bytesWritten;
+
+    @Label("Delivered")
+    public boolean delivered;
+
+    @Label("Unacknowledged Bytes")
+    @DataAmount
+    public long unacknowledgedBytes;
+
+    @Label("Connection Duration")
+    @Timespan
+    public long connectionNanos;
+}
