@@ -97,7 +97,7 @@ public final class NativeListener {
      * @throws dev.tcpscope.SystemCallException e.g. EMFILE, ECONNABORTED: the listener remains usable
      */
     public NativeSocket accept(long deadline) throws IOException {
-        NativeSocket.lockInterruptibly(acceptLock, "accept");
+        NativeSocket.lock(acceptLock, deadline, "accept");
         try {
             int fd = descriptor.acquire();
             try (Arena arena = Arena.ofConfined()) {
