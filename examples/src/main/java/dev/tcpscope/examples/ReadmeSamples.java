@@ -1,0 +1,105 @@
+package dev.tcpscope.examples;
+
+import dev.tcpscope.FinishResult;
+import dev.tcpscope.TcpConnection;
+import dev.tcpscope.TcpListener;
+import dev.tcpscope.TcpScope;
+import dev.tcpscope.TcpServer;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * The code samples of README.md, compiled by the build. {@code ReadmeSamplesTest} checks that
+ * every line of every Java block in the README appears here, in order, so the README cannot rot.
+ */
+final class ReadmeSamples {
+
+    private ReadmeSamples() {}
+
+    static FinishResult connection(InetSocketAddress address, byte[] request) throws IOException {
+        // README: a connection
+        try (TcpConnection conn = TcpConnection.connect(address)) {
+            conn.write(request);
+            readResponse(conn.inputStream());   // throws? close() aborts: the peer sees RST
+            FinishResult r = conn.finish();     // FIN; r.delivered() says the peer's TCP acknowledged all
+            return r;
+        }
+    }
+
+    static void scope(InetSocketAddress address) throws Exception {
+        // README: a scope
+        try (var scope = TcpScope.open()) {                 // also: open(Duration), open(joiner, config)
+            TcpConnection conn = scope.connect(address);    // owned by this scope
+            var reply = scope.fork(() -> readReply(conn));
+            scope.fork(() -> { writeRequest(conn); return null; });
+            scope.join();
+            use(reply.get());
+        }   // success -> every owned connection finished; anything else -> every one aborted
+
+        String r = TcpScope.call(address, (scope, conn) -> {
+            writeRequest(conn);
+            return readReply(conn);             // any exception, even after join(), aborts
+        });
+        use(r);
+    }
+
+    static void listener() throws IOException {
+        // README: listening
+        try (TcpListener listener = TcpListener.bind(new InetSocketAddress(0))) {
+            TcpConnection conn = listener.accept();   // SO_LINGER {1,0} inherited from the listener
+            try (conn) {
+                conn.write("hello\n".getBytes(StandardCharsets.UTF_8));
+                conn.finish();
+            }
+        }
+    }
+
+    static void server() throws IOException {
+        // README: a server
+        try (var server = TcpServer.builder(new InetSocketAddress(8080))
+                .handlerTimeLimit(java.time.Duration.ofSeconds(30))
+                .idleLimit(java.time.Duration.ofSeconds(10))
+                .bind()) {
+            server.serve((conn, scope) -> {
+                String request = readRequest(conn.inputStream());
+                OutputStream out = conn.outputStream();
+                out.write(render(request));     // throws? the client sees RST, not a short page
+            });                                  // returns: the client sees every byte, then FIN
+        }
+    }
+
+    // ---- stand-ins for the application code the samples call
+
+    private static void readResponse(InputStream in) throws IOException {
+        in.readAllBytes();
+    }
+
+    private static String readReply(TcpConnection conn) throws IOException {
+        return new String(conn.inputStream().readAllBytes(), StandardCharsets.UTF_8);
+    }
+
+    private static void writeRequest(TcpConnection conn) throws IOException {
+        conn.write("request\n".getBytes(StandardCharsets.UTF_8));
+        conn.shutdownOutput();
+    }
+
+    private static String readRequest(InputStream in) throws IOException {
+        byte[] line = new byte[256];
+        int n = in.read(line);
+        return n < 0 ? "" : new String(line, 0, n, StandardCharsets.UTF_8);
+    }
+
+    private static byte[] render(String request) {
+        return ("you asked: " + request).getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static void use(Object value) {
+        if (value == null) {
+            throw new IllegalStateException("no reply");
+        }
+    }
+}
