@@ -1,6 +1,7 @@
 package dev.tcpscope;
 
 import dev.tcpscope.internal.os.LinuxSyscalls;
+import dev.tcpscope.internal.os.Platform;
 import dev.tcpscope.internal.poll.Poller;
 import dev.tcpscope.internal.poll.Readiness;
 import dev.tcpscope.internal.socket.Connector;
@@ -129,6 +130,7 @@ public final class TcpConnection implements AutoCloseable {
             throws IOException {
         Objects.requireNonNull(address, "address");
         Objects.requireNonNull(timeout, "timeout");
+        Platform.requireSupported();
         NativeSocket socket = new Connector(LinuxSyscalls.INSTANCE, Poller.shared())
                 .connect(address, timeout, localAddress,
                         s -> s.options().setLinger(SocketOptions.Linger.ABORT));

@@ -1,6 +1,7 @@
 package dev.tcpscope;
 
 import dev.tcpscope.internal.os.LinuxSyscalls;
+import dev.tcpscope.internal.os.Platform;
 import dev.tcpscope.internal.os.SocketAddresses;
 import dev.tcpscope.internal.poll.Poller;
 import dev.tcpscope.internal.poll.Readiness;
@@ -53,6 +54,7 @@ public final class TcpListener implements AutoCloseable {
         if (backlog < 1) {
             throw new IllegalArgumentException("backlog must be at least 1: " + backlog);
         }
+        Platform.requireSupported(); // a clear refusal before any binding is loaded
         boolean v6 = address.getAddress() instanceof Inet6Address;
         NativeListener listener = NativeListener.open(LinuxSyscalls.INSTANCE, Poller.shared(),
                 v6 ? SocketAddresses.AF_INET6 : SocketAddresses.AF_INET);
