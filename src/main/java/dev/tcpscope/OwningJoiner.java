@@ -1,7 +1,7 @@
 package dev.tcpscope;
 
-import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.StructuredTaskScope.Joiner;
 import java.util.concurrent.StructuredTaskScope.Subtask;
 
@@ -10,14 +10,17 @@ import java.util.concurrent.StructuredTaskScope.Subtask;
  *
  * <p>A Joiner such as {@code awaitAll()} or {@code anySuccessfulResultOrThrow()} lets
  * {@code join()} return normally while subtasks failed or were cancelled mid-write; the
- * connections must not be finished gracefully then. This wrapper remembers every forked subtask,
- * aborts the scope's connections at the first failure (so that the subtasks still blocked on
- * them wake at once), and cancels the scope once the scope has been aborted.
+ * connections must not be finished gracefully then. This wrapper remembers every forked subtask
+ * until it succeeds, aborts the scope's connections at the first failure (so that the subtasks
+ * still blocked on them wake at once), and cancels the scope once the scope has been aborted.
+ *
+ * <p>Subtasks that succeeded are forgotten at once, so that a long-lived scope (a pool of
+ * keep-alive connections) that forks many subtasks holds only those not yet successful.
  */
 final class OwningJoiner<T, R> implements Joiner<T, R> {
 
     private final Joiner<? super T, ? extends R> delegate;
-    private final List<Subtask<? extends T>> forked = new CopyOnWriteArrayList<>();
+    private final Set<Subtask<? extends T>> notSuccessful = ConcurrentHashMap.newKeySet();
     private volatile TcpScope<?, ?> scope;
 
     OwningJoiner(Joiner<? super T, ? extends R> delegate) {
@@ -30,13 +33,16 @@ final class OwningJoiner<T, R> implements Joiner<T, R> {
 
     @Override
     public boolean onFork(Subtask<? extends T> subtask) {
-        forked.add(subtask);
+        notSuccessful.add(subtask);
         return delegate.onFork(subtask);
     }
 
     @Override
     public boolean onComplete(Subtask<? extends T> subtask) {
         boolean cancel = delegate.onComplete(subtask);
+        if (subtask.state() == Subtask.State.SUCCESS) {
+            notSuccessful.remove(subtask);
+        }
         TcpScope<?, ?> s = scope;
         if (subtask.state() == Subtask.State.FAILED && s != null) {
             s.abortConnections("a subtask failed", subtask.exception());
@@ -49,9 +55,9 @@ final class OwningJoiner<T, R> implements Joiner<T, R> {
         return delegate.result();
     }
 
-    /** {@return the first forked subtask that did not end in SUCCESS, or null} */
+    /** {@return a forked subtask that did not end in SUCCESS (failed, or cancelled unfinished), or null} */
     Subtask<? extends T> firstUnsuccessful() {
-        for (Subtask<? extends T> subtask : forked) {
+        for (Subtask<? extends T> subtask : notSuccessful) {
             if (subtask.state() != Subtask.State.SUCCESS) {
                 return subtask;
             }

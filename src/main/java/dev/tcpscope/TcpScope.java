@@ -224,6 +224,11 @@ public final class TcpScope<T, R> implements AutoCloseable {
         }
         connections.remove(connection);
         target.connections.add(connection);
+        if (target.closing || target.isAborted()) {
+            // Lost a race with the target's close() or abort() (another owner thread): the
+            // connection must not escape the target's outcome, as in adopt().
+            connection.abort("transferred to a scope that was already ending", target.abortCause);
+        }
     }
 
     // ---------------------------------------------------------------- structured work

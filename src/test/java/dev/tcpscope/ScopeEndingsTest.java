@@ -1,0 +1,385 @@
+package dev.tcpscope;
+
+import dev.tcpscope.scope.BlockedReader;
+import dev.tcpscope.scope.Peers;
+import dev.tcpscope.scope.Peers.Seen;
+import dev.tcpscope.testing.OpenSockets;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+import java.io.IOException;
+import java.util.Arrays;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.StructuredTaskScope;
+import java.util.concurrent.StructuredTaskScope.Joiner;
+import java.util.concurrent.StructuredTaskScope.Subtask;
+import java.util.concurrent.atomic.AtomicReference;
+
+import static dev.tcpscope.scope.Peers.await;
+import static dev.tcpscope.scope.Peers.pattern;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Every way out of a {@link TcpScope}, each observed by a real JDK peer: success ends every
+ * connection with FIN after every byte, anything else ends it with RST.
+ */
+@Timeout(value = 30, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+class ScopeEndingsTest {
+
+    @RegisterExtension
+    static final OpenSockets.Check OPEN_SOCKETS = new OpenSockets.Check();
+
+    private static final byte[] MESSAGE = pattern(200_000, 1);
+
+    private Peers.Server server;
+
+    @BeforeEach
+    void openServer() throws IOException {
+        server = Peers.Server.open();
+    }
+
+    @AfterEach
+    void closeServer() throws IOException {
+        server.close();
+    }
+
+    private static Void write(TcpConnection connection, byte[] bytes) throws IOException {
+        connection.write(bytes);
+        return null;
+    }
+
+    private static void assertEnded(TcpScope<?, ?> scope, TcpConnection connection, ConnectionEnding.Mode mode) {
+        ConnectionEnding ending = scope.endings().get(connection);
+        assertEquals(mode, ending == null ? null : ending.mode(), () -> "ending of " + connection + ": " + ending);
+        assertFalse(connection.isOpen());
+    }
+
+    // ---------------------------------------------------------------- success
+
+    @Test
+    void successEndsWithAllBytesThenFin() throws Exception {
+        var scope = TcpScope.open();
+        TcpConnection connection;
+        CompletableFuture<Seen> seen;
+        try (scope) {
+            connection = scope.connect(server.address());
+            seen = server.accept().readToEndAsync();
+            Subtask<Void> writer = scope.fork(() -> write(connection, MESSAGE));
+            assertNull(scope.join());
+            assertEquals(Subtask.State.SUCCESS, writer.state());
+        }
+        await(seen, "the peer's read").assertEof(MESSAGE);
+
+        ConnectionEnding ending = scope.endings().get(connection);
+        assertEquals(ConnectionEnding.Mode.GRACEFUL, ending.mode(), ending::toString);
+        assertTrue(ending.result().delivered(), ending::toString);
+        assertEquals(0, ending.result().unacknowledgedBytes());
+        assertEquals(MESSAGE.length, ending.bytesWritten());
+        assertFalse(connection.isOpen());
+    }
+
+    @Test
+    void successWithARequestAndAReplyEndsGracefully() throws Exception {
+        byte[] reply = pattern(50_000, 2);
+        AtomicReference<byte[]> request = new AtomicReference<>();
+        var scope = TcpScope.open();
+        TcpConnection connection;
+        CompletableFuture<Seen> seen;
+        try (scope) {
+            connection = scope.connect(server.address());
+            Peers.Peer peer = server.accept();
+            seen = Peers.onPlatformThread("peer", () -> {
+                request.set(peer.readExactly(MESSAGE.length));
+                peer.write(reply);
+                return peer.readToEnd();
+            });
+            Subtask<byte[]> replyRead = scope.fork(() -> {
+                byte[] got = new byte[reply.length];
+                int n = 0;
+                while (n < got.length) {
+                    int r = connection.read(got, n, got.length - n);
+                    if (r < 0) {
+                        throw new IOException("EOF after " + n + " bytes");
+                    }
+                    n += r;
+                }
+                return got;
+            });
+            scope.fork(() -> write(connection, MESSAGE));
+            scope.join();
+            assertTrue(Arrays.equals(reply, replyRead.get()));
+        }
+        await(seen, "the peer's read").assertEof(new byte[0]);
+        assertTrue(Arrays.equals(MESSAGE, request.get()));
+        assertEnded(scope, connection, ConnectionEnding.Mode.GRACEFUL);
+        assertEquals(PeerEnding.FIN, scope.endings().get(connection).result().peerEnding());
+    }
+
+    // ---------------------------------------------------------------- a subtask fails
+
+    @Test
+    void subtaskFailureAbortsAndWakesTheOtherSubtasks() throws Exception {
+        var failure = new IllegalStateException("subtask failed");
+        var scope = TcpScope.open();
+        TcpConnection connection;
+        CompletableFuture<Seen> seen;
+        BlockedReader reader;
+        try (scope) {
+            connection = scope.connect(server.address());
+            seen = server.accept().readToEndAsync();
+            reader = new BlockedReader(connection);
+            scope.fork(reader);
+            reader.awaitParked();
+            scope.fork(() -> {
+                connection.write(MESSAGE);
+                throw failure;
+            });
+            var thrown = assertThrows(StructuredTaskScope.FailedException.class, scope::join);
+            assertSame(failure, thrown.getCause());
+        }
+        await(seen, "the peer's read").assertReset(MESSAGE);
+        Throwable woke = reader.assertWokenByOurSide();
+        if (woke instanceof ConnectionClosedException) {
+            assertSame(failure, woke.getCause(), "the abort carries the subtask's failure");
+        }
+        assertEnded(scope, connection, ConnectionEnding.Mode.ABORTED);
+        assertSame(failure, scope.endings().get(connection).cause());
+    }
+
+    @Test
+    void awaitAllReturnsNormallyButAFailedSubtaskStillAborts() throws Exception {
+        var scope = TcpScope.open(Joiner.awaitAll());
+        TcpConnection connection;
+        CompletableFuture<Seen> seen;
+        Subtask<Void> failing;
+        try (scope) {
+            connection = scope.connect(server.address());
+            seen = server.accept().readToEndAsync();
+            failing = scope.fork(() -> {
+                connection.write(MESSAGE);
+                throw new IOException("the work failed after writing");
+            });
+            assertNull(scope.join()); // awaitAll() does not throw
+            assertEquals(Subtask.State.FAILED, failing.state());
+        } // no exception from close either: the user's joiner decided join() returns normally
+        await(seen, "the peer's read").assertReset(MESSAGE);
+        assertEnded(scope, connection, ConnectionEnding.Mode.ABORTED);
+    }
+
+    @Test
+    void anySuccessfulResultCancelsTheOthersAndCancelledCountsAsFailure() throws Exception {
+        // The documented rule: whatever the Joiner, a subtask that did not end in SUCCESS
+        // (here: cancelled while blocked reading) means the connections are aborted.
+        var scope = TcpScope.open(Joiner.<String>anySuccessfulResultOrThrow());
+        TcpConnection connection;
+        CompletableFuture<Seen> seen;
+        BlockedReader reader;
+        try (scope) {
+            connection = scope.connect(server.address());
+            seen = server.accept().readToEndAsync();
+            reader = new BlockedReader(connection);
+            scope.fork(() -> reader.call().toString());
+            reader.awaitParked();
+            scope.fork(() -> "first");
+            assertEquals("first", scope.join());
+        }
+        await(seen, "the peer's read").assertReset();
+        reader.assertWokenByOurSide();
+        assertEnded(scope, connection, ConnectionEnding.Mode.ABORTED);
+    }
+
+    @Test
+    void anySuccessfulResultWithEverySubtaskSuccessfulEndsGracefully() throws Exception {
+        var scope = TcpScope.open(Joiner.<Integer>anySuccessfulResultOrThrow());
+        TcpConnection connection;
+        CompletableFuture<Seen> seen;
+        try (scope) {
+            connection = scope.connect(server.address());
+            seen = server.accept().readToEndAsync();
+            scope.fork(() -> {
+                connection.write(MESSAGE);
+                return MESSAGE.length;
+            });
+            assertEquals(MESSAGE.length, scope.join());
+        }
+        await(seen, "the peer's read").assertEof(MESSAGE);
+        assertEnded(scope, connection, ConnectionEnding.Mode.GRACEFUL);
+    }
+
+    @Test
+    void anySuccessfulResultWithEverySubtaskFailedThrowsAndAborts() throws Exception {
+        var scope = TcpScope.open(Joiner.<Integer>anySuccessfulResultOrThrow());
+        TcpConnection connection;
+        CompletableFuture<Seen> seen;
+        try (scope) {
+            connection = scope.connect(server.address());
+            seen = server.accept().readToEndAsync();
+            scope.fork(() -> {
+                connection.write(MESSAGE);
+                throw new IOException("no luck");
+            });
+            assertThrows(StructuredTaskScope.FailedException.class, scope::join);
+        }
+        await(seen, "the peer's read").assertReset(MESSAGE);
+        assertEnded(scope, connection, ConnectionEnding.Mode.ABORTED);
+    }
+
+    // ---------------------------------------------------------------- the owner's own ways out
+
+    @Test
+    void exceptionBeforeJoinAborts() throws Exception {
+        var boom = new IllegalStateException("boom before join");
+        var scope = TcpScope.open();
+        AtomicReference<TcpConnection> connection = new AtomicReference<>();
+        AtomicReference<CompletableFuture<Seen>> seen = new AtomicReference<>();
+        var thrown = assertThrows(IllegalStateException.class, () -> {
+            try (scope) {
+                connection.set(scope.connect(server.address()));
+                seen.set(server.accept().readToEndAsync());
+                connection.get().write(MESSAGE); // the owner writes, nothing forked
+                throw boom;
+            }
+        });
+        assertSame(boom, thrown);
+        assertEquals(0, thrown.getSuppressed().length, () -> Arrays.toString(thrown.getSuppressed()));
+        await(seen.get(), "the peer's read").assertReset(MESSAGE);
+        assertEnded(scope, connection.get(), ConnectionEnding.Mode.ABORTED);
+    }
+
+    @Test
+    void exceptionBeforeJoinWithForkedSubtasksKeepsTheUsersExceptionFirst() throws Exception {
+        var boom = new IllegalStateException("boom before join");
+        var scope = TcpScope.open();
+        AtomicReference<TcpConnection> connection = new AtomicReference<>();
+        AtomicReference<CompletableFuture<Seen>> seen = new AtomicReference<>();
+        AtomicReference<BlockedReader> reader = new AtomicReference<>();
+        var thrown = assertThrows(IllegalStateException.class, () -> {
+            try (scope) {
+                connection.set(scope.connect(server.address()));
+                seen.set(server.accept().readToEndAsync());
+                reader.set(new BlockedReader(connection.get()));
+                scope.fork(reader.get());
+                reader.get().awaitParked();
+                throw boom;
+            }
+        });
+        assertSame(boom, thrown, "the user's exception is the primary one");
+        // The JDK's "Owner did not join after forking", thrown by close() after the abort.
+        assertEquals(1, thrown.getSuppressed().length, () -> Arrays.toString(thrown.getSuppressed()));
+        assertInstanceOf(IllegalStateException.class, thrown.getSuppressed()[0]);
+        await(seen.get(), "the peer's read").assertReset();
+        reader.get().assertWokenByOurSide();
+        assertEnded(scope, connection.get(), ConnectionEnding.Mode.ABORTED);
+    }
+
+    @Test
+    void closeWithoutJoinAbortsThenThrows() throws Exception {
+        var scope = TcpScope.open();
+        TcpConnection connection = scope.connect(server.address());
+        CompletableFuture<Seen> seen = server.accept().readToEndAsync();
+        BlockedReader reader = new BlockedReader(connection);
+        scope.fork(reader);
+        reader.awaitParked();
+
+        var thrown = assertThrows(IllegalStateException.class, scope::close);
+        assertTrue(String.valueOf(thrown.getMessage()).contains("join"), thrown::toString);
+        // The ISE came after the abort: the connection is already ended, the peer reset.
+        assertEnded(scope, connection, ConnectionEnding.Mode.ABORTED);
+        await(seen, "the peer's read").assertReset();
+        reader.assertWokenByOurSide();
+        scope.close(); // a second close does nothing
+    }
+
+    @Test
+    void closeWithoutJoinAndWithoutSubtasksAborts() throws Exception {
+        var scope = TcpScope.open();
+        TcpConnection connection;
+        CompletableFuture<Seen> seen;
+        try (scope) {
+            connection = scope.connect(server.address());
+            seen = server.accept().readToEndAsync();
+            connection.write(MESSAGE);
+        } // nothing forked, so the JDK does not complain, but it is not a success either
+        await(seen, "the peer's read").assertReset(MESSAGE);
+        assertEnded(scope, connection, ConnectionEnding.Mode.ABORTED);
+        assertTrue(scope.endings().get(connection).reason().contains("join"),
+                scope.endings().get(connection)::toString);
+    }
+
+    @Test
+    void abortAfterJoinAborts() throws Exception {
+        var cause = new Exception("the reply made no sense");
+        var scope = TcpScope.open();
+        TcpConnection connection;
+        CompletableFuture<Seen> seen;
+        try (scope) {
+            connection = scope.connect(server.address());
+            seen = server.accept().readToEndAsync();
+            scope.fork(() -> write(connection, MESSAGE));
+            scope.join();
+            // An exception after join() is invisible to close(): this is how to say it.
+            scope.abort(cause);
+            assertFalse(connection.isOpen(), "abort() ends the connections at once");
+        }
+        await(seen, "the peer's read").assertReset(MESSAGE);
+        assertEnded(scope, connection, ConnectionEnding.Mode.ABORTED);
+        assertSame(cause, scope.endings().get(connection).cause());
+    }
+
+    @Test
+    void exceptionAfterJoinIsInvisibleToTryWithResources() throws Exception {
+        // Documented: close() cannot see it; abort(cause) or the lambda form call() can.
+        var scope = TcpScope.open();
+        AtomicReference<TcpConnection> connection = new AtomicReference<>();
+        AtomicReference<CompletableFuture<Seen>> seen = new AtomicReference<>();
+        assertThrows(IllegalStateException.class, () -> {
+            try (scope) {
+                connection.set(scope.connect(server.address()));
+                seen.set(server.accept().readToEndAsync());
+                scope.fork(() -> write(connection.get(), MESSAGE));
+                scope.join();
+                throw new IllegalStateException("after join, not told to the scope");
+            }
+        });
+        await(seen.get(), "the peer's read").assertEof(MESSAGE);
+        assertEnded(scope, connection.get(), ConnectionEnding.Mode.GRACEFUL);
+    }
+
+    @Test
+    void abortFromASubtaskWakesTheOthersAndAborts() throws Exception {
+        var cause = new Exception("giving up");
+        var scope = TcpScope.open();
+        TcpConnection connection;
+        CompletableFuture<Seen> seen;
+        BlockedReader reader;
+        try (scope) {
+            connection = scope.connect(server.address());
+            seen = server.accept().readToEndAsync();
+            reader = new BlockedReader(connection);
+            scope.fork(reader);
+            reader.awaitParked();
+            scope.fork(() -> scope.abort(cause)); // any thread may abort
+            try {
+                scope.join();
+            } catch (StructuredTaskScope.FailedException e) {
+                // The woken reader failed, unless the aborting subtask's completion cancelled
+                // the scope first: either way the scope is not a success.
+                assertInstanceOf(ConnectionClosedException.class, e.getCause());
+            }
+        }
+        await(seen, "the peer's read").assertReset();
+        Throwable woke = reader.awaitWoke();
+        assertInstanceOf(ConnectionClosedException.class, woke);
+        assertSame(cause, woke.getCause());
+        assertEnded(scope, connection, ConnectionEnding.Mode.ABORTED);
+    }
+}

@@ -1,0 +1,301 @@
+package dev.tcpscope.testing;
+
+import dev.tcpscope.internal.os.Errno;
+import dev.tcpscope.internal.os.LinuxSyscalls;
+import dev.tcpscope.internal.os.Syscalls;
+
+import java.lang.foreign.MemorySegment;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.function.IntSupplier;
+import java.util.function.LongSupplier;
+
+/**
+ * {@link Syscalls} that delegates to the real ones ({@link LinuxSyscalls#INSTANCE} by default)
+ * and lets a test make chosen calls fail with a chosen errno, while counting every call.
+ *
+ * <pre>{@code
+ * var sys = new FaultInjectingSyscalls();
+ * NativeSocket socket = ... opened with sys ...;
+ * Injection eintr = sys.inject(Call.RECV, Errno.EINTR, 3, fdOf(socket));  // next 3 recv on that fd
+ * socket.read(buffer, deadline);                                         // retried past them
+ * assertEquals(3, eintr.fired());
+ * }</pre>
+ *
+ * <p>Two timings model what an errno means:
+ * <ul>
+ *   <li>{@link #inject} fails the call <em>instead of</em> making it: nothing happens in the
+ *       kernel, as for EINTR/EAGAIN on recv, send and accept4, or EMFILE on accept4 (the pending
+ *       connection stays queued).</li>
+ *   <li>{@link #injectAfterCall} makes the real call and then reports the errno in place of its
+ *       result: the call took effect, as for connect interrupted by a signal (the handshake goes
+ *       on in the kernel) or close returning EINTR (the descriptor is released anyway). Not
+ *       allowed for calls that create a descriptor, since it would leak.</li>
+ * </ul>
+ *
+ * <p>Injections are consumed in the order they were added; each fires at most {@code times}
+ * times, for one descriptor or for any. Counting and injection are thread-safe: each injection
+ * is claimed with an atomic decrement, so concurrent calls never fire one more than
+ * {@code times} times. Use a fresh instance per test so counts and injections do not leak between
+ * tests. The poller keeps using the real syscalls (it is process-wide); sockets and listeners
+ * opened with this instance route all their calls through it.
+ */
+public final class FaultInjectingSyscalls implements Syscalls {
+
+    /** The calls of {@link Syscalls}, one per method. */
+    public enum Call {
+        SOCKET, CONNECT, BIND, LISTEN, ACCEPT4, GETSOCKOPT, SETSOCKOPT, GETSOCKNAME, GETPEERNAME, SHUTDOWN,
+        CLOSE, RECV, SEND, IOCTL, FCNTL, EPOLL_CREATE1, EPOLL_CTL, EPOLL_WAIT;
+
+        /** {@return the man-page name, e.g. "accept4"} */
+        public String callName() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+
+        boolean createsDescriptor() {
+            return this == SOCKET || this == ACCEPT4 || this == EPOLL_CREATE1;
+        }
+    }
+
+    /** Matches any descriptor (and calls that take none, socket and epoll_create1). */
+    public static final int ANY_FD = -1;
+
+    /** One planned failure: the next {@code times} matching calls fail with {@code errno}. */
+    public static final class Injection {
+        private final Call call;
+        private final int errno;
+        private final int fd;
+        private final boolean afterCall;
+        private final AtomicInteger remaining;
+        private final AtomicInteger fired = new AtomicInteger();
+
+        private Injection(Call call, int errno, int times, int fd, boolean afterCall) {
+            this.call = call;
+            this.errno = errno;
+            this.fd = fd;
+            this.afterCall = afterCall;
+            this.remaining = new AtomicInteger(times);
+        }
+
+        /** Claims one firing if this injection matches and has firings left. */
+        private boolean claim(Call c, int callFd) {
+            if (c != call || (fd != ANY_FD && fd != callFd)) {
+                return false;
+            }
+            if (remaining.getAndUpdate(n -> n > 0 ? n - 1 : 0) <= 0) {
+                return false;
+            }
+            fired.incrementAndGet();
+            return true;
+        }
+
+        /** {@return how many calls this injection has failed so far} */
+        public int fired() {
+            return fired.get();
+        }
+
+        /** {@return how many more calls it will fail} */
+        public int remaining() {
+            return remaining.get();
+        }
+
+        /** Withdraws the remaining firings. */
+        public void cancel() {
+            remaining.set(0);
+        }
+
+        @Override
+        public String toString() {
+            return "Injection[" + call.callName() + " -> " + Errno.name(errno) + (fd == ANY_FD ? "" : " on fd " + fd)
+                    + (afterCall ? " after the call" : "") + ", fired " + fired() + ", remaining " + remaining() + "]";
+        }
+    }
+
+    private final Syscalls delegate;
+    private final List<Injection> injections = new CopyOnWriteArrayList<>();
+    private final AtomicLongArray counts = new AtomicLongArray(Call.values().length);
+
+    /** Delegates to {@link LinuxSyscalls#INSTANCE}. */
+    public FaultInjectingSyscalls() {
+        this(LinuxSyscalls.INSTANCE);
+    }
+
+    /** Delegates to {@code delegate}. */
+    public FaultInjectingSyscalls(Syscalls delegate) {
+        this.delegate = delegate;
+    }
+
+    /** Fails the next {@code times} calls of {@code call}, on any descriptor, with {@code errno}, instead of making them. */
+    public Injection inject(Call call, int errno, int times) {
+        return inject(call, errno, times, ANY_FD);
+    }
+
+    /** Fails the next {@code times} calls of {@code call} on {@code fd} with {@code errno}, instead of making them. */
+    public Injection inject(Call call, int errno, int times, int fd) {
+        return add(new Injection(call, errno, times, fd, false));
+    }
+
+    /**
+     * Makes the next {@code times} calls of {@code call} on {@code fd} for real, then reports
+     * {@code errno} in place of their result.
+     *
+     * @throws IllegalArgumentException for calls that create a descriptor (the new one would leak)
+     */
+    public Injection injectAfterCall(Call call, int errno, int times, int fd) {
+        if (call.createsDescriptor()) {
+            throw new IllegalArgumentException(call.callName() + " creates a descriptor: replacing its result would leak it");
+        }
+        return add(new Injection(call, errno, times, fd, true));
+    }
+
+    private Injection add(Injection injection) {
+        if (injection.errno <= 0) {
+            throw new IllegalArgumentException("errno must be positive: " + injection.errno);
+        }
+        if (injection.remaining.get() < 1) {
+            throw new IllegalArgumentException("times must be at least 1: " + injection.remaining.get());
+        }
+        injections.add(injection);
+        return injection;
+    }
+
+    /** Withdraws every injection not yet fired (counts are kept). */
+    public void clearInjections() {
+        injections.forEach(Injection::cancel);
+        injections.clear();
+    }
+
+    /** {@return how many times {@code call} has been made through this instance, failed ones included} */
+    public long calls(Call call) {
+        return counts.get(call.ordinal());
+    }
+
+    private Injection claim(Call call, int fd) {
+        for (Injection injection : injections) {
+            if (injection.claim(call, fd)) {
+                if (injection.remaining() == 0) {
+                    injections.remove(injection);
+                }
+                return injection;
+            }
+        }
+        return null;
+    }
+
+    private int intCall(Call call, int fd, IntSupplier real) {
+        counts.incrementAndGet(call.ordinal());
+        Injection injection = injections.isEmpty() ? null : claim(call, fd);
+        if (injection == null) {
+            return real.getAsInt();
+        }
+        if (injection.afterCall) {
+            real.getAsInt();
+        }
+        return -injection.errno;
+    }
+
+    private long longCall(Call call, int fd, LongSupplier real) {
+        counts.incrementAndGet(call.ordinal());
+        Injection injection = injections.isEmpty() ? null : claim(call, fd);
+        if (injection == null) {
+            return real.getAsLong();
+        }
+        if (injection.afterCall) {
+            real.getAsLong();
+        }
+        return -injection.errno;
+    }
+
+    @Override
+    public int socket(int domain, int type, int protocol) {
+        return intCall(Call.SOCKET, ANY_FD, () -> delegate.socket(domain, type, protocol));
+    }
+
+    @Override
+    public int connect(int fd, MemorySegment address, int length) {
+        return intCall(Call.CONNECT, fd, () -> delegate.connect(fd, address, length));
+    }
+
+    @Override
+    public int bind(int fd, MemorySegment address, int length) {
+        return intCall(Call.BIND, fd, () -> delegate.bind(fd, address, length));
+    }
+
+    @Override
+    public int listen(int fd, int backlog) {
+        return intCall(Call.LISTEN, fd, () -> delegate.listen(fd, backlog));
+    }
+
+    @Override
+    public int accept4(int fd, MemorySegment address, MemorySegment lengthInOut, int flags) {
+        return intCall(Call.ACCEPT4, fd, () -> delegate.accept4(fd, address, lengthInOut, flags));
+    }
+
+    @Override
+    public int getsockopt(int fd, int level, int option, MemorySegment value, MemorySegment lengthInOut) {
+        return intCall(Call.GETSOCKOPT, fd, () -> delegate.getsockopt(fd, level, option, value, lengthInOut));
+    }
+
+    @Override
+    public int setsockopt(int fd, int level, int option, MemorySegment value, int length) {
+        return intCall(Call.SETSOCKOPT, fd, () -> delegate.setsockopt(fd, level, option, value, length));
+    }
+
+    @Override
+    public int getsockname(int fd, MemorySegment address, MemorySegment lengthInOut) {
+        return intCall(Call.GETSOCKNAME, fd, () -> delegate.getsockname(fd, address, lengthInOut));
+    }
+
+    @Override
+    public int getpeername(int fd, MemorySegment address, MemorySegment lengthInOut) {
+        return intCall(Call.GETPEERNAME, fd, () -> delegate.getpeername(fd, address, lengthInOut));
+    }
+
+    @Override
+    public int shutdown(int fd, int how) {
+        return intCall(Call.SHUTDOWN, fd, () -> delegate.shutdown(fd, how));
+    }
+
+    @Override
+    public int close(int fd) {
+        return intCall(Call.CLOSE, fd, () -> delegate.close(fd));
+    }
+
+    @Override
+    public long recv(int fd, MemorySegment buffer) {
+        return longCall(Call.RECV, fd, () -> delegate.recv(fd, buffer));
+    }
+
+    @Override
+    public long send(int fd, MemorySegment buffer) {
+        return longCall(Call.SEND, fd, () -> delegate.send(fd, buffer));
+    }
+
+    @Override
+    public int ioctl(int fd, long request, MemorySegment intOut) {
+        return intCall(Call.IOCTL, fd, () -> delegate.ioctl(fd, request, intOut));
+    }
+
+    @Override
+    public int fcntl(int fd, int command) {
+        return intCall(Call.FCNTL, fd, () -> delegate.fcntl(fd, command));
+    }
+
+    @Override
+    public int epollCreate1(int flags) {
+        return intCall(Call.EPOLL_CREATE1, ANY_FD, () -> delegate.epollCreate1(flags));
+    }
+
+    @Override
+    public int epollCtl(int epfd, int op, int fd, MemorySegment event) {
+        return intCall(Call.EPOLL_CTL, fd, () -> delegate.epollCtl(epfd, op, fd, event));
+    }
+
+    @Override
+    public int epollWait(int epfd, MemorySegment events, int maxEvents, int timeoutMillis) {
+        return intCall(Call.EPOLL_WAIT, epfd, () -> delegate.epollWait(epfd, events, maxEvents, timeoutMillis));
+    }
+}
