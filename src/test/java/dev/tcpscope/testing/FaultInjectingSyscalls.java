@@ -36,6 +36,8 @@ import java.util.function.LongSupplier;
  *       allowed for calls that create a descriptor, since it would leak.</li>
  * </ul>
  *
+ * <p>{@link #injectResult} makes calls return a chosen value instead, e.g. recv returning 0.
+ *
  * <p>Injections are consumed in the order they were added; each fires at most {@code times}
  * times, for one descriptor or for any. Counting and injection are thread-safe: each injection
  * is claimed with an atomic decrement, so concurrent calls never fire one more than
@@ -63,18 +65,21 @@ public final class FaultInjectingSyscalls implements Syscalls {
     /** Matches any descriptor (and calls that take none, socket and epoll_create1). */
     public static final int ANY_FD = -1;
 
-    /** One planned failure: the next {@code times} matching calls fail with {@code errno}. */
+    /**
+     * One planned fault: the next {@code times} matching calls return {@code result} (an errno as
+     * {@code -errno}, or a plain value).
+     */
     public static final class Injection {
         private final Call call;
-        private final int errno;
+        private final long result;
         private final int fd;
         private final boolean afterCall;
         private final AtomicInteger remaining;
         private final AtomicInteger fired = new AtomicInteger();
 
-        private Injection(Call call, int errno, int times, int fd, boolean afterCall) {
+        private Injection(Call call, long result, int times, int fd, boolean afterCall) {
             this.call = call;
-            this.errno = errno;
+            this.result = result;
             this.fd = fd;
             this.afterCall = afterCall;
             this.remaining = new AtomicInteger(times);
@@ -109,7 +114,8 @@ public final class FaultInjectingSyscalls implements Syscalls {
 
         @Override
         public String toString() {
-            return "Injection[" + call.callName() + " -> " + Errno.name(errno) + (fd == ANY_FD ? "" : " on fd " + fd)
+            String what = result < 0 ? Errno.name((int) -result) : "returns " + result;
+            return "Injection[" + call.callName() + " -> " + what + (fd == ANY_FD ? "" : " on fd " + fd)
                     + (afterCall ? " after the call" : "") + ", fired " + fired() + ", remaining " + remaining() + "]";
         }
     }
@@ -135,7 +141,8 @@ public final class FaultInjectingSyscalls implements Syscalls {
 
     /** Fails the next {@code times} calls of {@code call} on {@code fd} with {@code errno}, instead of making them. */
     public Injection inject(Call call, int errno, int times, int fd) {
-        return add(new Injection(call, errno, times, fd, false));
+        requirePositive(errno);
+        return add(new Injection(call, -errno, times, fd, false));
     }
 
     /**
@@ -148,13 +155,33 @@ public final class FaultInjectingSyscalls implements Syscalls {
         if (call.createsDescriptor()) {
             throw new IllegalArgumentException(call.callName() + " creates a descriptor: replacing its result would leak it");
         }
-        return add(new Injection(call, errno, times, fd, true));
+        requirePositive(errno);
+        return add(new Injection(call, -errno, times, fd, true));
+    }
+
+    /**
+     * Makes the next {@code times} calls of {@code call} on {@code fd} return {@code result}
+     * without making them. Meant for results that claim nothing happened in the kernel, above
+     * all recv returning 0: what Linux answers on a reset connection once it has reported
+     * ECONNRESET (or EPIPE) once, so that a test can inject a reset that the socket then sees
+     * the way it would see a real one.
+     *
+     * @throws IllegalArgumentException for calls that create a descriptor
+     */
+    public Injection injectResult(Call call, long result, int times, int fd) {
+        if (call.createsDescriptor()) {
+            throw new IllegalArgumentException(call.callName() + " creates a descriptor: inject an errno instead");
+        }
+        return add(new Injection(call, result, times, fd, false));
+    }
+
+    private static void requirePositive(int errno) {
+        if (errno <= 0) {
+            throw new IllegalArgumentException("errno must be positive: " + errno);
+        }
     }
 
     private Injection add(Injection injection) {
-        if (injection.errno <= 0) {
-            throw new IllegalArgumentException("errno must be positive: " + injection.errno);
-        }
         if (injection.remaining.get() < 1) {
             throw new IllegalArgumentException("times must be at least 1: " + injection.remaining.get());
         }
@@ -194,7 +221,7 @@ public final class FaultInjectingSyscalls implements Syscalls {
         if (injection.afterCall) {
             real.getAsInt();
         }
-        return -injection.errno;
+        return (int) injection.result;
     }
 
     private long longCall(Call call, int fd, LongSupplier real) {
@@ -206,7 +233,7 @@ public final class FaultInjectingSyscalls implements Syscalls {
         if (injection.afterCall) {
             real.getAsLong();
         }
-        return -injection.errno;
+        return injection.result;
     }
 
     @Override

@@ -68,6 +68,11 @@ class TestingHelpersTest {
         assertThrows(IllegalArgumentException.class, () -> sys.injectAfterCall(Call.SOCKET, Errno.EINTR, 1, -1),
                 "a replaced socket() result would leak the descriptor");
         assertThrows(IllegalArgumentException.class, () -> sys.inject(Call.RECV, 0, 1));
+        assertThrows(IllegalArgumentException.class, () -> sys.injectResult(Call.ACCEPT4, 5, 1, -1));
+        Injection three = sys.injectResult(Call.FCNTL, 3, 1, FaultInjectingSyscalls.ANY_FD);
+        assertEquals(3, sys.fcntl(-1, Libc.F_GETFD()), "a plain value instead of the call");
+        assertEquals(-Errno.EBADF, sys.fcntl(-1, Libc.F_GETFD()), "used up: the real call again");
+        assertEquals(1, three.fired());
         assertThrows(IllegalArgumentException.class, () -> sys.inject(Call.RECV, Errno.EINTR, 0));
     }
 

@@ -14,6 +14,7 @@ import java.net.SocketTimeoutException;
 import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.List;
+import java.util.Objects;
 
 /**
  * Opens a connected {@link NativeSocket} to a host name or address: every resolved address is
@@ -39,7 +40,8 @@ public final class Connector {
     /**
      * Connects to {@code host}:{@code port}.
      *
-     * @param timeout   for resolution and all attempts together; {@code null} for none
+     * @param timeout   for all attempts together, from when the name has been resolved (name
+     *                  resolution is the JDK's and not bounded by it); {@code null} for none
      * @param local     local address to bind before connecting, or {@code null}
      * @param preparation applied to each fresh socket before connect
      * @throws UnknownHostException the name did not resolve
@@ -51,6 +53,7 @@ public final class Connector {
         if (host == null || host.isEmpty()) {
             throw new IllegalArgumentException("host must not be empty");
         }
+        Objects.requireNonNull(preparation, "preparation");
         checkPort(port);
         long deadline = deadlineAfter(timeout);
         List<InetAddress> addresses = List.of(InetAddress.getAllByName(host));
@@ -60,6 +63,8 @@ public final class Connector {
     /** Connects to one resolved address; see {@link #connect(String, int, Duration, InetSocketAddress, Preparation)}. */
     public NativeSocket connect(InetSocketAddress address, Duration timeout, InetSocketAddress local,
                                 Preparation preparation) throws IOException {
+        Objects.requireNonNull(address, "address");
+        Objects.requireNonNull(preparation, "preparation");
         if (address.isUnresolved()) {
             return connect(address.getHostString(), address.getPort(), timeout, local, preparation);
         }
@@ -85,7 +90,9 @@ public final class Connector {
                 }
                 socket.connect(new InetSocketAddress(address, port), deadline);
                 return socket;
-            } catch (InterruptedIOException e) { // the deadline passed, or the thread was interrupted
+            } catch (InterruptedIOException | dev.tcpscope.ConnectionClosedException e) {
+                // The deadline passed, the thread was interrupted, or the attempt was closed to
+                // cancel it: no further address is tried.
                 socket.close("abandoned", e);
                 if (first != null) {
                     e.addSuppressed(first);

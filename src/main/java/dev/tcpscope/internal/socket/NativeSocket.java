@@ -15,6 +15,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.net.InetSocketAddress;
+import java.util.Objects;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -100,7 +101,7 @@ public final class NativeSocket {
      */
     public void connect(InetSocketAddress address, long deadline) throws IOException {
         String what = "connect to " + address;
-        lockInterruptibly(writeLock, what);
+        lock(writeLock, deadline, what);
         try {
             int fd = descriptor.acquire();
             try {
@@ -157,6 +158,7 @@ public final class NativeSocket {
      * @throws dev.tcpscope.ConnectionClosedException our side closed the connection
      */
     public int read(MemorySegment buffer, long deadline) throws IOException {
+        Objects.requireNonNull(buffer, "buffer");
         if (buffer.byteSize() == 0) {
             return 0;
         }
@@ -198,6 +200,7 @@ public final class NativeSocket {
      * much in total.
      */
     public void write(MemorySegment buffer, long deadline) throws IOException {
+        Objects.requireNonNull(buffer, "buffer");
         lock(writeLock, deadline, "write");
         try {
             int fd = descriptor.acquire();
