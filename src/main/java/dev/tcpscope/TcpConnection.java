@@ -24,6 +24,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.ReentrantLock;
@@ -117,7 +118,8 @@ public final class TcpConnection implements AutoCloseable {
     }
 
     /**
-     * Connects to {@code address} within {@code timeout} (resolution and every attempt together),
+     * Connects to {@code address} within {@code timeout} (every attempt together, once the name
+     * is resolved; resolution itself is the JDK's and not bounded by it),
      * from {@code localAddress} if it is not {@code null}. SO_LINGER {1, 0} is set before the
      * handshake.
      *
@@ -264,6 +266,7 @@ public final class TcpConnection implements AutoCloseable {
             pendingCount += length;
         } finally {
             outputLock.unlock();
+            Reference.reachabilityFence(this);
         }
     }
 
@@ -277,6 +280,7 @@ public final class TcpConnection implements AutoCloseable {
             }
         } finally {
             outputLock.unlock();
+            Reference.reachabilityFence(this);
         }
     }
 
@@ -347,6 +351,9 @@ public final class TcpConnection implements AutoCloseable {
      * instead and the result says {@code delivered() == false}. If all was acknowledged but the
      * peer has not sent FIN by the deadline, the connection is closed normally.
      *
+     * <p>A write in progress on another thread is waited for, within the same deadline: if it has
+     * not completed by then (a peer that does not read), or if it fails, the connection is aborted.
+     *
      * <p>If the connection is already ending or ended (another thread finished or aborted it),
      * this waits for that ending and reports it.
      */
@@ -356,12 +363,22 @@ public final class TcpConnection implements AutoCloseable {
         if (!state.compareAndSet(OPEN, ENDING)) {
             return resultOf(awaitEnding());
         }
-        Throwable p = poison;
-        if (p != null) {
-            return resultOf(abortNow("finish() on a connection poisoned by a failed write", p));
-        }
-        outputLock.lock();
+        // A write still in progress on another thread holds the output lock: wait for it, but
+        // only until the deadline (a write towards a peer that does not read never completes).
         try {
+            if (!lockOutputBy(deadline)) {
+                return resultOf(abortNow("finish(): a write in progress did not complete by the deadline", null));
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return resultOf(abortNow("finish() interrupted while waiting for a write in progress", e));
+        }
+        try {
+            // Checked under the lock: a write that was in progress may just have failed.
+            Throwable p = poison;
+            if (p != null) {
+                return resultOf(abortNow("finish() on a connection poisoned by a failed write", p));
+            }
             flushPendingOutput(deadline);
         } catch (IOException | RuntimeException e) {
             return resultOf(abortNow("finish(): flushing buffered output failed: " + e.getMessage(), e));
@@ -415,20 +432,29 @@ public final class TcpConnection implements AutoCloseable {
         abort("closed without finish()", null);
     }
 
-    private ConnectionEnding abortNow(String reason, Throwable cause) {
-        outputLock.lock();
-        try {
-            pendingCount = 0;
-        } finally {
-            outputLock.unlock();
+    private boolean lockOutputBy(long deadline) throws InterruptedException {
+        if (deadline == Readiness.NO_DEADLINE) {
+            outputLock.lockInterruptibly();
+            return true;
         }
+        return outputLock.tryLock(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+    }
+
+    private ConnectionEnding abortNow(String reason, Throwable cause) {
         long unacknowledged = 0;
         try {
             unacknowledged = socket.options().unacknowledged();
         } catch (IOException ignored) {
             // already closed underneath: nothing more to learn
         }
+        // Close first: a writer parked in the socket holds the output lock until the close wakes it.
         socket.close("aborted: " + reason, cause); // SO_LINGER {1,0}: RST
+        outputLock.lock();
+        try {
+            pendingCount = 0;
+        } finally {
+            outputLock.unlock();
+        }
         FinishResult result = new FinishResult(false, unacknowledged, PeerEnding.UNKNOWN, 0, reason);
         ConnectionEnding ending = endings.record(ConnectionEnding.Mode.ABORTED, reason, cause, result);
         state.set(ENDED);

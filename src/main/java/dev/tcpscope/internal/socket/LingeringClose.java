@@ -64,6 +64,8 @@ public final class LingeringClose {
                 return abort(socket, drainerThread, drainer, -1, "ioctl(SIOCOUTQ) failed: " + e.getMessage(), e);
             }
             if (drainer.peerEnd == PeerEnd.RST || socket.wasReset()) {
+                // Reported as RST whether or not the drainer got to see it before the close below.
+                drainer.peerEnd = PeerEnd.RST;
                 return abort(socket, drainerThread, drainer, unacknowledged, "the peer reset the connection", null);
             }
             if (unacknowledged == 0) {
@@ -83,8 +85,11 @@ public final class LingeringClose {
             pause = Math.min(pause * 2, LONGEST_POLL_NANOS);
         }
 
-        // Everything delivered. Give the peer until the deadline to send its FIN.
-        joinUntil(drainerThread, deadline);
+        // Everything delivered. Give the peer until the deadline to send its FIN; an interrupt
+        // cancels the ending like any other blocking operation (and then aborts, as documented).
+        if (!joinUntilInterrupted(drainerThread, deadline)) {
+            return abort(socket, drainerThread, drainer, 0, "interrupted while waiting for the peer's FIN", null);
+        }
         PeerEnd peerEnd = drainer.peerEnd;
         if (peerEnd == PeerEnd.RST) {
             // The reset came after the peer acknowledged everything: our bytes and FIN arrived.
@@ -134,6 +139,27 @@ public final class LingeringClose {
                 Thread.currentThread().interrupt();
             }
         }
+    }
+
+    /**
+     * Like {@link #joinUntil} but gives up when the calling thread is interrupted.
+     *
+     * @return {@code false} if interrupted (the interrupt status is set again), else {@code true}
+     */
+    private static boolean joinUntilInterrupted(Thread thread, long deadline) {
+        while (thread.isAlive()) {
+            long remaining = deadline - System.nanoTime();
+            if (remaining <= 0) {
+                return true;
+            }
+            try {
+                thread.join(java.time.Duration.ofNanos(remaining));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+        }
+        return true;
     }
 
     /** Reads and discards input until the peer's FIN or reset, the deadline, or the close. */

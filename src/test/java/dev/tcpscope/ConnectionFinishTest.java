@@ -1,0 +1,415 @@
+package dev.tcpscope;
+
+import dev.tcpscope.connection.SocketBaseline;
+import dev.tcpscope.internal.socket.SocketOptions;
+import dev.tcpscope.peers.JdkPeer;
+import dev.tcpscope.peers.Pair;
+import dev.tcpscope.peers.Pair.Side;
+import dev.tcpscope.peers.Patterns;
+import dev.tcpscope.peers.PythonPeer;
+import dev.tcpscope.peers.Received;
+import dev.tcpscope.peers.TcpStates;
+import dev.tcpscope.testing.Await;
+import dev.tcpscope.testing.Forked;
+import dev.tcpscope.testing.Parked;
+import dev.tcpscope.testing.OpenSockets;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.AbstractQueuedSynchronizer;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The graceful ending, {@link TcpConnection#finish}, observed by the peer: every byte then EOF
+ * when delivery is confirmed; RST when it is not. JDK and Python peers.
+ */
+@Timeout(value = 60, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+class ConnectionFinishTest {
+
+    @RegisterExtension
+    static final OpenSockets.Check OPEN_SOCKETS = new OpenSockets.Check();
+    @RegisterExtension
+    static final SocketBaseline SOCKETS_PER_TEST = new SocketBaseline();
+
+    /** Generous: a finish that should succeed must never fail for lack of time on a loaded machine. */
+    static final Duration FINISH = Duration.ofSeconds(30);
+    static final long SEVERAL_MIB = 8L << 20;
+
+    // ------------------------------------------------------------ every byte, then EOF
+
+    @ParameterizedTest
+    @EnumSource(Side.class)
+    void finishAfterSeveralMiBDeliversEveryByteThenFin(Side side) throws Exception {
+        try (Pair p = Pair.open(side)) {
+            TcpConnection conn = p.connection();
+            CompletableFuture<Received> received = p.peer().readAllAsync(true); // closes after EOF: FIN
+
+            Patterns.write(SEVERAL_MIB, conn::write);
+            FinishResult result = conn.finish(FINISH);
+
+            Received got = received.get(30, TimeUnit.SECONDS);
+            assertEquals(Received.End.EOF, got.end(), got::toString);
+            assertTrue(got.isPattern(SEVERAL_MIB), () -> "the peer read " + got + ", not the " + SEVERAL_MIB
+                    + " pattern bytes we wrote");
+            assertEquals(new FinishResult(true, 0, PeerEnding.FIN, 0, result.reason()), result);
+            ConnectionEnding ending = conn.ending().orElseThrow();
+            assertEquals(ConnectionEnding.Mode.GRACEFUL, ending.mode());
+            assertEquals(SEVERAL_MIB, ending.bytesWritten());
+        }
+    }
+
+    @Test
+    void finishAfterSeveralMiBToAPythonPeer() throws Exception {
+        try (TcpListener listener = bindLoopback();
+             PythonPeer python = PythonPeer.start(listener.localAddress().getPort());
+             TcpConnection conn = listener.accept(Duration.ofSeconds(30))) {
+            python.awaitReady();
+
+            Patterns.write(SEVERAL_MIB, conn::write);
+            FinishResult result = conn.finish(FINISH);
+
+            Received got = python.awaitReceived();
+            assertEquals(Received.End.EOF, got.end(), got::toString);
+            assertTrue(got.isPattern(SEVERAL_MIB), got::toString);
+            python.expect("CLOSED");
+            assertEquals(0, python.awaitExit(), python::stderr);
+            assertEquals(new FinishResult(true, 0, PeerEnding.FIN, 0, result.reason()), result);
+        }
+    }
+
+    // ------------------------------------------------------------ input we never read
+
+    @ParameterizedTest
+    @EnumSource(Side.class)
+    void finishWhileThePeerKeepsSendingInputWeNeverRead(Side side) throws Exception {
+        try (Pair p = Pair.open(side)) {
+            TcpConnection conn = p.connection();
+            JdkPeer peer = p.peer();
+            AtomicBoolean stop = new AtomicBoolean();
+            CompletableFuture<Long> peerWriter = CompletableFuture.supplyAsync(() -> {
+                byte[] chunk = new byte[64 * 1024];
+                try {
+                    while (!stop.get()) {
+                        peer.write(chunk);
+                    }
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+                return peer.written();
+            }, r -> Thread.ofPlatform().daemon().start(r));
+            CompletableFuture<Received> peerReader = CompletableFuture.supplyAsync(() -> {
+                Received r = peer.readAll();
+                stop.set(true);
+                peerWriter.join();
+                try {
+                    peer.sendFin(); // only once it has read our FIN and stopped writing
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+                return r;
+            }, r -> Thread.ofPlatform().daemon().start(r));
+            Await.until("the peer's input reaches us", () -> available(conn) > 0);
+
+            long total = 4L << 20;
+            Patterns.write(total, conn::write);
+            FinishResult result = conn.finish(FINISH);
+
+            Received got = peerReader.get(30, TimeUnit.SECONDS);
+            assertEquals(Received.End.EOF, got.end(), () -> "the data-loss RST? " + got);
+            assertTrue(got.isPattern(total), got::toString);
+            assertTrue(result.delivered(), result::toString);
+            assertEquals(PeerEnding.FIN, result.peerEnding());
+            assertEquals(peerWriter.get(), result.bytesDiscarded(), "every byte the peer sent was read and discarded");
+            assertEquals(result.bytesDiscarded(), conn.ending().orElseThrow().bytesRead());
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Side.class)
+    void finishWhileThePeerIsBlockedWritingToUs(Side side) throws Exception {
+        long peerSends = 24L << 20; // far beyond what the socket buffers hold while nobody reads
+        int weSend = 32 * 1024;     // fits in the peer's receive window although it does not read yet
+        try (Pair p = Pair.open(side)) {
+            TcpConnection conn = p.connection();
+            JdkPeer peer = p.peer();
+            // A peer of the simplest kind: writes its whole request, then reads the response.
+            CompletableFuture<Received> peerSide = CompletableFuture.supplyAsync(() -> {
+                try {
+                    peer.writePattern(peerSends);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+                Received r = peer.readAll();
+                peer.close();
+                return r;
+            }, r -> Thread.ofPlatform().daemon().start(r));
+            Await.until("the peer's input reaches us", () -> available(conn) > 0);
+
+            Patterns.write(weSend, conn::write);
+            assertTrue(peer.written() < peerSends, "the peer should still be blocked writing");
+            FinishResult result = conn.finish(FINISH);
+
+            Received got = peerSide.get(30, TimeUnit.SECONDS);
+            assertEquals(Received.End.EOF, got.end(), () -> "the data-loss RST? " + got);
+            assertTrue(got.isPattern(weSend), got::toString);
+            assertEquals(new FinishResult(true, 0, PeerEnding.FIN, peerSends, result.reason()), result);
+        }
+    }
+
+    @Test
+    void finishWhileAPythonPeerIsBlockedWritingToUs() throws Exception {
+        long peerSends = 24L << 20;
+        int weSend = 32 * 1024;
+        try (TcpListener listener = bindLoopback();
+             PythonPeer python = PythonPeer.start(listener.localAddress().getPort(), "--send", Long.toString(peerSends));
+             TcpConnection conn = listener.accept(Duration.ofSeconds(30))) {
+            python.awaitReady();
+            Await.until("the peer's input reaches us", () -> available(conn) > 0);
+
+            Patterns.write(weSend, conn::write);
+            FinishResult result = conn.finish(FINISH);
+
+            python.expect("SENT");
+            Received got = python.awaitReceived();
+            assertEquals(Received.End.EOF, got.end(), () -> "the data-loss RST? " + got);
+            assertTrue(got.isPattern(weSend), got::toString);
+            python.expect("CLOSED");
+            assertEquals(new FinishResult(true, 0, PeerEnding.FIN, peerSends, result.reason()), result);
+        }
+    }
+
+    // ------------------------------------------------------------ the peer never sends FIN
+
+    @ParameterizedTest
+    @EnumSource(Side.class)
+    void finishWhenThePeerNeverSendsFinClosesNormallyAtTheDeadline(Side side) throws Exception {
+        try (Pair p = Pair.open(side)) {
+            TcpConnection conn = p.connection();
+            JdkPeer peer = p.peer();
+            int ourPort = conn.localAddress().getPort();
+            CompletableFuture<Received> received = peer.readAllAsync(false); // reads to EOF, stays open
+            long total = 1L << 20;
+            Patterns.write(total, conn::write);
+            // The deadline below is for the peer's FIN only: let it read our bytes first.
+            Await.until("the peer read our bytes", () -> peer.received() == total);
+
+            FinishResult result = conn.finish(Duration.ofMillis(1500));
+
+            assertTrue(result.delivered(), result::toString);
+            assertEquals(0, result.unacknowledgedBytes());
+            assertEquals(PeerEnding.TIMEOUT, result.peerEnding());
+            assertEquals(ConnectionEnding.Mode.GRACEFUL, conn.ending().orElseThrow().mode());
+            Received got = received.get(30, TimeUnit.SECONDS);
+            assertEquals(Received.End.EOF, got.end(), got::toString);
+            assertTrue(got.isPattern(total), got::toString);
+
+            // Our close(2) has happened; the peer's socket got no RST: it is still in CLOSE_WAIT
+            // (a RST would have closed it), and ours lingers in FIN_WAIT2 as after any clean close.
+            Await.until("our descriptor is released", () -> conn.nativeSocket().descriptor().isReleased());
+            assertEquals(Optional.of(TcpStates.State.CLOSE_WAIT), TcpStates.of(peer.localPort(), ourPort),
+                    "the peer's socket after our close");
+            assertEquals(Optional.of(TcpStates.State.FIN_WAIT2), TcpStates.of(ourPort, peer.localPort()),
+                    "our socket after its close");
+            assertEquals(-1, peer.socket().getInputStream().read(), "the peer reads EOF again");
+        }
+    }
+
+    @Test
+    void finishWhenAPythonPeerNeverSendsFin() throws Exception {
+        try (TcpListener listener = bindLoopback();
+             PythonPeer python = PythonPeer.start(listener.localAddress().getPort(), "--hold");
+             TcpConnection conn = listener.accept(Duration.ofSeconds(30))) {
+            python.awaitReady();
+            long total = 256 * 1024; // read at once by the peer: the deadline is for its FIN
+            Patterns.write(total, conn::write);
+
+            FinishResult result = conn.finish(Duration.ofSeconds(2));
+
+            assertTrue(result.delivered(), result::toString);
+            assertEquals(PeerEnding.TIMEOUT, result.peerEnding());
+            Received got = python.awaitReceived();
+            assertEquals(Received.End.EOF, got.end(), got::toString);
+            assertTrue(got.isPattern(total), got::toString);
+            Await.until("our descriptor is released", () -> conn.nativeSocket().descriptor().isReleased());
+            python.sendLine("state?");
+            assertEquals("STATE CLOSE_WAIT 0", python.expect("STATE"), "no RST reached the peer");
+            python.expect("CLOSED");
+        }
+    }
+
+    // ------------------------------------------------------------ not delivered
+
+    @Test
+    void finishTowardsAFrozenPeerReportsNotDeliveredAndResets() throws Exception {
+        long total = 128 * 1024;
+        try (TcpListener listener = bindLoopback();
+             PythonPeer python = PythonPeer.start(listener.localAddress().getPort(), "--rcvbuf", "4096", "--wait");
+             TcpConnection conn = listener.accept(Duration.ofSeconds(30))) {
+            python.awaitReady();
+            python.stop(); // SIGSTOP: its kernel ACKs until its small window is full, then nothing moves
+
+            // A send buffer that surely holds what the frozen peer's window cannot; a write that
+            // blocked anyway would fail here rather than hang.
+            conn.nativeSocket().options().setInt(SocketOptions.SOL_SOCKET, SocketOptions.SO_SNDBUF, 512 * 1024);
+            conn.setWriteTimeout(Duration.ofSeconds(20));
+            Patterns.write(total, conn::write);
+
+            FinishResult result = conn.finish(Duration.ofSeconds(2));
+
+            assertFalse(result.delivered(), result::toString);
+            assertTrue(result.unacknowledgedBytes() > 0 && result.unacknowledgedBytes() <= total + 1,
+                    () -> "unacknowledged bytes (FIN included): " + result);
+            assertEquals(PeerEnding.TIMEOUT, result.peerEnding());
+            ConnectionEnding ending = conn.ending().orElseThrow();
+            assertEquals(ConnectionEnding.Mode.ABORTED, ending.mode());
+            assertEquals(result, ending.result());
+
+            python.resume();
+            python.sendLine("read now");
+            Received got = python.awaitReceived();
+            assertEquals(Received.End.RESET, got.end(), got::toString);
+            assertTrue(got.bytes() < total, got::toString);
+            assertTrue(got.isPatternPrefix(), got::toString);
+            python.expect("CLOSED");
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Side.class)
+    void anInterruptedFinishAbortsPromptly(Side side) throws Exception {
+        try (Pair p = Pair.open(side)) {
+            TcpConnection conn = p.connection();
+            JdkPeer peer = p.peer();
+            int ourPort = conn.localAddress().getPort();
+            CompletableFuture<Received> received = peer.readAllAsync(false); // never sends its FIN
+            conn.write(Patterns.bytes(0, 1000));
+
+            Forked<FinishResult> finisher = Forked.start(Forked.Kind.PLATFORM, "finisher",
+                    () -> conn.finish(Duration.ofMinutes(5)));
+            assertEquals(Received.End.EOF, received.get(30, TimeUnit.SECONDS).end()); // finish is under way
+            // Everything, FIN included, acknowledged (the peer delays the ACK of a FIN): finish()
+            // now waits for the peer's FIN, joining its drainer thread.
+            Parked.await(finisher.thread(), blocker -> blocker instanceof AbstractQueuedSynchronizer,
+                    "waiting for the peer's FIN (joining the drainer)");
+            finisher.thread().interrupt();
+
+            Forked.Outcome<FinishResult> outcome = finisher.await(Duration.ofSeconds(30)); // long before 5 min
+            FinishResult result = outcome.assertReturned();
+            assertFalse(result.delivered(), result::toString);
+            assertTrue(result.reason().contains("interrupted"), result::toString);
+            assertTrue(outcome.interruptedAtEnd(), "the interrupt status is kept");
+            assertEquals(ConnectionEnding.Mode.ABORTED, conn.ending().orElseThrow().mode());
+            // A RST after our FIN reads as EOF, but it closed the peer's socket (no CLOSE_WAIT left).
+            Await.until("the peer's socket was reset", () -> TcpStates.of(peer.localPort(), ourPort).isEmpty());
+        }
+    }
+
+    // ------------------------------------------------------------ half-close
+
+    @ParameterizedTest
+    @EnumSource(Side.class)
+    void shutdownOutputSendsEofWhileWeStillReadTheReply(Side side) throws Exception {
+        int request = 5000, reply = 100_000;
+        try (Pair p = Pair.open(side)) {
+            TcpConnection conn = p.connection();
+            JdkPeer peer = p.peer();
+            CompletableFuture<Received> peerSide = CompletableFuture.supplyAsync(() -> {
+                Received r = peer.readAll();
+                try {
+                    peer.writePattern(reply);
+                    peer.sendFin();
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+                return r;
+            }, r -> Thread.ofPlatform().daemon().start(r));
+
+            Patterns.write(request, conn::write);
+            conn.shutdownOutput();
+
+            Received got = peerSide.get(30, TimeUnit.SECONDS); // before we read anything
+            assertEquals(Received.End.EOF, got.end(), got::toString);
+            assertTrue(got.isPattern(request), got::toString);
+            assertThrows(ConnectionClosedException.class, () -> conn.write(new byte[1]), "write after shutdownOutput");
+
+            byte[] replyBytes = conn.inputStream().readAllBytes();
+            assertEquals(reply, replyBytes.length);
+            assertTrue(java.util.Arrays.equals(Patterns.bytes(0, reply), replyBytes));
+
+            FinishResult result = conn.finish(FINISH);
+            assertEquals(new FinishResult(true, 0, PeerEnding.FIN, 0, result.reason()), result);
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Side.class)
+    void afterShutdownInputReadsEndAndFinishStillDrainsThePeersInput(Side side) throws Exception {
+        long peerSends = 4L << 20;
+        try (Pair p = Pair.open(side)) {
+            TcpConnection conn = p.connection();
+            JdkPeer peer = p.peer();
+            conn.shutdownInput();
+            assertEquals(-1, conn.read(new byte[10]));
+            assertEquals(0, conn.available());
+
+            CompletableFuture<Received> peerSide = CompletableFuture.supplyAsync(() -> {
+                try {
+                    peer.writePattern(peerSends); // nothing told the peer to stop sending
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+                Received r = peer.readAll();
+                peer.close();
+                return r;
+            }, r -> Thread.ofPlatform().daemon().start(r));
+            Await.until("the peer's input reaches us", () -> unread(conn) > 0);
+            assertEquals(-1, conn.read(new byte[10]), "still the end of input for us");
+
+            conn.write(Patterns.bytes(0, 1000));
+            FinishResult result = conn.finish(FINISH);
+
+            Received got = peerSide.get(30, TimeUnit.SECONDS);
+            assertEquals(Received.End.EOF, got.end(), () -> "the data-loss RST? " + got);
+            assertTrue(got.isPattern(1000), got::toString);
+            assertEquals(new FinishResult(true, 0, PeerEnding.FIN, peerSends, result.reason()), result);
+        }
+    }
+
+    // ------------------------------------------------------------ helpers
+
+    static TcpListener bindLoopback() throws IOException {
+        return TcpListener.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+    }
+
+    static int unread(TcpConnection conn) {
+        try {
+            return conn.nativeSocket().options().unread();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    static int available(TcpConnection conn) {
+        try {
+            return conn.available();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
