@@ -31,21 +31,26 @@ public final class HttpExampleServer {
 
     private HttpExampleServer() {}
 
-    public static void main(String[] args) throws Launcher.UsageException, IOException {
+    public static void main(String[] args) throws Launcher.UsageException, Launcher.Failure {
         int port = 8080;
         Duration timeLimit = Duration.ofSeconds(3);
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
-                case "--port" -> port = Probe.port(Probe.value(args, ++i, "--port"));
+                case "--port" -> port = Probe.port(Probe.value(args, ++i, "--port"), 0);
                 case "--time-limit" -> timeLimit = Probe.seconds(Probe.value(args, ++i, "--time-limit"), "--time-limit");
                 default -> throw new Launcher.UsageException("serve: unknown option '" + args[i] + "'");
             }
         }
-        TcpServer server = TcpServer.builder(new InetSocketAddress(InetAddress.getLoopbackAddress(), port))
-                .handlerTimeLimit(timeLimit)
-                .idleLimit(Duration.ofSeconds(30))
-                .drainPeriod(Duration.ofSeconds(2))
-                .bind();
+        TcpServer server;
+        try {
+            server = TcpServer.builder(new InetSocketAddress(InetAddress.getLoopbackAddress(), port))
+                    .handlerTimeLimit(timeLimit)
+                    .idleLimit(Duration.ofSeconds(30))
+                    .drainPeriod(Duration.ofSeconds(2))
+                    .bind();
+        } catch (IOException e) { // e.g. the port is taken
+            throw new Launcher.Failure("serve: cannot listen on 127.0.0.1:" + port + ": " + e.getMessage());
+        }
         // SIGINT and SIGTERM run the shutdown hooks: a bounded shutdown, then the JVM exits.
         Runtime.getRuntime().addShutdownHook(new Thread(server::shutdown, "tcpscope-serve-shutdown"));
         System.out.println("tcpscope example server listening on http://127.0.0.1:" + server.localAddress().getPort() + "/");

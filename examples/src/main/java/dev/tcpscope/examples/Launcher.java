@@ -16,7 +16,8 @@ public final class Launcher {
               demo    what a peer sees when a server fails, with plain JDK sockets and with tcpscope
               serve   an example HTTP/1.0 server: /ok ends cleanly, /fail and /slow are reset
               probe   connects, optionally sends TEXT (\\r \\n \\t \\\\ escapes), reads to the end and
-                      reports how the server ended the connection: exit 0 FIN, 1 RST, 3 still open""";
+                      reports how the server ended the connection: exit 0 FIN, 1 RST, 3 still open,
+                      4 cannot connect""";
 
     private Launcher() {}
 
@@ -42,6 +43,18 @@ public final class Launcher {
             System.err.println("tcpscope: " + e.getMessage());
             System.err.println(USAGE);
             System.exit(2);
+        } catch (Failure e) {
+            System.err.println("tcpscope: " + e.getMessage());
+            System.exit(1);
+        }
+    }
+
+    /** A command that cannot do its work (e.g. its port is taken): one line, exit code 1. */
+    static final class Failure extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        Failure(String message) {
+            super(message);
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.tcpscope.examples;
 
+import dev.tcpscope.ConnectionResetException;
 import dev.tcpscope.TcpConnection;
 
 import java.io.IOException;
@@ -13,8 +14,8 @@ import java.time.Duration;
 /**
  * {@code probe HOST:PORT [--send TEXT] [--timeout SECONDS]}: connects, optionally sends TEXT, reads
  * to the end and reports how the server ended the connection. Exit code 0 = FIN, 1 = RST,
- * 3 = still open at the timeout; 2 = bad arguments, 4 = could not connect. Works against any
- * TCP server.
+ * 3 = still open at the timeout; 2 = bad arguments, 4 = could not connect (or another I/O
+ * failure). Works against any TCP server.
  */
 public final class Probe {
 
@@ -49,9 +50,17 @@ public final class Probe {
         PeerObservation seen;
         try (connection) {
             if (send != null) {
-                connection.write(send.getBytes(StandardCharsets.ISO_8859_1));
+                try {
+                    connection.write(send.getBytes(StandardCharsets.ISO_8859_1));
+                } catch (ConnectionResetException e) {
+                    // Reset before it took the text: the reads below report the reset after
+                    // whatever the server sent first (the connection remembers it).
+                }
             }
             seen = PeerObservation.readToEnd(connection, timeout);
+        } catch (IOException e) {
+            System.err.println("tcpscope probe: connection to " + args[0] + " failed: " + e.getMessage());
+            return 4;
         }
         long ended = System.nanoTime();
         String firstLine = seen.first().lines().findFirst().orElse("");
@@ -79,27 +88,29 @@ public final class Probe {
         if (host.startsWith("[") && host.endsWith("]")) {
             host = host.substring(1, host.length() - 1);
         }
-        int port = port(hostPort.substring(colon + 1));
+        int port = port(hostPort.substring(colon + 1), 1);
         return InetSocketAddress.createUnresolved(host, port);
     }
 
-    static int port(String text) throws Launcher.UsageException {
+    /** Parses a port from {@code lowest} (0 lets the system pick, for a server) to 65535. */
+    static int port(String text, int lowest) throws Launcher.UsageException {
         try {
             int port = Integer.parseInt(text);
-            if (port >= 0 && port <= 65535) {
+            if (port >= lowest && port <= 65535) {
                 return port;
             }
         } catch (NumberFormatException ignored) {
             // reported below
         }
-        throw new Launcher.UsageException("bad port '" + text + "': expected a number from 0 to 65535");
+        throw new Launcher.UsageException("bad port '" + text + "': expected a number from " + lowest + " to 65535");
     }
 
     static Duration seconds(String text, String option) throws Launcher.UsageException {
         try {
             double seconds = Double.parseDouble(text);
             if (seconds > 0 && seconds <= 86_400) {
-                return Duration.ofMillis((long) (seconds * 1000));
+                // At least a nanosecond: a positive number never rounds down to a zero duration.
+                return Duration.ofNanos(Math.max(1, (long) (seconds * 1e9)));
             }
         } catch (NumberFormatException ignored) {
             // reported below
