@@ -56,8 +56,10 @@ public final class Demo {
 
     static final int PART = 1024;
     static final int PARTS = 4;
-    private static final Duration QUIET = Duration.ofSeconds(10);
-    private static final Duration SCOPE_TIMEOUT = Duration.ofMillis(300);
+    /** Longest the peer waits for a byte or an ending; -Dtcpscope.demo.quietMillis to change. */
+    private static final Duration QUIET = Duration.ofMillis(Long.getLong("tcpscope.demo.quietMillis", 10_000));
+    /** The timed-out scope's timeout; -Dtcpscope.demo.scopeTimeoutMillis to change. */
+    private static final Duration SCOPE_TIMEOUT = Duration.ofMillis(Long.getLong("tcpscope.demo.scopeTimeoutMillis", 300));
     private static final InetSocketAddress LOOPBACK_ANY_PORT = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
 
     private Demo() {}
