@@ -18,7 +18,7 @@ final class ServedConnection {
     private volatile TcpScope<?, ?> scope;
     private volatile String abortKind;
     private ScheduledFuture<?> timeLimit;   // handler thread only
-    private ScheduledFuture<?> idleCheck;   // handler thread and the timer
+    private volatile ScheduledFuture<?> idleCheck; // written by the timer, cancelled by the handler thread
     private long lastBytes = -1;             // timer only
     private long lastActivityNanos;          // timer only
 

@@ -11,7 +11,9 @@ import java.util.Map;
  * @param abortedByKind     aborted connections (RST) by kind: {@code handler-failed},
  *                          {@code time-limit}, {@code idle}, {@code shutdown}, {@code undelivered},
  *                          {@code other}
- * @param acceptAttempts    accept4 calls the accept loop made that returned (successfully or not)
+ * @param acceptAttempts    accepts of the accept loop that returned, with a connection or an error
+ *                          (an accept4 that finds no connection, EAGAIN, waits for readiness inside
+ *                          one accept and is not counted)
  * @param acceptErrors      accept4 failures (EMFILE, ENFILE, ECONNABORTED, ...)
  * @param backoffs          pauses of the accept loop after an error, e.g. out of descriptors
  */

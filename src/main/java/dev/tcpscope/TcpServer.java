@@ -142,9 +142,32 @@ public final class TcpServer implements AutoCloseable {
             return this;
         }
 
-        /** Binds and listens; connections queue in the backlog until {@link TcpServer#serve} runs. */
+        /**
+         * Binds and listens; connections queue in the backlog until {@link TcpServer#serve} runs.
+         * The server keeps the options as they are now: later changes to this builder (to bind
+         * another server) do not reach it.
+         */
         public TcpServer bind() throws IOException {
-            return new TcpServer(this, TcpListener.bind(address, backlog, v6Only));
+            Builder snapshot = copy();
+            TcpListener listener = TcpListener.bind(address, backlog, v6Only);
+            try {
+                return new TcpServer(snapshot, listener);
+            } catch (IOException | RuntimeException | Error e) {
+                listener.close();
+                throw e;
+            }
+        }
+
+        private Builder copy() {
+            Builder copy = new Builder(address);
+            copy.backlog = backlog;
+            copy.v6Only = v6Only;
+            copy.maxConnections = maxConnections;
+            copy.handlerTimeLimit = handlerTimeLimit;
+            copy.idleLimit = idleLimit;
+            copy.finishTimeout = finishTimeout;
+            copy.drainPeriod = drainPeriod;
+            return copy;
         }
 
         private static Duration positiveOrNull(Duration d, String name) {
@@ -156,6 +179,8 @@ public final class TcpServer implements AutoCloseable {
     }
 
     private static final System.Logger LOG = System.getLogger(TcpServer.class.getName());
+    /** Bound to the server in its handler threads and, through their scopes, their subtasks. */
+    private static final ScopedValue<TcpServer> SERVING = ScopedValue.newInstance();
     private static final long FIRST_BACKOFF_NANOS = 10_000_000L;
     private static final long LONGEST_BACKOFF_NANOS = 1_000_000_000L;
 
@@ -169,6 +194,7 @@ public final class TcpServer implements AutoCloseable {
     private final AtomicBoolean shuttingDown = new AtomicBoolean();
     private final CountDownLatch terminated = new CountDownLatch(1);
     private volatile Thread servingThread;
+    private volatile boolean drainOver; // set before drain() aborts the handlers in `served`
 
     private final AtomicInteger active = new AtomicInteger();
     private final LongAdder accepted = new LongAdder();
@@ -269,6 +295,9 @@ public final class TcpServer implements AutoCloseable {
                 permits.release();
                 return false; // the listener was closed: shutdown
             } catch (InterruptedIOException e) {
+                // tcpscope I/O keeps the interrupt status set; clear it, as the other ways out
+                // of this loop do, or the drain period's wait would end at once.
+                Thread.interrupted();
                 permits.release();
                 return true;
             } catch (IOException | RuntimeException e) {
@@ -293,7 +322,7 @@ public final class TcpServer implements AutoCloseable {
             active.incrementAndGet();
             emitAccepted(connection);
             try {
-                handlers.fork(() -> serveConnection(connection, handler));
+                handlers.fork(() -> ScopedValue.where(SERVING, this).run(() -> serveConnection(connection, handler)));
             } catch (RuntimeException e) {
                 connection.abort("could not start a handler", e);
                 endServing(null, connection, "other");
@@ -308,8 +337,11 @@ public final class TcpServer implements AutoCloseable {
         served.add(record);
         String failureKind = null;
         try {
-            if (shuttingDown.get() && options.drainPeriod.isZero()) {
-                record.expire("shutdown", "server shutting down");
+            // Registered in `served` first, then checked: either drain() sees this record or
+            // this handler sees drainOver. A handler that starts only after the drain period
+            // ended (its carrier was busy) would otherwise run unbounded and serve() never return.
+            if (drainOver || (shuttingDown.get() && options.drainPeriod.isZero())) {
+                record.expire("shutdown", "server shut down before the handler started");
             }
             record.armLimits(timer, options.handlerTimeLimit, options.idleLimit);
             try (TcpScope<Object, Void> scope = TcpScope.open()) {
@@ -380,6 +412,7 @@ public final class TcpServer implements AutoCloseable {
                 }
             }
         }
+        drainOver = true;
         for (ServedConnection record : served) {
             record.expire("shutdown", "server shut down (drain period " + options.drainPeriod + " over)");
         }
@@ -389,20 +422,30 @@ public final class TcpServer implements AutoCloseable {
     private void beginShutdown() {
         if (shuttingDown.compareAndSet(false, true)) {
             listener.close();
-            permits.release(Integer.MAX_VALUE / 2); // wake an accept loop waiting for a permit
+            // Wake an accept loop waiting for a permit (every one in use); it checks shuttingDown
+            // after acquiring. One permit is enough, and only when none is available: releasing
+            // a large number overflowed the semaphore (Error) for a large maxConnections.
+            if (permits.availablePermits() == 0) {
+                permits.release();
+            }
         }
     }
 
     /**
      * Begins the shutdown and waits until {@link #serve} has returned: accepting stops at once,
      * handlers get the drain period, the rest are aborted. Safe to call from any thread, more
-     * than once, and before {@code serve}.
+     * than once, and before {@code serve}. Called by a handler of this server (or a subtask it
+     * forked), it only begins the shutdown and returns at once: {@code serve()} waits for that
+     * handler, so waiting here would never end.
      */
     public void shutdown() {
         beginShutdown();
         Thread thread = servingThread;
         if (thread != null) {
             LockSupport.unpark(thread); // out of an accept back-off
+        }
+        if (SERVING.isBound() && SERVING.get() == this) {
+            return;
         }
         if (!serving.get() || Thread.currentThread() == thread) {
             timer.shutdownNow();
