@@ -1,0 +1,145 @@
+/*
+ * The physical limit of a ping-pong round trip on this machine: two threads of one process,
+ * blocking sockets on loopback, TCP_NODELAY, the client writes SIZE bytes and reads them back,
+ * the server echoes. No event loop, no runtime: what the kernel costs.
+ *
+ *   pingpong SIZE ITERATIONS SECONDS
+ *
+ * Every round trip is timed. Warms up for one iteration, then prints two lines (tab-separated)
+ * for bench/run's report, like JMH's sample mode: the mean and the median round trip of each
+ * iteration of SECONDS, in microseconds:
+ *   c <tab> pingpong <tab> c-blocking <tab> bytes=SIZE <tab> us/op <tab> mean mean ...
+ *   c <tab> pingpong <tab> c-blocking:p0.50 <tab> bytes=SIZE <tab> us/op <tab> median median ...
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+static int size;
+
+static void die(const char *what) {
+    perror(what);
+    exit(1);
+}
+
+static double now(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec + t.tv_nsec / 1e9;
+}
+
+static int compare(const void *a, const void *b) {
+    double x = *(const double *) a, y = *(const double *) b;
+    return (x > y) - (x < y);
+}
+
+static int read_fully(int fd, char *buffer, int length) {
+    int received = 0;
+    while (received < length) {
+        ssize_t n = read(fd, buffer + received, length - received);
+        if (n == 0) return 0;
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            die("read");
+        }
+        received += n;
+    }
+    return 1;
+}
+
+static void write_fully(int fd, const char *buffer, int length) {
+    int sent = 0;
+    while (sent < length) {
+        ssize_t n = write(fd, buffer + sent, length - sent);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            die("write");
+        }
+        sent += n;
+    }
+}
+
+static void *echo(void *arg) {
+    int fd = *(int *) arg;
+    char *buffer = malloc(size);
+    while (read_fully(fd, buffer, size)) {
+        write_fully(fd, buffer, size);
+    }
+    close(fd);
+    free(buffer);
+    return NULL;
+}
+
+int main(int argc, char **argv) {
+    if (argc != 4) {
+        fprintf(stderr, "usage: %s SIZE ITERATIONS SECONDS\n", argv[0]);
+        return 2;
+    }
+    size = atoi(argv[1]);
+    int iterations = atoi(argv[2]);
+    double seconds = atof(argv[3]);
+    int one = 1;
+
+    int listener = socket(AF_INET, SOCK_STREAM, 0);
+    if (listener < 0) die("socket");
+    struct sockaddr_in address = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t length = sizeof address;
+    if (bind(listener, (struct sockaddr *) &address, sizeof address) < 0) die("bind");
+    if (listen(listener, 1) < 0) die("listen");
+    if (getsockname(listener, (struct sockaddr *) &address, &length) < 0) die("getsockname");
+
+    int client = socket(AF_INET, SOCK_STREAM, 0);
+    if (client < 0) die("socket");
+    if (connect(client, (struct sockaddr *) &address, sizeof address) < 0) die("connect");
+    int server = accept(listener, NULL, NULL);
+    if (server < 0) die("accept");
+    setsockopt(client, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    setsockopt(server, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    pthread_t thread;
+    if (pthread_create(&thread, NULL, echo, &server) != 0) die("pthread_create");
+
+    char *message = calloc(1, size), *reply = malloc(size);
+    long capacity = 1 << 20;
+    double *times = malloc(capacity * sizeof *times);
+    double *means = calloc(iterations, sizeof *means), *medians = calloc(iterations, sizeof *medians);
+    for (int i = -1; i < iterations; i++) {          /* iteration -1 is the warm-up */
+        long count = 0;
+        double start = now(), end = start;
+        do {
+            double before = end;
+            write_fully(client, message, size);
+            if (!read_fully(client, reply, size)) die("echo ended");
+            end = now();
+            if (count == capacity) {
+                capacity *= 2;
+                times = realloc(times, capacity * sizeof *times);
+                if (!times) die("realloc");
+            }
+            times[count++] = end - before;
+        } while (end - start < seconds);
+        if (i >= 0) {
+            qsort(times, count, sizeof *times, compare);
+            means[i] = (end - start) / count * 1e6;
+            medians[i] = times[count / 2] * 1e6;
+        }
+    }
+    printf("c\tpingpong\tc-blocking\tbytes=%d\tus/op\t", size);
+    for (int i = 0; i < iterations; i++) printf("%s%.3f", i ? " " : "", means[i]);
+    printf("\nc\tpingpong\tc-blocking:p0.50\tbytes=%d\tus/op\t", size);
+    for (int i = 0; i < iterations; i++) printf("%s%.3f", i ? " " : "", medians[i]);
+    printf("\n");
+    shutdown(client, SHUT_WR);
+    pthread_join(thread, NULL);
+    close(client);
+    close(listener);
+    return 0;
+}
