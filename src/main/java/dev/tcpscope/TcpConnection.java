@@ -83,7 +83,7 @@ public final class TcpConnection implements AutoCloseable {
     private final Endings endings;
     private final AtomicInteger state = new AtomicInteger(OPEN);
     private final ReentrantLock outputLock = new ReentrantLock();
-    private final byte[] pendingOutput = new byte[OUTPUT_BUFFER_SIZE];
+    private byte[] pendingOutput;                   // guarded by outputLock; made by the first buffered write
     private int pendingCount;                       // guarded by outputLock
     private volatile Throwable poison;
     private volatile boolean outputShutDown;
@@ -254,6 +254,9 @@ public final class TcpConnection implements AutoCloseable {
         outputLock.lock();
         try {
             checkWritable("write");
+            if (pendingOutput == null) {
+                pendingOutput = new byte[OUTPUT_BUFFER_SIZE]; // only connections that use the stream view pay for it
+            }
             if (length >= pendingOutput.length - pendingCount) {
                 long deadline = deadline(writeTimeout);
                 flushPendingOutput(deadline);

@@ -28,7 +28,6 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.locks.AbstractQueuedSynchronizer;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -303,10 +302,17 @@ class ConnectionFinishTest {
             Forked<FinishResult> finisher = Forked.start(Forked.Kind.PLATFORM, "finisher",
                     () -> conn.finish(Duration.ofMinutes(5)));
             assertEquals(Received.End.EOF, received.get(30, TimeUnit.SECONDS).end()); // finish is under way
-            // Everything, FIN included, acknowledged (the peer delays the ACK of a FIN): finish()
-            // now waits for the peer's FIN, joining its drainer thread.
-            Parked.await(finisher.thread(), blocker -> blocker instanceof AbstractQueuedSynchronizer,
-                    "waiting for the peer's FIN (joining the drainer)");
+            // Everything, FIN included, acknowledged: finish() now waits for the peer's FIN, parked
+            // on the socket's readiness while it drains.
+            Await.until("everything acknowledged", () -> {
+                try {
+                    return conn.nativeSocket().options().unacknowledged() == 0;
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+            Parked.await(finisher.thread(), blocker -> blocker instanceof dev.tcpscope.internal.poll.Readiness,
+                    "waiting for the peer's FIN (draining)");
             finisher.thread().interrupt();
 
             Forked.Outcome<FinishResult> outcome = finisher.await(Duration.ofSeconds(30)); // long before 5 min

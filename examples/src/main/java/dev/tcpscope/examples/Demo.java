@@ -155,23 +155,29 @@ public final class Demo {
                         }),
                 scenario("a subtask fails",
                         (ch, half) -> {
+                            CountDownLatch written = new CountDownLatch(1);
                             try (var tasks = StructuredTaskScope.open()) {
                                 tasks.fork(() -> {
                                     writeAll(ch, responsePart(2));
+                                    written.countDown();
                                     return null;
                                 });
                                 tasks.fork(() -> {
+                                    written.await(); // fail once half the response is out
                                     throw new IOException("the pricing service failed");
                                 });
                                 tasks.join();
                             }
                         },
                         (conn, scope, half) -> {
+                            CountDownLatch written = new CountDownLatch(1);
                             scope.fork(() -> {
                                 conn.write(responsePart(2));
+                                written.countDown();
                                 return null;
                             });
                             scope.fork(() -> {
+                                written.await(); // fail once half the response is out
                                 throw new IOException("the pricing service failed");
                             });
                             scope.join();
