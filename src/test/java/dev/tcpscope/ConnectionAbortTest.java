@@ -1,14 +1,14 @@
 package dev.tcpscope;
 
-import dev.tcpscope.connection.SocketBaseline;
 import dev.tcpscope.peers.Pair;
 import dev.tcpscope.peers.Pair.Side;
-import dev.tcpscope.peers.Patterns;
 import dev.tcpscope.peers.PythonPeer;
 import dev.tcpscope.peers.Received;
 import dev.tcpscope.testing.Forked;
 import dev.tcpscope.testing.OpenSockets;
 import dev.tcpscope.testing.Parked;
+import dev.tcpscope.testing.Patterns;
+import dev.tcpscope.testing.Seen;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -43,9 +43,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class ConnectionAbortTest {
 
     @RegisterExtension
-    static final OpenSockets.Check OPEN_SOCKETS = new OpenSockets.Check();
-    @RegisterExtension
-    static final SocketBaseline SOCKETS_PER_TEST = new SocketBaseline();
+    static final OpenSockets.Check OPEN_SOCKETS = OpenSockets.Check.perTest();
 
     /** Written in chunks that start at multiples of the pattern's period, so any prefix is a pattern prefix. */
     static final byte[] CHUNK = Patterns.bytes(0, Patterns.PERIOD * 4096);
@@ -56,7 +54,7 @@ class ConnectionAbortTest {
     @EnumSource(Side.class)
     void tryWithResourcesWhoseBlockThrowsResetsThePeer(Side side) throws Exception {
         try (Pair p = Pair.open(side)) {
-            CompletableFuture<Received> received = p.peer().readAllAsync();
+            CompletableFuture<Received> received = p.peer().readToEndAsync().thenApply(Received::of);
 
             IllegalStateException thrown = assertThrows(IllegalStateException.class, () -> {
                 try (TcpConnection conn = p.connection()) {
@@ -66,7 +64,7 @@ class ConnectionAbortTest {
             });
 
             Received got = received.get(30, TimeUnit.SECONDS);
-            assertEquals(Received.End.RESET, got.end(), () -> "a truncated response must not end with FIN: " + got);
+            assertEquals(Seen.End.RESET, got.end(), () -> "a truncated response must not end with FIN: " + got);
             assertTrue(got.isPattern(1000), got::toString); // the bytes queued before the RST are still read
             assertEquals("the response could not be completed", thrown.getMessage());
             ConnectionEnding ending = p.connection().ending().orElseThrow();
@@ -87,7 +85,7 @@ class ConnectionAbortTest {
                 }
             });
             Received got = python.awaitReceived();
-            assertEquals(Received.End.RESET, got.end(), got::toString);
+            assertEquals(Seen.End.RESET, got.end(), got::toString);
             assertTrue(got.bytes() <= 1 << 20 && got.isPatternPrefix(), got::toString);
             python.expect("CLOSED");
         }
@@ -97,14 +95,14 @@ class ConnectionAbortTest {
     @EnumSource(Side.class)
     void tryWithResourcesAfterFinishLeavesTheGracefulEnding(Side side) throws Exception {
         try (Pair p = Pair.open(side)) {
-            CompletableFuture<Received> received = p.peer().readAllAsync(true);
+            CompletableFuture<Received> received = p.peer().readToEndAndCloseAsync().thenApply(Received::of);
             FinishResult result;
             try (TcpConnection conn = p.connection()) {
                 conn.write(Patterns.bytes(0, 1000));
                 result = conn.finish(ConnectionFinishTest.FINISH);
             }
             Received got = received.get(30, TimeUnit.SECONDS);
-            assertEquals(Received.End.EOF, got.end(), got::toString);
+            assertEquals(Seen.End.EOF, got.end(), got::toString);
             assertTrue(got.isPattern(1000));
             assertTrue(result.delivered());
             assertEquals(ConnectionEnding.Mode.GRACEFUL, p.connection().ending().orElseThrow().mode());
@@ -118,7 +116,7 @@ class ConnectionAbortTest {
     void abortResetsThePeer(Side side) throws Exception {
         try (Pair p = Pair.open(side)) {
             TcpConnection conn = p.connection();
-            CompletableFuture<Received> received = p.peer().readAllAsync();
+            CompletableFuture<Received> received = p.peer().readToEndAsync().thenApply(Received::of);
             conn.write(Patterns.bytes(0, 5000));
             IOException cause = new IOException("the request was invalid");
 
@@ -126,7 +124,7 @@ class ConnectionAbortTest {
             conn.abort(); // idempotent
 
             Received got = received.get(30, TimeUnit.SECONDS);
-            assertEquals(Received.End.RESET, got.end(), got::toString);
+            assertEquals(Seen.End.RESET, got.end(), got::toString);
             assertTrue(got.isPattern(5000), got::toString);
             ConnectionEnding ending = conn.ending().orElseThrow();
             assertEquals(ConnectionEnding.Mode.ABORTED, ending.mode());
@@ -162,8 +160,8 @@ class ConnectionAbortTest {
             assertSame(cause, woken.getCause());
             assertSame(cause, reader.await().assertThrowsExactly(ConnectionClosedException.class).getCause());
             long written = conn.bytesWritten();
-            Received got = p.peer().readAll();
-            assertEquals(Received.End.RESET, got.end(), got::toString);
+            Received got = Received.of(p.peer().readToEnd());
+            assertEquals(Seen.End.RESET, got.end(), got::toString);
             assertTrue(got.bytes() <= written && got.isPatternPrefix(), got::toString);
         }
     }
@@ -173,13 +171,13 @@ class ConnectionAbortTest {
     void abortDiscardsBufferedOutput(Side side) throws Exception {
         try (Pair p = Pair.open(side)) {
             TcpConnection conn = p.connection();
-            CompletableFuture<Received> received = p.peer().readAllAsync();
+            CompletableFuture<Received> received = p.peer().readToEndAsync().thenApply(Received::of);
             conn.outputStream().write(Patterns.bytes(0, 100)); // buffered, not flushed
 
             conn.abort();
 
             Received got = received.get(30, TimeUnit.SECONDS);
-            assertEquals(Received.End.RESET, got.end(), got::toString);
+            assertEquals(Seen.End.RESET, got.end(), got::toString);
             assertEquals(0, got.bytes(), "the buffered bytes were discarded, not sent");
             assertEquals(0, conn.bytesWritten());
         }
@@ -205,8 +203,8 @@ class ConnectionAbortTest {
 
             assertFalse(result.delivered(), result::toString);
             writer.await().assertThrowsExactly(ConnectionClosedException.class);
-            Received got = p.peer().readAll();
-            assertEquals(Received.End.RESET, got.end(), got::toString);
+            Received got = Received.of(p.peer().readToEnd());
+            assertEquals(Seen.End.RESET, got.end(), got::toString);
             assertTrue(got.isPatternPrefix(), got::toString);
         }
     }
@@ -242,8 +240,8 @@ class ConnectionAbortTest {
             assertEquals(ConnectionEnding.Mode.ABORTED, ending.mode());
             assertSame(timeout, ending.cause());
             assertSame(result, ending.result());
-            Received got = p.peer().readAll();
-            assertEquals(Received.End.RESET, got.end(), got::toString);
+            Received got = Received.of(p.peer().readToEnd());
+            assertEquals(Seen.End.RESET, got.end(), got::toString);
             assertTrue(got.bytes() <= written && got.isPatternPrefix(), got::toString);
         }
     }
@@ -287,10 +285,10 @@ class ConnectionAbortTest {
             assertEquals(1, another.read(buffer));
             assertEquals(4, buffer.get(0));
 
-            CompletableFuture<Received> rest = p.peer().readAllAsync(true);
+            CompletableFuture<Received> rest = p.peer().readToEndAndCloseAsync().thenApply(Received::of);
             FinishResult result = conn.finish(ConnectionFinishTest.FINISH);
             Received got = rest.get(30, TimeUnit.SECONDS);
-            assertEquals(Received.End.EOF, got.end(), got::toString);
+            assertEquals(Seen.End.EOF, got.end(), got::toString);
             assertEquals(0, got.bytes());
             assertTrue(result.delivered(), result::toString);
             assertNull(conn.ending().orElseThrow().cause());
@@ -302,7 +300,7 @@ class ConnectionAbortTest {
     void finishSendsWhatTheOutputStreamBuffered(Side side) throws Exception {
         try (Pair p = Pair.open(side)) {
             TcpConnection conn = p.connection();
-            CompletableFuture<Received> received = p.peer().readAllAsync(true);
+            CompletableFuture<Received> received = p.peer().readToEndAndCloseAsync().thenApply(Received::of);
             OutputStream out = conn.outputStream();
             for (int i = 0; i < 1000; i++) {
                 out.write(Patterns.bytes(i, 1)[0]); // one byte at a time: all buffered, no flush
@@ -310,7 +308,7 @@ class ConnectionAbortTest {
             FinishResult result = conn.finish(ConnectionFinishTest.FINISH);
 
             Received got = received.get(30, TimeUnit.SECONDS);
-            assertEquals(Received.End.EOF, got.end(), got::toString);
+            assertEquals(Seen.End.EOF, got.end(), got::toString);
             assertTrue(got.isPattern(1000), got::toString);
             assertTrue(result.delivered(), result::toString);
         }

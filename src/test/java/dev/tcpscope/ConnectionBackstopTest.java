@@ -1,10 +1,10 @@
 package dev.tcpscope;
 
-import dev.tcpscope.connection.SocketBaseline;
-import dev.tcpscope.peers.JdkPeer;
-import dev.tcpscope.peers.Patterns;
 import dev.tcpscope.peers.Received;
+import dev.tcpscope.testing.JdkPeer;
 import dev.tcpscope.testing.OpenSockets;
+import dev.tcpscope.testing.Patterns;
+import dev.tcpscope.testing.Seen;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -13,7 +13,6 @@ import org.opentest4j.AssertionFailedError;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -27,17 +26,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class ConnectionBackstopTest {
 
     @RegisterExtension
-    static final OpenSockets.Check OPEN_SOCKETS = new OpenSockets.Check();
-    @RegisterExtension
-    static final SocketBaseline SOCKETS_PER_TEST = new SocketBaseline();
+    static final OpenSockets.Check OPEN_SOCKETS = OpenSockets.Check.perTest();
 
     @Test
     void anUnreachableConnectionIsAbortedAndThePeerSeesReset() throws Exception {
-        try (ServerSocket server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+        try (JdkPeer.Server server = JdkPeer.Server.open()) {
             CompletableFuture<ConnectionEnding> ended = new CompletableFuture<>();
-            openAndForget(server.getLocalPort(), ended);
-            try (JdkPeer peer = JdkPeer.accept(server)) {
-                CompletableFuture<Received> received = peer.readAllAsync();
+            openAndForget(server.port(), ended);
+            try (JdkPeer peer = server.accept()) {
+                CompletableFuture<Received> received = peer.readToEndAsync().thenApply(Received::of);
 
                 long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(40);
                 while (!received.isDone()) {
@@ -53,7 +50,7 @@ class ConnectionBackstopTest {
                 }
 
                 Received got = received.get();
-                assertEquals(Received.End.RESET, got.end(), got::toString);
+                assertEquals(Seen.End.RESET, got.end(), got::toString);
                 assertTrue(got.isPattern(1000), got::toString);
                 ConnectionEnding ending = ended.get(30, TimeUnit.SECONDS);
                 assertEquals(ConnectionEnding.Mode.ABORTED, ending.mode());

@@ -1,12 +1,12 @@
 package dev.tcpscope;
 
-import dev.tcpscope.connection.SocketBaseline;
 import dev.tcpscope.internal.socket.SocketOptions;
 import dev.tcpscope.peers.Pair;
 import dev.tcpscope.peers.Pair.Side;
-import dev.tcpscope.peers.Patterns;
 import dev.tcpscope.peers.Received;
 import dev.tcpscope.testing.OpenSockets;
+import dev.tcpscope.testing.Patterns;
+import dev.tcpscope.testing.Seen;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -36,9 +36,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class ConnectionEndingTest {
 
     @RegisterExtension
-    static final OpenSockets.Check OPEN_SOCKETS = new OpenSockets.Check();
-    @RegisterExtension
-    static final SocketBaseline SOCKETS_PER_TEST = new SocketBaseline();
+    static final OpenSockets.Check OPEN_SOCKETS = OpenSockets.Check.perTest();
 
     // ------------------------------------------------------------ SO_LINGER
 
@@ -69,7 +67,7 @@ class ConnectionEndingTest {
             List<ConnectionEnding> observed = new CopyOnWriteArrayList<>();
             conn.onEnded(observed::add);
             assertTrue(conn.ending().isEmpty(), "no ending while open");
-            CompletableFuture<Received> received = p.peer().readAllAsync(false);
+            CompletableFuture<Received> received = p.peer().readToEndAsync().thenApply(Received::of);
 
             conn.write(Patterns.bytes(0, 12_345));
             p.peer().write(new byte[300]);
@@ -127,7 +125,7 @@ class ConnectionEndingTest {
             assertFalse(ending.result().delivered());
             assertEquals(PeerEnding.UNKNOWN, ending.result().peerEnding());
             assertThrows(IllegalStateException.class, () -> conn.onEnded(e -> { }), "one observer");
-            assertEquals(Received.End.RESET, p.peer().readAll().end());
+            assertEquals(Seen.End.RESET, Received.of(p.peer().readToEnd()).end());
         }
     }
 
@@ -141,7 +139,7 @@ class ConnectionEndingTest {
             assertEquals(ConnectionEnding.Mode.ABORTED, ending.mode());
             assertEquals("closed without finish()", ending.reason());
             assertNull(ending.cause());
-            assertEquals(Received.End.RESET, p.peer().readAll().end());
+            assertEquals(Seen.End.RESET, Received.of(p.peer().readToEnd()).end());
         }
     }
 }

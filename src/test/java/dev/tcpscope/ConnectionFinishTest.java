@@ -1,18 +1,18 @@
 package dev.tcpscope;
 
-import dev.tcpscope.connection.SocketBaseline;
 import dev.tcpscope.internal.socket.SocketOptions;
-import dev.tcpscope.peers.JdkPeer;
 import dev.tcpscope.peers.Pair;
 import dev.tcpscope.peers.Pair.Side;
-import dev.tcpscope.peers.Patterns;
 import dev.tcpscope.peers.PythonPeer;
 import dev.tcpscope.peers.Received;
 import dev.tcpscope.peers.TcpStates;
 import dev.tcpscope.testing.Await;
 import dev.tcpscope.testing.Forked;
-import dev.tcpscope.testing.Parked;
+import dev.tcpscope.testing.JdkPeer;
 import dev.tcpscope.testing.OpenSockets;
+import dev.tcpscope.testing.Parked;
+import dev.tcpscope.testing.Patterns;
+import dev.tcpscope.testing.Seen;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -42,9 +42,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class ConnectionFinishTest {
 
     @RegisterExtension
-    static final OpenSockets.Check OPEN_SOCKETS = new OpenSockets.Check();
-    @RegisterExtension
-    static final SocketBaseline SOCKETS_PER_TEST = new SocketBaseline();
+    static final OpenSockets.Check OPEN_SOCKETS = OpenSockets.Check.perTest();
 
     /** Generous: a finish that should succeed must never fail for lack of time on a loaded machine. */
     static final Duration FINISH = Duration.ofSeconds(30);
@@ -57,13 +55,14 @@ class ConnectionFinishTest {
     void finishAfterSeveralMiBDeliversEveryByteThenFin(Side side) throws Exception {
         try (Pair p = Pair.open(side)) {
             TcpConnection conn = p.connection();
-            CompletableFuture<Received> received = p.peer().readAllAsync(true); // closes after EOF: FIN
+            // The peer closes after EOF: its FIN.
+            CompletableFuture<Received> received = p.peer().readToEndAndCloseAsync().thenApply(Received::of);
 
             Patterns.write(SEVERAL_MIB, conn::write);
             FinishResult result = conn.finish(FINISH);
 
             Received got = received.get(30, TimeUnit.SECONDS);
-            assertEquals(Received.End.EOF, got.end(), got::toString);
+            assertEquals(Seen.End.EOF, got.end(), got::toString);
             assertTrue(got.isPattern(SEVERAL_MIB), () -> "the peer read " + got + ", not the " + SEVERAL_MIB
                     + " pattern bytes we wrote");
             assertEquals(new FinishResult(true, 0, PeerEnding.FIN, 0, result.reason()), result);
@@ -84,10 +83,10 @@ class ConnectionFinishTest {
             FinishResult result = conn.finish(FINISH);
 
             Received got = python.awaitReceived();
-            assertEquals(Received.End.EOF, got.end(), got::toString);
+            assertEquals(Seen.End.EOF, got.end(), got::toString);
             assertTrue(got.isPattern(SEVERAL_MIB), got::toString);
             python.expect("CLOSED");
-            assertEquals(0, python.awaitExit(), python::stderr);
+            assertEquals(0, python.awaitExit(), python::describe);
             assertEquals(new FinishResult(true, 0, PeerEnding.FIN, 0, result.reason()), result);
         }
     }
@@ -101,28 +100,20 @@ class ConnectionFinishTest {
             TcpConnection conn = p.connection();
             JdkPeer peer = p.peer();
             AtomicBoolean stop = new AtomicBoolean();
-            CompletableFuture<Long> peerWriter = CompletableFuture.supplyAsync(() -> {
+            CompletableFuture<Long> peerWriter = Forked.onPlatformThread("peer-writer", () -> {
                 byte[] chunk = new byte[64 * 1024];
-                try {
-                    while (!stop.get()) {
-                        peer.write(chunk);
-                    }
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
+                while (!stop.get()) {
+                    peer.write(chunk);
                 }
                 return peer.written();
-            }, r -> Thread.ofPlatform().daemon().start(r));
-            CompletableFuture<Received> peerReader = CompletableFuture.supplyAsync(() -> {
-                Received r = peer.readAll();
+            });
+            CompletableFuture<Received> peerReader = Forked.onPlatformThread("peer-reader", () -> {
+                Received r = Received.of(peer.readToEnd());
                 stop.set(true);
                 peerWriter.join();
-                try {
-                    peer.sendFin(); // only once it has read our FIN and stopped writing
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
+                peer.sendFin(); // only once it has read our FIN and stopped writing
                 return r;
-            }, r -> Thread.ofPlatform().daemon().start(r));
+            });
             Await.until("the peer's input reaches us", () -> available(conn) > 0);
 
             long total = 4L << 20;
@@ -130,7 +121,7 @@ class ConnectionFinishTest {
             FinishResult result = conn.finish(FINISH);
 
             Received got = peerReader.get(30, TimeUnit.SECONDS);
-            assertEquals(Received.End.EOF, got.end(), () -> "the data-loss RST? " + got);
+            assertEquals(Seen.End.EOF, got.end(), () -> "the data-loss RST? " + got);
             assertTrue(got.isPattern(total), got::toString);
             assertTrue(result.delivered(), result::toString);
             assertEquals(PeerEnding.FIN, result.peerEnding());
@@ -147,17 +138,7 @@ class ConnectionFinishTest {
         try (Pair p = Pair.open(side)) {
             TcpConnection conn = p.connection();
             JdkPeer peer = p.peer();
-            // A peer of the simplest kind: writes its whole request, then reads the response.
-            CompletableFuture<Received> peerSide = CompletableFuture.supplyAsync(() -> {
-                try {
-                    peer.writePattern(peerSends);
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
-                Received r = peer.readAll();
-                peer.close();
-                return r;
-            }, r -> Thread.ofPlatform().daemon().start(r));
+            CompletableFuture<Received> peerSide = writesThenReadsToEnd(peer, peerSends);
             Await.until("the peer's input reaches us", () -> available(conn) > 0);
 
             Patterns.write(weSend, conn::write);
@@ -165,7 +146,7 @@ class ConnectionFinishTest {
             FinishResult result = conn.finish(FINISH);
 
             Received got = peerSide.get(30, TimeUnit.SECONDS);
-            assertEquals(Received.End.EOF, got.end(), () -> "the data-loss RST? " + got);
+            assertEquals(Seen.End.EOF, got.end(), () -> "the data-loss RST? " + got);
             assertTrue(got.isPattern(weSend), got::toString);
             assertEquals(new FinishResult(true, 0, PeerEnding.FIN, peerSends, result.reason()), result);
         }
@@ -186,7 +167,7 @@ class ConnectionFinishTest {
 
             python.expect("SENT");
             Received got = python.awaitReceived();
-            assertEquals(Received.End.EOF, got.end(), () -> "the data-loss RST? " + got);
+            assertEquals(Seen.End.EOF, got.end(), () -> "the data-loss RST? " + got);
             assertTrue(got.isPattern(weSend), got::toString);
             python.expect("CLOSED");
             assertEquals(new FinishResult(true, 0, PeerEnding.FIN, peerSends, result.reason()), result);
@@ -202,7 +183,8 @@ class ConnectionFinishTest {
             TcpConnection conn = p.connection();
             JdkPeer peer = p.peer();
             int ourPort = conn.localAddress().getPort();
-            CompletableFuture<Received> received = peer.readAllAsync(false); // reads to EOF, stays open
+            // The peer reads to EOF and stays open.
+            CompletableFuture<Received> received = peer.readToEndAsync().thenApply(Received::of);
             long total = 1L << 20;
             Patterns.write(total, conn::write);
             // The deadline below is for the peer's FIN only: let it read our bytes first.
@@ -215,7 +197,7 @@ class ConnectionFinishTest {
             assertEquals(PeerEnding.TIMEOUT, result.peerEnding());
             assertEquals(ConnectionEnding.Mode.GRACEFUL, conn.ending().orElseThrow().mode());
             Received got = received.get(30, TimeUnit.SECONDS);
-            assertEquals(Received.End.EOF, got.end(), got::toString);
+            assertEquals(Seen.End.EOF, got.end(), got::toString);
             assertTrue(got.isPattern(total), got::toString);
 
             // Our close(2) has happened; the peer's socket got no RST: it is still in CLOSE_WAIT
@@ -243,7 +225,7 @@ class ConnectionFinishTest {
             assertTrue(result.delivered(), result::toString);
             assertEquals(PeerEnding.TIMEOUT, result.peerEnding());
             Received got = python.awaitReceived();
-            assertEquals(Received.End.EOF, got.end(), got::toString);
+            assertEquals(Seen.End.EOF, got.end(), got::toString);
             assertTrue(got.isPattern(total), got::toString);
             Await.until("our descriptor is released", () -> conn.nativeSocket().descriptor().isReleased());
             python.sendLine("state?");
@@ -282,7 +264,7 @@ class ConnectionFinishTest {
             python.resume();
             python.sendLine("read now");
             Received got = python.awaitReceived();
-            assertEquals(Received.End.RESET, got.end(), got::toString);
+            assertEquals(Seen.End.RESET, got.end(), got::toString);
             assertTrue(got.bytes() < total, got::toString);
             assertTrue(got.isPatternPrefix(), got::toString);
             python.expect("CLOSED");
@@ -296,12 +278,12 @@ class ConnectionFinishTest {
             TcpConnection conn = p.connection();
             JdkPeer peer = p.peer();
             int ourPort = conn.localAddress().getPort();
-            CompletableFuture<Received> received = peer.readAllAsync(false); // never sends its FIN
+            CompletableFuture<Received> received = peer.readToEndAsync().thenApply(Received::of); // never sends its FIN
             conn.write(Patterns.bytes(0, 1000));
 
             Forked<FinishResult> finisher = Forked.start(Forked.Kind.PLATFORM, "finisher",
                     () -> conn.finish(Duration.ofMinutes(5)));
-            assertEquals(Received.End.EOF, received.get(30, TimeUnit.SECONDS).end()); // finish is under way
+            assertEquals(Seen.End.EOF, received.get(30, TimeUnit.SECONDS).end()); // finish is under way
             // Everything, FIN included, acknowledged: finish() now waits for the peer's FIN, parked
             // on the socket's readiness while it drains.
             Await.until("everything acknowledged", () -> {
@@ -335,22 +317,18 @@ class ConnectionFinishTest {
         try (Pair p = Pair.open(side)) {
             TcpConnection conn = p.connection();
             JdkPeer peer = p.peer();
-            CompletableFuture<Received> peerSide = CompletableFuture.supplyAsync(() -> {
-                Received r = peer.readAll();
-                try {
-                    peer.writePattern(reply);
-                    peer.sendFin();
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
+            CompletableFuture<Received> peerSide = Forked.onPlatformThread("peer", () -> {
+                Received r = Received.of(peer.readToEnd());
+                peer.writePattern(reply);
+                peer.sendFin();
                 return r;
-            }, r -> Thread.ofPlatform().daemon().start(r));
+            });
 
             Patterns.write(request, conn::write);
             conn.shutdownOutput();
 
             Received got = peerSide.get(30, TimeUnit.SECONDS); // before we read anything
-            assertEquals(Received.End.EOF, got.end(), got::toString);
+            assertEquals(Seen.End.EOF, got.end(), got::toString);
             assertTrue(got.isPattern(request), got::toString);
             assertThrows(ConnectionClosedException.class, () -> conn.write(new byte[1]), "write after shutdownOutput");
 
@@ -374,16 +352,8 @@ class ConnectionFinishTest {
             assertEquals(-1, conn.read(new byte[10]));
             assertEquals(0, conn.available());
 
-            CompletableFuture<Received> peerSide = CompletableFuture.supplyAsync(() -> {
-                try {
-                    peer.writePattern(peerSends); // nothing told the peer to stop sending
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
-                Received r = peer.readAll();
-                peer.close();
-                return r;
-            }, r -> Thread.ofPlatform().daemon().start(r));
+            // Nothing told the peer to stop sending.
+            CompletableFuture<Received> peerSide = writesThenReadsToEnd(peer, peerSends);
             Await.until("the peer's input reaches us", () -> unread(conn) > 0);
             assertEquals(-1, conn.read(new byte[10]), "still the end of input for us");
 
@@ -391,13 +361,24 @@ class ConnectionFinishTest {
             FinishResult result = conn.finish(FINISH);
 
             Received got = peerSide.get(30, TimeUnit.SECONDS);
-            assertEquals(Received.End.EOF, got.end(), () -> "the data-loss RST? " + got);
+            assertEquals(Seen.End.EOF, got.end(), () -> "the data-loss RST? " + got);
             assertTrue(got.isPattern(1000), got::toString);
             assertEquals(new FinishResult(true, 0, PeerEnding.FIN, peerSends, result.reason()), result);
         }
     }
 
     // ------------------------------------------------------------ helpers
+
+    /**
+     * A peer of the simplest kind, on a platform thread: writes its whole request ({@code bytes}
+     * pattern bytes), then reads the response to its end and closes.
+     */
+    static CompletableFuture<Received> writesThenReadsToEnd(JdkPeer peer, long bytes) {
+        return Forked.onPlatformThread("peer", () -> {
+            peer.writePattern(bytes);
+            return Received.of(peer.readToEndAndClose());
+        });
+    }
 
     static TcpListener bindLoopback() throws IOException {
         return TcpListener.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));

@@ -1,14 +1,14 @@
 package dev.tcpscope;
 
-import dev.tcpscope.connection.SocketBaseline;
 import dev.tcpscope.peers.Pair;
 import dev.tcpscope.peers.Pair.Side;
-import dev.tcpscope.peers.Patterns;
 import dev.tcpscope.peers.Received;
 import dev.tcpscope.peers.TcpStates;
 import dev.tcpscope.testing.Forked;
 import dev.tcpscope.testing.OpenSockets;
 import dev.tcpscope.testing.Parked;
+import dev.tcpscope.testing.Patterns;
+import dev.tcpscope.testing.Seen;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -43,9 +43,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class ConnectionMisuseTest {
 
     @RegisterExtension
-    static final OpenSockets.Check OPEN_SOCKETS = new OpenSockets.Check();
-    @RegisterExtension
-    static final SocketBaseline SOCKETS_PER_TEST = new SocketBaseline();
+    static final OpenSockets.Check OPEN_SOCKETS = OpenSockets.Check.perTest();
 
     // ------------------------------------------------------------ I/O after an ending
 
@@ -64,7 +62,7 @@ class ConnectionMisuseTest {
     void ioAfterFinishThrowsConnectionClosed(Side side) throws Exception {
         try (Pair p = Pair.open(side)) {
             TcpConnection conn = p.connection();
-            CompletableFuture<Received> received = p.peer().readAllAsync(true);
+            CompletableFuture<Received> received = p.peer().readToEndAndCloseAsync().thenApply(Received::of);
             FinishResult result = conn.finish(ConnectionFinishTest.FINISH);
             assertTrue(result.delivered(), result::toString);
 
@@ -73,7 +71,7 @@ class ConnectionMisuseTest {
             conn.abort(); // no effect now
             conn.close();
             assertEquals(ConnectionEnding.Mode.GRACEFUL, conn.ending().orElseThrow().mode());
-            assertEquals(Received.End.EOF, received.get(30, TimeUnit.SECONDS).end());
+            assertEquals(Seen.End.EOF, received.get(30, TimeUnit.SECONDS).end());
         }
     }
 
@@ -142,7 +140,7 @@ class ConnectionMisuseTest {
             conn.setReadTimeout(null); // null: no timeout
             conn.setWriteTimeout(null);
 
-            CompletableFuture<Received> received = p.peer().readAllAsync(true);
+            CompletableFuture<Received> received = p.peer().readToEndAndCloseAsync().thenApply(Received::of);
             conn.write(Patterns.bytes(0, 100));
             FinishResult result = conn.finish(ConnectionFinishTest.FINISH);
             assertTrue(result.delivered(), result::toString);
@@ -160,13 +158,13 @@ class ConnectionMisuseTest {
             int ourPort = conn.localAddress().getPort();
             AtomicInteger observed = new AtomicInteger();
             conn.onEnded(e -> observed.incrementAndGet());
-            CompletableFuture<Received> received = p.peer().readAllAsync(false); // holds its FIN
+            CompletableFuture<Received> received = p.peer().readToEndAsync().thenApply(Received::of); // holds its FIN
             conn.write(Patterns.bytes(0, 100_000));
 
             Forked<FinishResult> first = Forked.start(Forked.Kind.PLATFORM, "finish-1",
                     () -> conn.finish(ConnectionFinishTest.FINISH));
             Received got = received.get(30, TimeUnit.SECONDS); // our FIN arrived: finish waits for the peer's
-            assertEquals(Received.End.EOF, got.end(), got::toString);
+            assertEquals(Seen.End.EOF, got.end(), got::toString);
             assertFalse(conn.isOpen());
 
             Forked<FinishResult> second = Forked.start(Forked.Kind.VIRTUAL, "finish-2",
@@ -207,7 +205,7 @@ class ConnectionMisuseTest {
     void finishAfterAbortReportsTheAbort(Side side) throws Exception {
         try (Pair p = Pair.open(side)) {
             TcpConnection conn = p.connection();
-            CompletableFuture<Received> received = p.peer().readAllAsync(true);
+            CompletableFuture<Received> received = p.peer().readToEndAndCloseAsync().thenApply(Received::of);
             conn.write(Patterns.bytes(0, 100));
             conn.abort();
 
@@ -216,7 +214,7 @@ class ConnectionMisuseTest {
             assertFalse(result.delivered());
             assertEquals(PeerEnding.UNKNOWN, result.peerEnding());
             assertSame(conn.ending().orElseThrow().result(), result);
-            assertEquals(Received.End.RESET, received.get(30, TimeUnit.SECONDS).end());
+            assertEquals(Seen.End.RESET, received.get(30, TimeUnit.SECONDS).end());
         }
     }
 
@@ -228,7 +226,7 @@ class ConnectionMisuseTest {
                 TcpConnection conn = p.connection();
                 AtomicInteger observed = new AtomicInteger();
                 conn.onEnded(e -> observed.incrementAndGet());
-                CompletableFuture<Received> received = p.peer().readAllAsync(true);
+                CompletableFuture<Received> received = p.peer().readToEndAndCloseAsync().thenApply(Received::of);
                 conn.write(Patterns.bytes(0, 10_000));
                 CyclicBarrier start = new CyclicBarrier(3);
                 Forked<FinishResult> f1 = Forked.start(Forked.Kind.VIRTUAL, "finish-1", () -> {
@@ -256,12 +254,12 @@ class ConnectionMisuseTest {
                 if (ending.mode() == ConnectionEnding.Mode.GRACEFUL) {
                     graceful++;
                     assertTrue(r1.delivered(), r1::toString);
-                    assertEquals(Received.End.EOF, got.end(), got::toString);
+                    assertEquals(Seen.End.EOF, got.end(), got::toString);
                     assertTrue(got.isPattern(10_000), got::toString);
                 } else {
                     aborted++;
                     assertFalse(r1.delivered(), r1::toString);
-                    assertEquals(Received.End.RESET, got.end(), got::toString);
+                    assertEquals(Seen.End.RESET, got.end(), got::toString);
                 }
             }
         }

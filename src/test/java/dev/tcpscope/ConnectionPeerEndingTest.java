@@ -1,12 +1,11 @@
 package dev.tcpscope;
 
-import dev.tcpscope.connection.SocketBaseline;
 import dev.tcpscope.peers.Pair;
 import dev.tcpscope.peers.Pair.Side;
-import dev.tcpscope.peers.Patterns;
 import dev.tcpscope.testing.Forked;
 import dev.tcpscope.testing.OpenSockets;
 import dev.tcpscope.testing.Parked;
+import dev.tcpscope.testing.Patterns;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -34,9 +33,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class ConnectionPeerEndingTest {
 
     @RegisterExtension
-    static final OpenSockets.Check OPEN_SOCKETS = new OpenSockets.Check();
-    @RegisterExtension
-    static final SocketBaseline SOCKETS_PER_TEST = new SocketBaseline();
+    static final OpenSockets.Check OPEN_SOCKETS = OpenSockets.Check.perTest();
 
     /** What a read loop saw: the bytes, then how it stopped (null failure: -1). */
     record ReadUntilEnd(byte[] bytes, IOException failure) {}

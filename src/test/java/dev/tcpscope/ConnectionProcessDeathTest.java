@@ -1,18 +1,17 @@
 package dev.tcpscope;
 
-import dev.tcpscope.connection.SocketBaseline;
-import dev.tcpscope.peers.ChildJvm;
 import dev.tcpscope.peers.ConnectionHolder;
-import dev.tcpscope.peers.JdkPeer;
 import dev.tcpscope.peers.Received;
+import dev.tcpscope.testing.ChildJvm;
+import dev.tcpscope.testing.ChildProcess;
+import dev.tcpscope.testing.JdkPeer;
 import dev.tcpscope.testing.OpenSockets;
+import dev.tcpscope.testing.Seen;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -28,9 +27,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class ConnectionProcessDeathTest {
 
     @RegisterExtension
-    static final OpenSockets.Check OPEN_SOCKETS = new OpenSockets.Check();
-    @RegisterExtension
-    static final SocketBaseline SOCKETS_PER_TEST = new SocketBaseline();
+    static final OpenSockets.Check OPEN_SOCKETS = OpenSockets.Check.perTest();
 
     enum Death {
         /** SIGKILL: {@code Process.destroyForcibly()} on Linux. */
@@ -52,14 +49,16 @@ class ConnectionProcessDeathTest {
     @ParameterizedTest
     @EnumSource(Death.class)
     void everyPeerOfADeadProcessSeesReset(Death death) throws Exception {
-        try (ServerSocket server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-             ChildJvm child = ChildJvm.start(ConnectionHolder.class, Integer.toString(server.getLocalPort()), death.mode)) {
+        try (JdkPeer.Server server = JdkPeer.Server.open();
+             ChildProcess child = ChildJvm.of(ConnectionHolder.class)
+                     .jvmOptions("-XX:TieredStopAtLevel=1", "-Xmx64m") // small and quick to start
+                     .start(Integer.toString(server.port()), death.mode)) {
             int childPort = Integer.parseInt(child.expect("LISTENING").split(" ")[1]);
             try (JdkPeer ofAccepted = JdkPeer.connect(childPort);   // the child accepts this one
-                 JdkPeer ofClient = JdkPeer.accept(server)) {       // the child connected this one
+                 JdkPeer ofClient = server.accept()) {              // the child connected this one
                 child.expect("READY");
-                CompletableFuture<Received> fromAccepted = ofAccepted.readAllAsync();
-                CompletableFuture<Received> fromClient = ofClient.readAllAsync();
+                CompletableFuture<Received> fromAccepted = ofAccepted.readToEndAsync().thenApply(Received::of);
+                CompletableFuture<Received> fromClient = ofClient.readToEndAsync().thenApply(Received::of);
 
                 if (death == Death.SIGKILL) {
                     child.process().destroyForcibly();
@@ -67,10 +66,10 @@ class ConnectionProcessDeathTest {
                     child.sendLine("die");
                 }
 
-                assertEquals(death.status, child.awaitExit(), child::stderr);
+                assertEquals(death.status, child.awaitExit(), child::describe);
                 for (CompletableFuture<Received> received : java.util.List.of(fromAccepted, fromClient)) {
                     Received got = received.get(30, TimeUnit.SECONDS);
-                    assertEquals(Received.End.RESET, got.end(), () -> death + ": " + got);
+                    assertEquals(Seen.End.RESET, got.end(), () -> death + ": " + got);
                     assertTrue(got.isPattern(ConnectionHolder.BYTES), got::toString);
                 }
             }

@@ -1,9 +1,10 @@
 package dev.tcpscope;
 
 import dev.tcpscope.scope.BlockedReader;
-import dev.tcpscope.scope.Peers;
-import dev.tcpscope.scope.Peers.Seen;
+import dev.tcpscope.testing.Await;
+import dev.tcpscope.testing.JdkPeer;
 import dev.tcpscope.testing.OpenSockets;
+import dev.tcpscope.testing.Seen;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -16,8 +17,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.StructuredTaskScope;
 import java.util.concurrent.atomic.AtomicReference;
 
-import static dev.tcpscope.scope.Peers.await;
-import static dev.tcpscope.scope.Peers.pattern;
+import static dev.tcpscope.testing.Patterns.seeded;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -34,15 +34,15 @@ class ScopeCallTest {
     @RegisterExtension
     static final OpenSockets.Check OPEN_SOCKETS = new OpenSockets.Check();
 
-    private static final byte[] MESSAGE = pattern(150_000, 11);
+    private static final byte[] MESSAGE = seeded(150_000, 11);
 
-    private Peers.Server server;
+    private JdkPeer.Server server;
     private CompletableFuture<Seen> seen;
 
     @BeforeEach
     void openServer() throws IOException {
-        server = Peers.Server.open();
-        seen = server.acceptAndReadToEndAsync();
+        server = JdkPeer.Server.open();
+        seen = server.acceptReadToEndAndCloseAsync();
     }
 
     @AfterEach
@@ -63,7 +63,7 @@ class ScopeCallTest {
             return "wrote " + written.get();
         });
         assertEquals("wrote " + MESSAGE.length, result);
-        await(seen, "the peer's read").assertEof(MESSAGE);
+        Await.result(seen, "the peer's read").assertEof(MESSAGE);
         assertEquals(ConnectionEnding.Mode.GRACEFUL, connection.get().ending().orElseThrow().mode());
     }
 
@@ -79,7 +79,7 @@ class ScopeCallTest {
             return 42; // call() joins for it
         });
         assertEquals(42, result);
-        await(seen, "the peer's read").assertEof(MESSAGE);
+        Await.result(seen, "the peer's read").assertEof(MESSAGE);
         assertEquals(ConnectionEnding.Mode.GRACEFUL, connection.get().ending().orElseThrow().mode());
     }
 
@@ -99,7 +99,7 @@ class ScopeCallTest {
                 }));
         assertSame(boom, thrown);
         assertEquals(0, thrown.getSuppressed().length, () -> Arrays.toString(thrown.getSuppressed()));
-        await(seen, "the peer's read").assertReset(MESSAGE);
+        Await.result(seen, "the peer's read").assertReset(MESSAGE);
         ConnectionEnding ending = connection.get().ending().orElseThrow();
         assertEquals(ConnectionEnding.Mode.ABORTED, ending.mode());
         assertSame(boom, ending.cause());
@@ -115,7 +115,7 @@ class ScopeCallTest {
             throw boom;
         }));
         assertSame(boom, thrown);
-        await(seen, "the peer's read").assertReset(MESSAGE);
+        Await.result(seen, "the peer's read").assertReset(MESSAGE);
         assertFalse(connection.get().isOpen());
     }
 
@@ -125,16 +125,14 @@ class ScopeCallTest {
         AtomicReference<BlockedReader> reader = new AtomicReference<>();
         var thrown = assertThrows(IllegalStateException.class, () -> TcpScope.call(server.address(),
                 (scope, conn) -> {
-                    reader.set(new BlockedReader(conn));
-                    scope.fork(reader.get());
-                    reader.get().awaitParked();
+                    reader.set(BlockedReader.forkedIn(scope, conn));
                     throw boom;
                 }));
         assertSame(boom, thrown);
         assertEquals(1, thrown.getSuppressed().length, () -> Arrays.toString(thrown.getSuppressed()));
         assertInstanceOf(IllegalStateException.class, thrown.getSuppressed()[0]); // owner did not join
         reader.get().assertWokenByOurSide();
-        await(seen, "the peer's read").assertReset();
+        Await.result(seen, "the peer's read").assertReset();
     }
 
     @Test
@@ -149,6 +147,6 @@ class ScopeCallTest {
                     return "unreachable";
                 }));
         assertSame(failure, thrown.getCause());
-        await(seen, "the peer's read").assertReset(MESSAGE);
+        Await.result(seen, "the peer's read").assertReset(MESSAGE);
     }
 }

@@ -1,9 +1,11 @@
 package dev.tcpscope;
 
 import dev.tcpscope.scope.BlockedReader;
-import dev.tcpscope.scope.Peers;
-import dev.tcpscope.scope.Peers.Seen;
+import dev.tcpscope.testing.Await;
+import dev.tcpscope.testing.Forked;
+import dev.tcpscope.testing.JdkPeer;
 import dev.tcpscope.testing.OpenSockets;
+import dev.tcpscope.testing.Seen;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -18,8 +20,7 @@ import java.util.concurrent.StructuredTaskScope.Joiner;
 import java.util.concurrent.StructuredTaskScope.Subtask;
 import java.util.concurrent.atomic.AtomicReference;
 
-import static dev.tcpscope.scope.Peers.await;
-import static dev.tcpscope.scope.Peers.pattern;
+import static dev.tcpscope.testing.Patterns.seeded;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -38,13 +39,13 @@ class ScopeEndingsTest {
     @RegisterExtension
     static final OpenSockets.Check OPEN_SOCKETS = new OpenSockets.Check();
 
-    private static final byte[] MESSAGE = pattern(200_000, 1);
+    private static final byte[] MESSAGE = seeded(200_000, 1);
 
-    private Peers.Server server;
+    private JdkPeer.Server server;
 
     @BeforeEach
     void openServer() throws IOException {
-        server = Peers.Server.open();
+        server = JdkPeer.Server.open();
     }
 
     @AfterEach
@@ -72,12 +73,12 @@ class ScopeEndingsTest {
         CompletableFuture<Seen> seen;
         try (scope) {
             connection = scope.connect(server.address());
-            seen = server.accept().readToEndAsync();
+            seen = server.accept().readToEndAndCloseAsync();
             Subtask<Void> writer = scope.fork(() -> write(connection, MESSAGE));
             assertNull(scope.join());
             assertEquals(Subtask.State.SUCCESS, writer.state());
         }
-        await(seen, "the peer's read").assertEof(MESSAGE);
+        Await.result(seen, "the peer's read").assertEof(MESSAGE);
 
         ConnectionEnding ending = scope.endings().get(connection);
         assertEquals(ConnectionEnding.Mode.GRACEFUL, ending.mode(), ending::toString);
@@ -89,18 +90,18 @@ class ScopeEndingsTest {
 
     @Test
     void successWithARequestAndAReplyEndsGracefully() throws Exception {
-        byte[] reply = pattern(50_000, 2);
+        byte[] reply = seeded(50_000, 2);
         AtomicReference<byte[]> request = new AtomicReference<>();
         var scope = TcpScope.open();
         TcpConnection connection;
         CompletableFuture<Seen> seen;
         try (scope) {
             connection = scope.connect(server.address());
-            Peers.Peer peer = server.accept();
-            seen = Peers.onPlatformThread("peer", () -> {
+            JdkPeer peer = server.accept();
+            seen = Forked.onPlatformThread("peer", () -> {
                 request.set(peer.readExactly(MESSAGE.length));
                 peer.write(reply);
-                return peer.readToEnd();
+                return peer.readToEndAndClose();
             });
             Subtask<byte[]> replyRead = scope.fork(() -> {
                 byte[] got = new byte[reply.length];
@@ -118,7 +119,7 @@ class ScopeEndingsTest {
             scope.join();
             assertTrue(Arrays.equals(reply, replyRead.get()));
         }
-        await(seen, "the peer's read").assertEof(new byte[0]);
+        Await.result(seen, "the peer's read").assertEof(new byte[0]);
         assertTrue(Arrays.equals(MESSAGE, request.get()));
         assertEnded(scope, connection, ConnectionEnding.Mode.GRACEFUL);
         assertEquals(PeerEnding.FIN, scope.endings().get(connection).result().peerEnding());
@@ -135,10 +136,8 @@ class ScopeEndingsTest {
         BlockedReader reader;
         try (scope) {
             connection = scope.connect(server.address());
-            seen = server.accept().readToEndAsync();
-            reader = new BlockedReader(connection);
-            scope.fork(reader);
-            reader.awaitParked();
+            seen = server.accept().readToEndAndCloseAsync();
+            reader = BlockedReader.forkedIn(scope, connection);
             scope.fork(() -> {
                 connection.write(MESSAGE);
                 throw failure;
@@ -146,7 +145,7 @@ class ScopeEndingsTest {
             var thrown = assertThrows(StructuredTaskScope.FailedException.class, scope::join);
             assertSame(failure, thrown.getCause());
         }
-        await(seen, "the peer's read").assertReset(MESSAGE);
+        Await.result(seen, "the peer's read").assertReset(MESSAGE);
         Throwable woke = reader.assertWokenByOurSide();
         if (woke instanceof ConnectionClosedException) {
             assertSame(failure, woke.getCause(), "the abort carries the subtask's failure");
@@ -163,7 +162,7 @@ class ScopeEndingsTest {
         Subtask<Void> failing;
         try (scope) {
             connection = scope.connect(server.address());
-            seen = server.accept().readToEndAsync();
+            seen = server.accept().readToEndAndCloseAsync();
             failing = scope.fork(() -> {
                 connection.write(MESSAGE);
                 throw new IOException("the work failed after writing");
@@ -171,7 +170,7 @@ class ScopeEndingsTest {
             assertNull(scope.join()); // awaitAll() does not throw
             assertEquals(Subtask.State.FAILED, failing.state());
         } // no exception from close either: the user's joiner decided join() returns normally
-        await(seen, "the peer's read").assertReset(MESSAGE);
+        Await.result(seen, "the peer's read").assertReset(MESSAGE);
         assertEnded(scope, connection, ConnectionEnding.Mode.ABORTED);
     }
 
@@ -185,14 +184,14 @@ class ScopeEndingsTest {
         BlockedReader reader;
         try (scope) {
             connection = scope.connect(server.address());
-            seen = server.accept().readToEndAsync();
+            seen = server.accept().readToEndAndCloseAsync();
             reader = new BlockedReader(connection);
             scope.fork(() -> reader.call().toString());
             reader.awaitParked();
             scope.fork(() -> "first");
             assertEquals("first", scope.join());
         }
-        await(seen, "the peer's read").assertReset();
+        Await.result(seen, "the peer's read").assertReset();
         reader.assertWokenByOurSide();
         assertEnded(scope, connection, ConnectionEnding.Mode.ABORTED);
     }
@@ -204,14 +203,14 @@ class ScopeEndingsTest {
         CompletableFuture<Seen> seen;
         try (scope) {
             connection = scope.connect(server.address());
-            seen = server.accept().readToEndAsync();
+            seen = server.accept().readToEndAndCloseAsync();
             scope.fork(() -> {
                 connection.write(MESSAGE);
                 return MESSAGE.length;
             });
             assertEquals(MESSAGE.length, scope.join());
         }
-        await(seen, "the peer's read").assertEof(MESSAGE);
+        Await.result(seen, "the peer's read").assertEof(MESSAGE);
         assertEnded(scope, connection, ConnectionEnding.Mode.GRACEFUL);
     }
 
@@ -222,14 +221,14 @@ class ScopeEndingsTest {
         CompletableFuture<Seen> seen;
         try (scope) {
             connection = scope.connect(server.address());
-            seen = server.accept().readToEndAsync();
+            seen = server.accept().readToEndAndCloseAsync();
             scope.fork(() -> {
                 connection.write(MESSAGE);
                 throw new IOException("no luck");
             });
             assertThrows(StructuredTaskScope.FailedException.class, scope::join);
         }
-        await(seen, "the peer's read").assertReset(MESSAGE);
+        Await.result(seen, "the peer's read").assertReset(MESSAGE);
         assertEnded(scope, connection, ConnectionEnding.Mode.ABORTED);
     }
 
@@ -244,14 +243,14 @@ class ScopeEndingsTest {
         var thrown = assertThrows(IllegalStateException.class, () -> {
             try (scope) {
                 connection.set(scope.connect(server.address()));
-                seen.set(server.accept().readToEndAsync());
+                seen.set(server.accept().readToEndAndCloseAsync());
                 connection.get().write(MESSAGE); // the owner writes, nothing forked
                 throw boom;
             }
         });
         assertSame(boom, thrown);
         assertEquals(0, thrown.getSuppressed().length, () -> Arrays.toString(thrown.getSuppressed()));
-        await(seen.get(), "the peer's read").assertReset(MESSAGE);
+        Await.result(seen.get(), "the peer's read").assertReset(MESSAGE);
         assertEnded(scope, connection.get(), ConnectionEnding.Mode.ABORTED);
     }
 
@@ -265,10 +264,8 @@ class ScopeEndingsTest {
         var thrown = assertThrows(IllegalStateException.class, () -> {
             try (scope) {
                 connection.set(scope.connect(server.address()));
-                seen.set(server.accept().readToEndAsync());
-                reader.set(new BlockedReader(connection.get()));
-                scope.fork(reader.get());
-                reader.get().awaitParked();
+                seen.set(server.accept().readToEndAndCloseAsync());
+                reader.set(BlockedReader.forkedIn(scope, connection.get()));
                 throw boom;
             }
         });
@@ -276,7 +273,7 @@ class ScopeEndingsTest {
         // The JDK's "Owner did not join after forking", thrown by close() after the abort.
         assertEquals(1, thrown.getSuppressed().length, () -> Arrays.toString(thrown.getSuppressed()));
         assertInstanceOf(IllegalStateException.class, thrown.getSuppressed()[0]);
-        await(seen.get(), "the peer's read").assertReset();
+        Await.result(seen.get(), "the peer's read").assertReset();
         reader.get().assertWokenByOurSide();
         assertEnded(scope, connection.get(), ConnectionEnding.Mode.ABORTED);
     }
@@ -285,16 +282,14 @@ class ScopeEndingsTest {
     void closeWithoutJoinAbortsThenThrows() throws Exception {
         var scope = TcpScope.open();
         TcpConnection connection = scope.connect(server.address());
-        CompletableFuture<Seen> seen = server.accept().readToEndAsync();
-        BlockedReader reader = new BlockedReader(connection);
-        scope.fork(reader);
-        reader.awaitParked();
+        CompletableFuture<Seen> seen = server.accept().readToEndAndCloseAsync();
+        BlockedReader reader = BlockedReader.forkedIn(scope, connection);
 
         var thrown = assertThrows(IllegalStateException.class, scope::close);
         assertTrue(String.valueOf(thrown.getMessage()).contains("join"), thrown::toString);
         // The ISE came after the abort: the connection is already ended, the peer reset.
         assertEnded(scope, connection, ConnectionEnding.Mode.ABORTED);
-        await(seen, "the peer's read").assertReset();
+        Await.result(seen, "the peer's read").assertReset();
         reader.assertWokenByOurSide();
         scope.close(); // a second close does nothing
     }
@@ -306,10 +301,10 @@ class ScopeEndingsTest {
         CompletableFuture<Seen> seen;
         try (scope) {
             connection = scope.connect(server.address());
-            seen = server.accept().readToEndAsync();
+            seen = server.accept().readToEndAndCloseAsync();
             connection.write(MESSAGE);
         } // nothing forked, so the JDK does not complain, but it is not a success either
-        await(seen, "the peer's read").assertReset(MESSAGE);
+        Await.result(seen, "the peer's read").assertReset(MESSAGE);
         assertEnded(scope, connection, ConnectionEnding.Mode.ABORTED);
         assertTrue(scope.endings().get(connection).reason().contains("join"),
                 scope.endings().get(connection)::toString);
@@ -323,14 +318,14 @@ class ScopeEndingsTest {
         CompletableFuture<Seen> seen;
         try (scope) {
             connection = scope.connect(server.address());
-            seen = server.accept().readToEndAsync();
+            seen = server.accept().readToEndAndCloseAsync();
             scope.fork(() -> write(connection, MESSAGE));
             scope.join();
             // An exception after join() is invisible to close(): this is how to say it.
             scope.abort(cause);
             assertFalse(connection.isOpen(), "abort() ends the connections at once");
         }
-        await(seen, "the peer's read").assertReset(MESSAGE);
+        Await.result(seen, "the peer's read").assertReset(MESSAGE);
         assertEnded(scope, connection, ConnectionEnding.Mode.ABORTED);
         assertSame(cause, scope.endings().get(connection).cause());
     }
@@ -344,13 +339,13 @@ class ScopeEndingsTest {
         assertThrows(IllegalStateException.class, () -> {
             try (scope) {
                 connection.set(scope.connect(server.address()));
-                seen.set(server.accept().readToEndAsync());
+                seen.set(server.accept().readToEndAndCloseAsync());
                 scope.fork(() -> write(connection.get(), MESSAGE));
                 scope.join();
                 throw new IllegalStateException("after join, not told to the scope");
             }
         });
-        await(seen.get(), "the peer's read").assertEof(MESSAGE);
+        Await.result(seen.get(), "the peer's read").assertEof(MESSAGE);
         assertEnded(scope, connection.get(), ConnectionEnding.Mode.GRACEFUL);
     }
 
@@ -363,10 +358,8 @@ class ScopeEndingsTest {
         BlockedReader reader;
         try (scope) {
             connection = scope.connect(server.address());
-            seen = server.accept().readToEndAsync();
-            reader = new BlockedReader(connection);
-            scope.fork(reader);
-            reader.awaitParked();
+            seen = server.accept().readToEndAndCloseAsync();
+            reader = BlockedReader.forkedIn(scope, connection);
             scope.fork(() -> scope.abort(cause)); // any thread may abort
             try {
                 scope.join();
@@ -376,7 +369,7 @@ class ScopeEndingsTest {
                 assertInstanceOf(ConnectionClosedException.class, e.getCause());
             }
         }
-        await(seen, "the peer's read").assertReset();
+        Await.result(seen, "the peer's read").assertReset();
         Throwable woke = reader.awaitWoke();
         assertInstanceOf(ConnectionClosedException.class, woke);
         assertSame(cause, woke.getCause());

@@ -2,11 +2,12 @@ package dev.tcpscope;
 
 import dev.tcpscope.internal.socket.SocketOptions;
 import dev.tcpscope.scope.BlockedReader;
-import dev.tcpscope.scope.Peers;
-import dev.tcpscope.scope.Peers.Seen;
-import dev.tcpscope.scope.Threads;
+import dev.tcpscope.testing.Await;
 import dev.tcpscope.testing.Forked;
+import dev.tcpscope.testing.JdkPeer;
 import dev.tcpscope.testing.OpenSockets;
+import dev.tcpscope.testing.Parked;
+import dev.tcpscope.testing.Seen;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -22,12 +23,10 @@ import java.util.concurrent.StructuredTaskScope;
 import java.util.concurrent.StructuredTaskScope.Subtask;
 import java.util.concurrent.atomic.AtomicReference;
 
-import static dev.tcpscope.scope.Peers.await;
-import static dev.tcpscope.scope.Peers.pattern;
+import static dev.tcpscope.testing.Patterns.seeded;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
-import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -45,11 +44,11 @@ class ScopeFailuresTest {
     /** Receive buffer of peers that do not read: they stop acknowledging soon. */
     private static final int SMALL_RECEIVE_BUFFER = 4096;
 
-    private Peers.Server server;
+    private JdkPeer.Server server;
 
     @BeforeEach
     void openServer() throws IOException {
-        server = Peers.Server.open();
+        server = JdkPeer.Server.open();
     }
 
     @AfterEach
@@ -74,7 +73,7 @@ class ScopeFailuresTest {
         Subtask<Long> subtask;
         try (scope) {
             connection = scope.connect(server.address());
-            seen = server.accept().readToEndAsync(); // the peer sends nothing
+            seen = server.accept().readToEndAndCloseAsync(); // the peer sends nothing
             reader = new BlockedReader(connection);
             subtask = scope.fork(reader);
             reader.awaitParked();
@@ -83,7 +82,7 @@ class ScopeFailuresTest {
         reader.assertWokenByOurSide();
         // Cancelled by the timeout: the subtask has no result.
         assertEquals(Subtask.State.UNAVAILABLE, subtask.state());
-        await(seen, "the peer's read").assertReset();
+        Await.result(seen, "the peer's read").assertReset();
         assertEquals(ConnectionEnding.Mode.ABORTED, endingOf(scope, connection).mode());
     }
 
@@ -92,7 +91,7 @@ class ScopeFailuresTest {
         AtomicReference<TcpScope<Object, Void>> scopeRef = new AtomicReference<>();
         AtomicReference<TcpConnection> connection = new AtomicReference<>();
         CompletableFuture<BlockedReader> readerReady = new CompletableFuture<>();
-        CompletableFuture<Seen> seen = server.acceptAndReadToEndAsync();
+        CompletableFuture<Seen> seen = server.acceptReadToEndAndCloseAsync();
 
         Forked<Void> owner = Forked.start(Forked.Kind.VIRTUAL, "scope-owner", () -> {
             var scope = TcpScope.open();
@@ -106,30 +105,30 @@ class ScopeFailuresTest {
             }
             return null;
         });
-        BlockedReader reader = await(readerReady, "the owner to fork");
+        BlockedReader reader = Await.result(readerReady, "the owner to fork");
         reader.awaitParked();
-        Threads.awaitWaitingIn(owner.thread(), "ThreadFlock.awaitAll"); // the owner is in join()
+        Parked.awaitIn(owner.thread(), "ThreadFlock.awaitAll"); // the owner is in join()
         owner.thread().interrupt();
 
         owner.await().assertThrowsExactly(InterruptedException.class);
         reader.assertWokenByOurSide();
-        await(seen, "the peer's read").assertReset();
+        Await.result(seen, "the peer's read").assertReset();
         assertEquals(ConnectionEnding.Mode.ABORTED, endingOf(scopeRef.get(), connection.get()).mode());
     }
 
     @Test
     void onePeerResettingAbortsTheOtherConnectionToo() throws Exception {
-        byte[] message = pattern(100_000, 3);
-        try (Peers.Server other = Peers.Server.open()) {
+        byte[] message = seeded(100_000, 3);
+        try (JdkPeer.Server other = JdkPeer.Server.open()) {
             var scope = TcpScope.open();
             TcpConnection a;
             TcpConnection b;
             CompletableFuture<Seen> seenB;
             try (scope) {
                 a = scope.connect(server.address());
-                Peers.Peer peerA = server.accept();
+                JdkPeer peerA = server.accept();
                 b = scope.connect(other.address());
-                seenB = other.accept().readToEndAsync();
+                seenB = other.accept().readToEndAndCloseAsync();
                 BlockedReader readerA = new BlockedReader(a);
                 BlockedReader readerB = new BlockedReader(b);
                 scope.fork(readerA);
@@ -143,7 +142,7 @@ class ScopeFailuresTest {
                 var thrown = assertThrows(StructuredTaskScope.FailedException.class, scope::join);
                 assertInstanceOf(ConnectionResetException.class, thrown.getCause());
             }
-            await(seenB, "peer B's read").assertReset(message);
+            Await.result(seenB, "peer B's read").assertReset(message);
             assertEquals(ConnectionEnding.Mode.ABORTED, endingOf(scope, a).mode());
             assertEquals(ConnectionEnding.Mode.ABORTED, endingOf(scope, b).mode());
         }
@@ -151,7 +150,7 @@ class ScopeFailuresTest {
 
     @Test
     void oneExchangeFailingResetsBothPeers() throws Exception {
-        try (Peers.Server other = Peers.Server.open()) {
+        try (JdkPeer.Server other = JdkPeer.Server.open()) {
             var scope = TcpScope.open();
             TcpConnection a;
             TcpConnection b;
@@ -159,9 +158,9 @@ class ScopeFailuresTest {
             CompletableFuture<Seen> seenB;
             try (scope) {
                 a = scope.connect(server.address());
-                Peers.Peer peerA = server.accept();
+                JdkPeer peerA = server.accept();
                 b = scope.connect(other.address());
-                seenB = other.accept().readToEndAsync();
+                seenB = other.accept().readToEndAndCloseAsync();
                 BlockedReader readerB = new BlockedReader(b);
                 scope.fork(readerB);
                 scope.fork(() -> {
@@ -171,13 +170,13 @@ class ScopeFailuresTest {
                 });
                 readerB.awaitParked();
                 peerA.write("ERR".getBytes());
-                seenA = peerA.readToEndAsync();
+                seenA = peerA.readToEndAndCloseAsync();
                 var thrown = assertThrows(StructuredTaskScope.FailedException.class, scope::join);
                 assertInstanceOf(ProtocolException.class, thrown.getCause());
                 readerB.assertWokenByOurSide();
             }
-            await(seenA, "peer A's read").assertReset();
-            await(seenB, "peer B's read").assertReset();
+            Await.result(seenA, "peer A's read").assertReset();
+            Await.result(seenB, "peer B's read").assertReset();
             assertEquals(ConnectionEnding.Mode.ABORTED, endingOf(scope, a).mode());
             assertEquals(ConnectionEnding.Mode.ABORTED, endingOf(scope, b).mode());
         }
@@ -185,11 +184,11 @@ class ScopeFailuresTest {
 
     @Test
     void writeTimedOutPartWayPoisonsTheConnectionAndTheScopeAborts() throws Exception {
-        byte[] message = pattern(16 << 20, 4); // far more than the kernel buffers between us
-        try (Peers.Server slow = Peers.Server.open(SMALL_RECEIVE_BUFFER)) {
+        byte[] message = seeded(16 << 20, 4); // far more than the kernel buffers between us
+        try (JdkPeer.Server slow = JdkPeer.Server.open(SMALL_RECEIVE_BUFFER)) {
             var scope = TcpScope.open();
             TcpConnection connection;
-            Peers.Peer peer;
+            JdkPeer peer;
             try (scope) {
                 connection = scope.connect(slow.address());
                 peer = slow.accept(); // and does not read, for now
@@ -209,7 +208,7 @@ class ScopeFailuresTest {
                 assertTrue(connection.bytesWritten() > 0 && connection.bytesWritten() < message.length,
                         () -> connection.bytesWritten() + " bytes written");
             } // join() returned normally and every subtask succeeded, yet the scope aborts
-            Seen seen = await(peer.readToEndAsync(), "the peer's read");
+            Seen seen = Await.result(peer.readToEndAndCloseAsync(), "the peer's read");
             seen.assertReset(message);
             ConnectionEnding ending = endingOf(scope, connection);
             assertEquals(ConnectionEnding.Mode.ABORTED, ending.mode());
@@ -219,12 +218,12 @@ class ScopeFailuresTest {
 
     @Test
     void unacknowledgedBytesAtTheFinishDeadlineThrowUndeliveredException() throws Exception {
-        byte[] message = pattern(256 * 1024, 5);
-        try (Peers.Server stuck = Peers.Server.open(SMALL_RECEIVE_BUFFER)) {
+        byte[] message = seeded(256 * 1024, 5);
+        try (JdkPeer.Server stuck = JdkPeer.Server.open(SMALL_RECEIVE_BUFFER)) {
             // The finish deadline is short: the peer will not read before close() returns.
             var scope = TcpScope.open().finishTimeout(Duration.ofMillis(300));
             AtomicReference<TcpConnection> connection = new AtomicReference<>();
-            AtomicReference<Peers.Peer> peer = new AtomicReference<>();
+            AtomicReference<JdkPeer> peer = new AtomicReference<>();
             var thrown = assertThrows(UndeliveredException.class, () -> {
                 try (scope) {
                     TcpConnection c = scope.connect(stuck.address());
@@ -244,7 +243,7 @@ class ScopeFailuresTest {
             });
             // close() aborted the connection before throwing: the peer, reading at last, sees
             // the bytes that had reached it and then the reset.
-            await(peer.get().readToEndAsync(), "the peer's read").assertReset(message);
+            Await.result(peer.get().readToEndAndCloseAsync(), "the peer's read").assertReset(message);
             ConnectionEnding ending = thrown.endings().get(connection.get());
             assertEquals(ConnectionEnding.Mode.ABORTED, ending.mode(), ending::toString);
             assertFalse(ending.result().delivered());

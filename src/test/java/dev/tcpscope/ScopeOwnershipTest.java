@@ -1,9 +1,11 @@
 package dev.tcpscope;
 
 import dev.tcpscope.scope.BlockedReader;
-import dev.tcpscope.scope.Peers;
-import dev.tcpscope.scope.Peers.Seen;
+import dev.tcpscope.testing.Await;
+import dev.tcpscope.testing.Forked;
+import dev.tcpscope.testing.JdkPeer;
 import dev.tcpscope.testing.OpenSockets;
+import dev.tcpscope.testing.Seen;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -18,8 +20,7 @@ import java.util.concurrent.StructureViolationException;
 import java.util.concurrent.StructuredTaskScope;
 import java.util.concurrent.atomic.AtomicReference;
 
-import static dev.tcpscope.scope.Peers.await;
-import static dev.tcpscope.scope.Peers.pattern;
+import static dev.tcpscope.testing.Patterns.seeded;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -37,16 +38,16 @@ class ScopeOwnershipTest {
     @RegisterExtension
     static final OpenSockets.Check OPEN_SOCKETS = new OpenSockets.Check();
 
-    private static final byte[] PART_ONE = pattern(70_000, 21);
-    private static final byte[] PART_TWO = pattern(90_000, 22);
+    private static final byte[] PART_ONE = seeded(70_000, 21);
+    private static final byte[] PART_TWO = seeded(90_000, 22);
 
-    private Peers.Server server;
-    private Peers.Server other;
+    private JdkPeer.Server server;
+    private JdkPeer.Server other;
 
     @BeforeEach
     void openServers() throws IOException {
-        server = Peers.Server.open();
-        other = Peers.Server.open();
+        server = JdkPeer.Server.open();
+        other = JdkPeer.Server.open();
     }
 
     @AfterEach
@@ -86,9 +87,9 @@ class ScopeOwnershipTest {
             CompletableFuture<Seen> seenLost;
             try (request) {
                 lost = request.connect(server.address());
-                seenLost = server.accept().readToEndAsync();
+                seenLost = server.accept().readToEndAndCloseAsync();
                 kept = request.connect(other.address());
-                seenKept = other.accept().readToEndAsync();
+                seenKept = other.accept().readToEndAndCloseAsync();
                 kept.write(PART_ONE);
                 request.transfer(kept, pool);
                 request.fork(() -> {
@@ -98,7 +99,7 @@ class ScopeOwnershipTest {
                 var thrown = assertThrows(StructuredTaskScope.FailedException.class, request::join);
                 assertSame(boom, thrown.getCause());
             }
-            await(seenLost, "the first peer's read").assertReset(PART_ONE);
+            Await.result(seenLost, "the first peer's read").assertReset(PART_ONE);
             assertEquals(ConnectionEnding.Mode.ABORTED, modeOf(request, lost));
             assertTrue(kept.isOpen(), "the failed scope no longer owns the transferred connection");
             assertFalse(request.endings().containsKey(kept));
@@ -109,7 +110,7 @@ class ScopeOwnershipTest {
             pool.fork(() -> write(k, PART_TWO));
             pool.join();
         }
-        await(seenKept, "the kept peer's read").assertEof(concat(PART_ONE, PART_TWO));
+        Await.result(seenKept, "the kept peer's read").assertEof(concat(PART_ONE, PART_TWO));
         assertEquals(ConnectionEnding.Mode.GRACEFUL, modeOf(pool, kept));
     }
 
@@ -122,7 +123,7 @@ class ScopeOwnershipTest {
             var request = TcpScope.open();
             try (request) {
                 moved = request.connect(server.address());
-                seen = server.accept().readToEndAsync();
+                seen = server.accept().readToEndAndCloseAsync();
                 request.fork(() -> write(moved, PART_ONE));
                 request.join();
                 request.transfer(moved, pool);
@@ -130,7 +131,7 @@ class ScopeOwnershipTest {
             assertTrue(moved.isOpen());
             assertTrue(request.endings().isEmpty());
         } // the pool closes without join(): it aborts what it owns
-        await(seen, "the peer's read").assertReset(PART_ONE);
+        Await.result(seen, "the peer's read").assertReset(PART_ONE);
         assertEquals(ConnectionEnding.Mode.ABORTED, modeOf(pool, moved));
     }
 
@@ -145,14 +146,14 @@ class ScopeOwnershipTest {
             var request = TcpScope.open();
             try (request) {
                 moved = request.connect(server.address());
-                seen = server.accept().readToEndAsync();
+                seen = server.accept().readToEndAndCloseAsync();
                 moved.write(PART_ONE);
                 request.transfer(moved, pool);
                 assertFalse(moved.isOpen(), "the aborted scope's outcome applies to it at once");
                 request.join();
             }
         }
-        await(seen, "the peer's read").assertReset(PART_ONE);
+        Await.result(seen, "the peer's read").assertReset(PART_ONE);
         assertEquals(ConnectionEnding.Mode.ABORTED, modeOf(pool, moved));
         assertSame(cause, pool.endings().get(moved).cause());
     }
@@ -166,21 +167,21 @@ class ScopeOwnershipTest {
         CompletableFuture<Seen> seen;
         try (scope) {
             TcpConnection connection = scope.connect(server.address());
-            seen = server.accept().readToEndAsync();
+            seen = server.accept().readToEndAndCloseAsync();
             assertThrows(IllegalStateException.class, () -> scope.transfer(connection, closed));
             assertThrows(IllegalStateException.class, () -> closed.adopt(connection));
             scope.fork(() -> write(connection, PART_ONE));
             scope.join();
         }
-        await(seen, "the peer's read").assertEof(PART_ONE);
+        Await.result(seen, "the peer's read").assertEof(PART_ONE);
     }
 
     @Test
     void adoptedAcceptedConnectionEndsByTheScopesOutcome() throws Exception {
         try (TcpListener listener = TcpListener.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
             // Success: the client gets every byte and FIN.
-            Peers.Peer client = Peers.Peer.connect(listener.localAddress());
-            CompletableFuture<Seen> seen = client.readToEndAsync();
+            JdkPeer client = JdkPeer.connect(listener.localAddress());
+            CompletableFuture<Seen> seen = client.readToEndAndCloseAsync();
             var scope = TcpScope.open();
             TcpConnection accepted;
             try (scope) {
@@ -188,12 +189,12 @@ class ScopeOwnershipTest {
                 scope.fork(() -> write(accepted, PART_ONE));
                 scope.join();
             }
-            await(seen, "the client's read").assertEof(PART_ONE);
+            Await.result(seen, "the client's read").assertEof(PART_ONE);
             assertEquals(ConnectionEnding.Mode.GRACEFUL, modeOf(scope, accepted));
 
             // Failure: the client gets RST.
-            Peers.Peer failingClient = Peers.Peer.connect(listener.localAddress());
-            CompletableFuture<Seen> seenFailing = failingClient.readToEndAsync();
+            JdkPeer failingClient = JdkPeer.connect(listener.localAddress());
+            CompletableFuture<Seen> seenFailing = failingClient.readToEndAndCloseAsync();
             var failing = TcpScope.open();
             AtomicReference<TcpConnection> acceptedFailing = new AtomicReference<>();
             assertThrows(IllegalStateException.class, () -> {
@@ -203,7 +204,7 @@ class ScopeOwnershipTest {
                     throw new IllegalStateException("could not serve");
                 }
             });
-            await(seenFailing, "the failing client's read").assertReset(PART_TWO);
+            Await.result(seenFailing, "the failing client's read").assertReset(PART_TWO);
             assertEquals(ConnectionEnding.Mode.ABORTED, modeOf(failing, acceptedFailing.get()));
         }
     }
@@ -213,7 +214,7 @@ class ScopeOwnershipTest {
         var first = TcpScope.open();
         var second = TcpScope.open();
         TcpConnection connection = first.connect(server.address());
-        CompletableFuture<Seen> seen = server.accept().readToEndAsync();
+        CompletableFuture<Seen> seen = server.accept().readToEndAndCloseAsync();
         assertThrows(IllegalStateException.class, () -> second.adopt(connection));
         second.join();
         second.close();
@@ -221,7 +222,7 @@ class ScopeOwnershipTest {
         first.fork(() -> write(connection, PART_ONE));
         first.join();
         first.close();
-        await(seen, "the peer's read").assertEof(PART_ONE);
+        Await.result(seen, "the peer's read").assertEof(PART_ONE);
     }
 
     // ---------------------------------------------------------------- misuse
@@ -232,12 +233,12 @@ class ScopeOwnershipTest {
         CompletableFuture<Seen> seen;
         try (scope) {
             TcpConnection connection = scope.connect(server.address());
-            seen = server.accept().readToEndAsync();
+            seen = server.accept().readToEndAndCloseAsync();
             scope.fork(() -> write(connection, PART_ONE));
             scope.join();
             assertThrows(IllegalStateException.class, () -> scope.fork(() -> write(connection, PART_TWO)));
         } // the refused fork ran nothing: the scope still succeeded
-        await(seen, "the peer's read").assertEof(PART_ONE);
+        Await.result(seen, "the peer's read").assertEof(PART_ONE);
     }
 
     @Test
@@ -246,18 +247,18 @@ class ScopeOwnershipTest {
         CompletableFuture<Seen> seen;
         try (scope) {
             TcpConnection connection = scope.connect(server.address());
-            seen = server.accept().readToEndAsync();
+            seen = server.accept().readToEndAndCloseAsync();
             TcpConnection spare = TcpConnection.connect(other.address());
-            Peers.Peer sparePeer = other.accept();
+            JdkPeer sparePeer = other.accept();
             try {
-                var refused = Peers.onPlatformThread("intruder", () -> {
+                var refused = Forked.onPlatformThread("intruder", () -> {
                     Throwable close = catching(scope::close);
                     Throwable join = catching(scope::join);
                     Throwable adopt = catching(() -> scope.adopt(spare));
                     Throwable fork = catching(() -> scope.fork(() -> null));
                     return new Throwable[] {close, join, adopt, fork};
                 });
-                for (Throwable t : await(refused, "the intruder")) {
+                for (Throwable t : Await.result(refused, "the intruder")) {
                     assertInstanceOf(WrongThreadException.class, t);
                 }
                 assertTrue(connection.isOpen(), "the refused close did nothing");
@@ -268,7 +269,7 @@ class ScopeOwnershipTest {
             scope.fork(() -> write(connection, PART_ONE));
             scope.join(); // the refused join on the other thread did not count as one
         }
-        await(seen, "the peer's read").assertEof(PART_ONE);
+        Await.result(seen, "the peer's read").assertEof(PART_ONE);
     }
 
     @FunctionalInterface
@@ -292,11 +293,11 @@ class ScopeOwnershipTest {
         CompletableFuture<Seen> seen;
         try (scope) {
             connection = scope.connect(server.address());
-            seen = server.accept().readToEndAsync();
+            seen = server.accept().readToEndAndCloseAsync();
             scope.fork(() -> write(connection, PART_ONE));
             scope.join();
         }
-        await(seen, "the peer's read").assertEof(PART_ONE);
+        Await.result(seen, "the peer's read").assertEof(PART_ONE);
         assertThrows(ConnectionClosedException.class, () -> connection.write(PART_TWO));
         assertThrows(ConnectionClosedException.class, () -> connection.read(new byte[10]));
         assertThrows(ConnectionClosedException.class, connection::shutdownOutput);
@@ -312,14 +313,14 @@ class ScopeOwnershipTest {
         assertThrows(IllegalStateException.class, () -> {
             try (scope) {
                 connection.set(scope.connect(server.address()));
-                seen.set(server.accept().readToEndAsync());
+                seen.set(server.accept().readToEndAndCloseAsync());
                 scope.fork(() -> write(connection.get(), PART_ONE));
                 scope.join();
                 scope.abort(boom);
                 throw boom;
             }
         });
-        await(seen.get(), "the peer's read").assertReset(PART_ONE);
+        Await.result(seen.get(), "the peer's read").assertReset(PART_ONE);
         var thrown = assertThrows(ConnectionClosedException.class, () -> connection.get().write(PART_TWO));
         assertSame(boom, thrown.getCause());
         assertThrows(ConnectionClosedException.class, () -> connection.get().read(new byte[10]));
@@ -336,14 +337,14 @@ class ScopeOwnershipTest {
         AtomicReference<CompletableFuture<Seen>> seenInner = new AtomicReference<>();
         try (outer) {
             outerConnection = outer.connect(server.address());
-            seenOuter = server.accept().readToEndAsync();
+            seenOuter = server.accept().readToEndAndCloseAsync();
             outer.fork(() -> write(outerConnection, PART_ONE));
 
             var inner = TcpScope.open();
             assertThrows(StructuredTaskScope.FailedException.class, () -> {
                 try (inner) {
                     innerConnection.set(inner.connect(other.address()));
-                    seenInner.set(other.accept().readToEndAsync());
+                    seenInner.set(other.accept().readToEndAndCloseAsync());
                     inner.fork(() -> {
                         write(innerConnection.get(), PART_TWO);
                         throw new IllegalStateException("the inner step failed");
@@ -354,8 +355,8 @@ class ScopeOwnershipTest {
             assertEquals(ConnectionEnding.Mode.ABORTED, modeOf(inner, innerConnection.get()));
             outer.join(); // the outer work recovers from the inner failure and succeeds
         }
-        await(seenInner.get(), "the inner peer's read").assertReset(PART_TWO);
-        await(seenOuter, "the outer peer's read").assertEof(PART_ONE);
+        Await.result(seenInner.get(), "the inner peer's read").assertReset(PART_TWO);
+        Await.result(seenOuter, "the outer peer's read").assertEof(PART_ONE);
         assertEquals(ConnectionEnding.Mode.GRACEFUL, modeOf(outer, outerConnection));
     }
 
@@ -363,23 +364,21 @@ class ScopeOwnershipTest {
     void closingTheOuterScopeFirstIsAStructureViolationAndAbortsBoth() throws Exception {
         var outer = TcpScope.open();
         TcpConnection outerConnection = outer.connect(server.address());
-        CompletableFuture<Seen> seenOuter = server.accept().readToEndAsync();
+        CompletableFuture<Seen> seenOuter = server.accept().readToEndAndCloseAsync();
         outer.fork(() -> write(outerConnection, PART_ONE));
         outer.join();
 
         var inner = TcpScope.open();
         TcpConnection innerConnection = inner.connect(other.address());
-        CompletableFuture<Seen> seenInner = other.accept().readToEndAsync();
-        BlockedReader reader = new BlockedReader(innerConnection);
-        inner.fork(reader);
-        reader.awaitParked();
+        CompletableFuture<Seen> seenInner = other.accept().readToEndAndCloseAsync();
+        BlockedReader reader = BlockedReader.forkedIn(inner, innerConnection);
 
         assertThrows(StructureViolationException.class, outer::close);
         // A structure violation is a bug, not a success: both scopes' connections are aborted
         // (the inner ones first, so that the inner subtasks blocked on them wake and the JDK's
         // forced close of the inner scope can complete).
-        await(seenOuter, "the outer peer's read").assertReset(PART_ONE);
-        await(seenInner, "the inner peer's read").assertReset();
+        Await.result(seenOuter, "the outer peer's read").assertReset(PART_ONE);
+        Await.result(seenInner, "the inner peer's read").assertReset();
         reader.assertWokenByOurSide();
         assertEquals(ConnectionEnding.Mode.ABORTED, modeOf(outer, outerConnection));
 

@@ -1,14 +1,14 @@
 package dev.tcpscope;
 
-import dev.tcpscope.server.Await;
-import dev.tcpscope.server.ChildJvm;
 import dev.tcpscope.server.FdLimitedServerMain;
-import dev.tcpscope.server.Peer;
-import dev.tcpscope.server.Peer.Received;
+import dev.tcpscope.testing.Await;
+import dev.tcpscope.testing.ChildJvm;
+import dev.tcpscope.testing.ChildProcess;
+import dev.tcpscope.testing.JdkPeer;
+import dev.tcpscope.testing.Seen;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-import java.net.Socket;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -17,6 +17,8 @@ import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Predicate;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -36,18 +38,18 @@ class ServerDescriptorLimitTest {
     @Test
     @Timeout(120)
     void serverOutOfDescriptorsBacksOffAndServesEveryoneLater() throws Exception {
-        List<String> lowLimit = List.of("bash", "-c", "ulimit -n " + LIMIT + " && exec \"$@\"", "bash");
-        try (ChildJvm child = ChildJvm.start(lowLimit, List.of(), FdLimitedServerMain.class)) {
+        try (ChildProcess child = ChildJvm.of(FdLimitedServerMain.class).twoCarriers().classesFromJar()
+                .behind("bash", "-c", "ulimit -n " + LIMIT + " && exec \"$@\"", "bash").start()) {
             assertEquals("LIMIT " + LIMIT + " " + LIMIT, child.expect("LIMIT", GUARD), child::describe);
             int port = Integer.parseInt(child.expect("READY", GUARD).substring("READY ".length()));
 
-            List<Socket> peers = new ArrayList<>();
+            List<JdkPeer> peers = new ArrayList<>();
             Map<String, Long> full;
             try {
                 // The flood: every handshake completes in the kernel (backlog 1024); the server
                 // accepts until it runs out of descriptors, its handlers wait for their requests.
                 for (int i = 0; i < CONNECTIONS; i++) {
-                    peers.add(Peer.connect(port));
+                    peers.add(JdkPeer.connect(port));
                 }
                 full = awaitStats(child, "the server ran out of descriptors and backed off",
                         s -> s.get("backoffs") > 0);
@@ -58,26 +60,24 @@ class ServerDescriptorLimitTest {
                 // Now every peer sends its request: the accepted ones are answered, end, and free
                 // descriptors; the others are accepted after a back-off, and so on.
                 try (ExecutorService pool = Executors.newThreadPerTaskExecutor(Thread.ofPlatform().factory())) {
-                    List<Future<Received>> answers = new ArrayList<>();
+                    List<Future<Seen>> answers = new ArrayList<>();
                     for (int i = 0; i < CONNECTIONS; i++) {
-                        Socket peer = peers.get(i);
+                        JdkPeer peer = peers.get(i);
                         int id = i;
                         answers.add(pool.submit(() -> {
-                            Peer.send(peer, "request " + id + "\n");
-                            Received received = Peer.readToEnd(peer);
-                            peer.close();
-                            return received;
+                            peer.write("request " + id + "\n");
+                            return peer.readToEndAndClose();
                         }));
                     }
                     for (int i = 0; i < CONNECTIONS; i++) {
-                        Received received = answers.get(i).get();
+                        Seen received = answers.get(i).get();
                         int id = i;
-                        assertTrue(received.eof(), () -> "connection " + id + ": " + received);
+                        assertTrue(received.isEof(), () -> "connection " + id + ": " + received);
                         assertEquals("answer " + i, received.text());
                     }
                 }
             } finally {
-                for (Socket peer : peers) {
+                for (JdkPeer peer : peers) {
                     peer.close();
                 }
             }
@@ -96,24 +96,21 @@ class ServerDescriptorLimitTest {
             assertTrue(end.get("attempts") < 50 * (accepted + backoffs), () -> "accept attempts: " + end);
             assertTrue(end.get("wakeups") < 50 * (accepted + backoffs), () -> "poller wake-ups: " + end);
 
-            child.send("QUIT");
+            child.sendLine("QUIT");
             child.expect("BYE", GUARD);
             assertEquals(0, child.awaitExit(GUARD), child::describe);
         }
     }
 
-    private static Map<String, Long> awaitStats(ChildJvm child, String what,
-                                                java.util.function.Predicate<Map<String, Long>> condition) {
-        var last = new java.util.concurrent.atomic.AtomicReference<Map<String, Long>>();
-        Await.until(what, () -> {
-            child.send("STATS");
-            try {
-                last.set(parse(child.expect("STATS", GUARD)));
-            } catch (InterruptedException e) {
-                throw new AssertionError(e);
-            }
+    private static Map<String, Long> awaitStats(ChildProcess child, String what,
+                                                Predicate<Map<String, Long>> condition) {
+        var last = new AtomicReference<Map<String, Long>>();
+        Await.until(() -> "timed out after " + GUARD.toSeconds() + " s waiting until " + what + "; last " + last.get()
+                + "; " + child.describe(), GUARD, () -> {
+            child.sendLine("STATS");
+            last.set(parse(child.expect("STATS", GUARD)));
             return condition.test(last.get());
-        }, () -> last.get() + "; " + child.describe());
+        });
         return last.get();
     }
 

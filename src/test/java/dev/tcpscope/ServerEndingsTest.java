@@ -1,16 +1,17 @@
 package dev.tcpscope;
 
-import dev.tcpscope.server.Peer;
-import dev.tcpscope.server.Peer.Received;
 import dev.tcpscope.server.RunningServer;
 import dev.tcpscope.server.ServerIo;
+import dev.tcpscope.testing.Await;
+import dev.tcpscope.testing.JdkPeer;
+import dev.tcpscope.testing.Patterns;
+import dev.tcpscope.testing.Seen;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
@@ -22,7 +23,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * How the handler's outcome reaches a real peer (a JDK {@link Socket}): a handler that returns
+ * How the handler's outcome reaches a real peer (a {@link JdkPeer}): a handler that returns
  * gives EOF after every byte; one that throws (a RuntimeException or an Error), exceeds its time
  * limit or goes idle gives RST; and the counters say which.
  */
@@ -38,31 +39,25 @@ class ServerEndingsTest {
     }
 
     /** Sends a request line, reads until FIN or RST, then closes (the peer's FIN ends the lingering close). */
-    private static Received exchange(int port, String request) throws IOException {
-        try (Socket socket = Peer.connect(port)) {
-            Peer.send(socket, request + "\n");
-            return Peer.readToEnd(socket);
+    private static Seen exchange(int port, String request) throws IOException {
+        try (JdkPeer peer = JdkPeer.connect(port)) {
+            peer.write(request + "\n");
+            return peer.readToEnd();
         }
-    }
-
-    private static void assertResetAfterPrefix(byte[] expectedPrefix, Received received) {
-        assertTrue(received.reset(), () -> "expected RST, the peer saw " + received);
-        assertTrue(Peer.isPrefix(received.bytes(), expectedPrefix),
-                () -> "bytes before the RST are not a prefix of what the handler wrote: " + received);
     }
 
     @Test
     void handlerThatReturnsGivesEofAfterEveryByte() throws Exception {
-        byte[] response = Peer.payload(1 << 20, 7); // more than the socket buffers hold
+        byte[] response = Patterns.seeded(1 << 20, 7); // more than the socket buffers hold
         try (var running = RunningServer.start(loopback().bind(), (conn, scope) -> {
             String request = ServerIo.readLine(conn);
             ServerIo.write(conn, request.length() + ":");
             conn.write(response);
         })) {
-            Received received = exchange(running.port(), "hello");
-            assertTrue(received.eof(), () -> "expected EOF, the peer saw " + received);
+            Seen received = exchange(running.port(), "hello");
+            assertTrue(received.isEof(), () -> "expected EOF, the peer saw " + received);
             byte[] expected = concat("5:".getBytes(StandardCharsets.UTF_8), response);
-            assertArrayEquals(expected, received.bytes());
+            assertArrayEquals(expected, received.data());
 
             ServerStats stats = running.awaitStats("the connection ended", s -> s.active() == 0 && s.accepted() == 1);
             assertEquals(1, stats.graceful(), stats::toString);
@@ -77,7 +72,7 @@ class ServerEndingsTest {
             conn.write(PARTIAL);
             throw new IllegalStateException("handler failure on purpose (test)");
         })) {
-            assertResetAfterPrefix(PARTIAL, exchange(running.port(), "hello"));
+            exchange(running.port(), "hello").assertReset(PARTIAL);
             ServerStats stats = running.awaitStats("the connection ended", s -> s.active() == 0 && s.accepted() == 1);
             assertEquals(Map.of("handler-failed", 1L), stats.abortedByKind(), stats::toString);
             assertEquals(0, stats.graceful(), stats::toString);
@@ -91,7 +86,7 @@ class ServerEndingsTest {
             conn.write(PARTIAL);
             throw new java.util.concurrent.TimeoutException("checked failure on purpose (test)");
         })) {
-            assertResetAfterPrefix(PARTIAL, exchange(running.port(), "hello"));
+            exchange(running.port(), "hello").assertReset(PARTIAL);
             ServerStats stats = running.awaitStats("the connection ended", s -> s.active() == 0 && s.accepted() == 1);
             assertEquals(Map.of("handler-failed", 1L), stats.abortedByKind(), stats::toString);
         }
@@ -107,10 +102,10 @@ class ServerEndingsTest {
                 throw new TestError("handler Error on purpose (test)");
             }
         })) {
-            assertResetAfterPrefix(PARTIAL, exchange(running.port(), "fail"));
-            Received next = exchange(running.port(), "ok");
-            assertTrue(next.eof(), () -> "the server must go on after an Error; the next peer saw " + next);
-            assertArrayEquals(PARTIAL, next.bytes());
+            exchange(running.port(), "fail").assertReset(PARTIAL);
+            Seen next = exchange(running.port(), "ok");
+            assertTrue(next.isEof(), () -> "the server must go on after an Error; the next peer saw " + next);
+            assertArrayEquals(PARTIAL, next.data());
 
             ServerStats stats = running.awaitStats("both connections ended", s -> s.active() == 0 && s.accepted() == 2);
             assertEquals(Map.of("handler-failed", 1L), stats.abortedByKind(), stats::toString);
@@ -133,7 +128,7 @@ class ServerEndingsTest {
                 throw t;
             }
         })) {
-            assertResetAfterPrefix(PARTIAL, exchange(running.port(), "hello"));
+            exchange(running.port(), "hello").assertReset(PARTIAL);
             Throwable woken = handlerSaw.get();
             assertTrue(woken instanceof ConnectionClosedException, () -> "the blocked read must wake with"
                     + " ConnectionClosedException, got " + woken);
@@ -159,7 +154,7 @@ class ServerEndingsTest {
                 // swallowed: the handler "returns normally"
             }
         })) {
-            assertResetAfterPrefix(PARTIAL, exchange(running.port(), "hello"));
+            exchange(running.port(), "hello").assertReset(PARTIAL);
             interrupted.await();
             ServerStats stats = running.awaitStats("the connection ended", s -> s.active() == 0 && s.accepted() == 1);
             assertEquals(Map.of("time-limit", 1L), stats.abortedByKind(), stats::toString);
@@ -178,13 +173,13 @@ class ServerEndingsTest {
             ServerIo.readLine(conn);
             conn.write(huge);
         })) {
-            try (Socket peer = Peer.connect(running.port())) {
-                Peer.send(peer, "hello\n");
+            try (JdkPeer peer = JdkPeer.connect(running.port())) {
+                peer.write("hello\n");
                 // The peer reads nothing until the server has given up on the connection.
                 running.awaitStats("the time limit ended the connection", s -> s.active() == 0 && s.accepted() == 1);
-                Received received = Peer.readToEnd(peer);
-                assertTrue(received.reset(), () -> "expected RST, the peer saw " + received);
-                assertTrue(received.bytes().length < huge.length, received::toString);
+                Seen received = peer.readToEnd();
+                assertTrue(received.isReset(), () -> "expected RST, the peer saw " + received);
+                assertTrue(received.data().length < huge.length, received::toString);
             }
             ServerStats stats = running.stats();
             assertEquals(Map.of("time-limit", 1L), stats.abortedByKind(), stats::toString);
@@ -199,7 +194,7 @@ class ServerEndingsTest {
             conn.write(PARTIAL);
             conn.read(new byte[16]); // idle from here on: the peer waits for more
         })) {
-            assertResetAfterPrefix(PARTIAL, exchange(running.port(), "hello"));
+            exchange(running.port(), "hello").assertReset(PARTIAL);
             ServerStats stats = running.awaitStats("the connection ended", s -> s.active() == 0 && s.accepted() == 1);
             assertEquals(Map.of("idle", 1L), stats.abortedByKind(), stats::toString);
         }
@@ -214,8 +209,8 @@ class ServerEndingsTest {
             scope.join();
             ServerIo.write(conn, request.get() + "+" + computed.get());
         })) {
-            Received received = exchange(running.port(), "hello");
-            assertTrue(received.eof(), () -> "expected EOF, the peer saw " + received);
+            Seen received = exchange(running.port(), "hello");
+            assertTrue(received.isEof(), () -> "expected EOF, the peer saw " + received);
             assertEquals("hello+computed", received.text());
             ServerStats stats = running.awaitStats("the connection ended", s -> s.active() == 0 && s.accepted() == 1);
             assertEquals(1, stats.graceful(), stats::toString);
@@ -226,7 +221,7 @@ class ServerEndingsTest {
     /** A handler that forks its writer and returns without join(): the server joins, then EOF. */
     @Test
     void handlerThatReturnsWithoutJoiningIsJoinedForIt() throws Exception {
-        byte[] response = Peer.payload(256 * 1024, 11);
+        byte[] response = Patterns.seeded(256 * 1024, 11);
         try (var running = RunningServer.start(loopback().bind(), (conn, scope) -> {
             ServerIo.readLine(conn);
             scope.fork(() -> {
@@ -234,9 +229,9 @@ class ServerEndingsTest {
                 return null;
             });
         })) {
-            Received received = exchange(running.port(), "hello");
-            assertTrue(received.eof(), () -> "expected EOF, the peer saw " + received);
-            assertArrayEquals(response, received.bytes());
+            Seen received = exchange(running.port(), "hello");
+            assertTrue(received.isEof(), () -> "expected EOF, the peer saw " + received);
+            assertArrayEquals(response, received.data());
             ServerStats stats = running.awaitStats("the connection ended", s -> s.active() == 0 && s.accepted() == 1);
             assertEquals(1, stats.graceful(), stats::toString);
         }
@@ -272,7 +267,7 @@ class ServerEndingsTest {
             }
             joinThrew.complete(null);
         })) {
-            assertResetAfterPrefix(PARTIAL, exchange(running.port(), "hello"));
+            exchange(running.port(), "hello").assertReset(PARTIAL);
             Throwable sibling = siblingSaw.get();
             assertTrue(sibling instanceof ConnectionClosedException,
                     () -> "the sibling's read must wake with ConnectionClosedException, got " + sibling);
@@ -296,13 +291,13 @@ class ServerEndingsTest {
                 throw new IllegalStateException("handler failure on purpose (test)");
             }
         })) {
-            try (Socket good = Peer.connect(running.port()); Socket bad = Peer.connect(running.port())) {
-                Peer.send(good, "ok\n");
-                Peer.send(bad, "fail\n");
-                Received badReceived = Peer.readToEnd(bad);
-                Received goodReceived = Peer.readToEnd(good);
-                assertResetAfterPrefix("answer to fail".getBytes(StandardCharsets.UTF_8), badReceived);
-                assertTrue(goodReceived.eof(), () -> "the good peer saw " + goodReceived);
+            try (JdkPeer good = JdkPeer.connect(running.port()); JdkPeer bad = JdkPeer.connect(running.port())) {
+                good.write("ok\n");
+                bad.write("fail\n");
+                Seen badReceived = bad.readToEnd();
+                Seen goodReceived = good.readToEnd();
+                badReceived.assertReset("answer to fail".getBytes(StandardCharsets.UTF_8));
+                assertTrue(goodReceived.isEof(), () -> "the good peer saw " + goodReceived);
                 assertEquals("answer to ok", goodReceived.text());
             }
             ServerStats stats = running.awaitStats("both ended", s -> s.active() == 0 && s.accepted() == 2);
@@ -322,20 +317,19 @@ class ServerEndingsTest {
             ServerIo.write(conn, "answer to " + ServerIo.readLine(conn));
         })) {
             int port = running.port();
-            try (Socket first = Peer.connect(port)) {
-                Peer.readExactly(first, 6);
+            try (JdkPeer first = JdkPeer.connect(port)) {
+                first.readExactly(6);
                 running.awaitStats("the first connection is served", s -> s.active() == 1);
-                Socket resetting = Peer.connect(port);
-                dev.tcpscope.server.Await.until("the resetting peer waits in the accept queue",
+                JdkPeer resetting = JdkPeer.connect(port);
+                Await.until("the resetting peer waits in the accept queue",
                         () -> dev.tcpscope.server.ListenQueue.pending(port) == 1, running::stats);
-                resetting.setSoLinger(true, 0);
-                resetting.close(); // RST while queued
-                Peer.send(first, "first\n");
-                Received received = Peer.readToEnd(first);
-                assertTrue(received.eof(), received::toString);
+                resetting.reset(); // RST while queued
+                first.write("first\n");
+                Seen received = first.readToEnd();
+                assertTrue(received.isEof(), received::toString);
             }
-            Received next = exchange(port, "next");
-            assertTrue(next.eof(), () -> "the peer after the reset one saw " + next);
+            Seen next = exchange(port, "next");
+            assertTrue(next.isEof(), () -> "the peer after the reset one saw " + next);
             assertEquals("hello\nanswer to next", next.text());
             ServerStats stats = running.awaitStats("all ended", s -> s.active() == 0 && s.graceful() == 2);
             // Linux may hand the reset connection to accept4 (its handler then fails reading:

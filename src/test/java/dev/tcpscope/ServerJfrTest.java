@@ -1,9 +1,9 @@
 package dev.tcpscope;
 
-import dev.tcpscope.server.Peer;
-import dev.tcpscope.server.Peer.Received;
 import dev.tcpscope.server.RunningServer;
 import dev.tcpscope.server.ServerIo;
+import dev.tcpscope.testing.JdkPeer;
+import dev.tcpscope.testing.Seen;
 import jdk.jfr.Recording;
 import jdk.jfr.consumer.RecordedEvent;
 import jdk.jfr.consumer.RecordingFile;
@@ -13,7 +13,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.Socket;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -48,17 +47,17 @@ class ServerJfrTest {
                     throw new IllegalStateException("handler failure on purpose (test)");
                 }
             })) {
-                try (Socket peer = Peer.connect(port)) {
-                    goodPeer = "/127.0.0.1:" + peer.getLocalPort();
-                    Peer.send(peer, "ok\n");
-                    Received received = Peer.readToEnd(peer);
-                    assertTrue(received.eof(), received::toString);
+                try (JdkPeer peer = JdkPeer.connect(port)) {
+                    goodPeer = "/127.0.0.1:" + peer.localPort();
+                    peer.write("ok\n");
+                    Seen received = peer.readToEnd();
+                    assertTrue(received.isEof(), received::toString);
                 }
-                try (Socket peer = Peer.connect(port)) {
-                    badPeer = "/127.0.0.1:" + peer.getLocalPort();
-                    Peer.send(peer, "fail\n");
-                    Received received = Peer.readToEnd(peer);
-                    assertTrue(received.reset(), received::toString);
+                try (JdkPeer peer = JdkPeer.connect(port)) {
+                    badPeer = "/127.0.0.1:" + peer.localPort();
+                    peer.write("fail\n");
+                    Seen received = peer.readToEnd();
+                    assertTrue(received.isReset(), received::toString);
                 }
                 // The ended event is committed before the connection stops counting as active.
                 running.awaitStats("both connections ended", s -> s.accepted() == 2 && s.active() == 0);

@@ -1,17 +1,17 @@
 package dev.tcpscope;
 
-import dev.tcpscope.server.ChildJvm;
-import dev.tcpscope.server.FdCount;
 import dev.tcpscope.server.ManyClientsMain;
 import dev.tcpscope.server.RunningServer;
 import dev.tcpscope.server.ServerIo;
+import dev.tcpscope.testing.ChildJvm;
+import dev.tcpscope.testing.ChildProcess;
+import dev.tcpscope.testing.OpenSockets;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;
-import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -38,7 +38,7 @@ class ServerManyConnectionsTest {
         assertTrue(limit >= CONNECTIONS + 1_000, "this JVM's descriptor limit " + limit + " is too low for "
                 + CONNECTIONS + " server sockets");
 
-        int baseline = FdCount.sockets();
+        int baseline = OpenSockets.count();
         Set<String> carriers = ConcurrentHashMap.newKeySet();
         TcpServer server = TcpServer.builder(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))
                 .backlog(4096)
@@ -50,18 +50,18 @@ class ServerManyConnectionsTest {
             int id = Integer.parseInt(request.substring("request ".length()));
             ServerIo.write(conn, ManyClientsMain.response(id));
         });
-        try (ChildJvm clients = ChildJvm.start(List.of(), List.of("-Xss256k"), ManyClientsMain.class,
-                String.valueOf(running.port()), String.valueOf(CONNECTIONS))) {
+        try (ChildProcess clients = ChildJvm.of(ManyClientsMain.class).twoCarriers().jvmOptions("-Xss256k")
+                .start(String.valueOf(running.port()), String.valueOf(CONNECTIONS))) {
             String connected = clients.expect("CONNECTED", GUARD);
             assertTrue(connected.startsWith("CONNECTED ok=" + CONNECTIONS + " failed=0"), connected);
 
             // Every connection accepted and its handler running (blocked reading its request).
             running.awaitStats("all " + CONNECTIONS + " connections are active at once",
                     s -> s.active() == CONNECTIONS);
-            int held = FdCount.sockets();
+            int held = OpenSockets.count();
             assertTrue(held >= baseline + CONNECTIONS, "sockets held: " + held + ", baseline " + baseline);
 
-            clients.send("GO");
+            clients.sendLine("GO");
             String done = clients.expect("DONE", GUARD);
             assertEquals("DONE ok=" + CONNECTIONS + " bad=0 first=null", done);
             assertEquals(0, clients.awaitExit(GUARD), clients::describe);
@@ -76,8 +76,7 @@ class ServerManyConnectionsTest {
         } finally {
             running.close();
         }
-        dev.tcpscope.server.Await.until("the socket descriptor count is back to its baseline " + baseline,
-                () -> FdCount.sockets() == baseline, FdCount::sockets);
+        OpenSockets.awaitCount(baseline);
     }
 
     /** A virtual thread's toString names its carrier: {@code VirtualThread[#22]/runnable@ForkJoinPool-1-worker-1}. */

@@ -1,11 +1,12 @@
 package dev.tcpscope;
 
-import dev.tcpscope.server.Await;
 import dev.tcpscope.server.ListenQueue;
-import dev.tcpscope.server.Peer;
-import dev.tcpscope.server.Peer.Received;
 import dev.tcpscope.server.RunningServer;
 import dev.tcpscope.server.ServerIo;
+import dev.tcpscope.testing.Await;
+import dev.tcpscope.testing.JdkPeer;
+import dev.tcpscope.testing.OpenSockets;
+import dev.tcpscope.testing.Seen;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -15,7 +16,6 @@ import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
-import java.net.Socket;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
@@ -48,9 +48,9 @@ class ServerOptionsTest {
         };
     }
 
-    private static Received request(Socket socket, String request) throws IOException {
-        Peer.send(socket, request + "\n");
-        return Peer.readToEnd(socket);
+    private static Seen request(JdkPeer peer, String request) throws IOException {
+        peer.write(request + "\n");
+        return peer.readToEnd();
     }
 
     @Test
@@ -59,9 +59,9 @@ class ServerOptionsTest {
         int port = server.localAddress().getPort();
         assertTrue(port > 0 && port < 65536, "port " + port);
         assertEquals(LOOPBACK, server.localAddress().getAddress());
-        try (var running = RunningServer.start(server, greeter(server)); Socket peer = Peer.connect(port)) {
-            Received received = request(peer, "x");
-            assertTrue(received.eof(), received::toString);
+        try (var running = RunningServer.start(server, greeter(server)); JdkPeer peer = JdkPeer.connect(port)) {
+            Seen received = request(peer, "x");
+            assertTrue(received.isEof(), received::toString);
             assertEquals("hello\nanswer to x from " + port + "; shutting down: false", received.text());
         }
     }
@@ -75,9 +75,9 @@ class ServerOptionsTest {
         int port = server.localAddress().getPort();
         try (var running = RunningServer.start(server, greeter(server))) {
             for (InetAddress client : List.of(InetAddress.getByName("127.0.0.1"), InetAddress.getByName("::1"))) {
-                try (Socket peer = Peer.connect(new InetSocketAddress(client, port))) {
-                    Received received = request(peer, client.getHostAddress());
-                    assertTrue(received.eof(), () -> client + ": " + received);
+                try (JdkPeer peer = JdkPeer.connect(new InetSocketAddress(client, port))) {
+                    Seen received = request(peer, client.getHostAddress());
+                    assertTrue(received.isEof(), () -> client + ": " + received);
                     assertEquals("hello\nanswer to " + client.getHostAddress() + " from " + port
                             + "; shutting down: false", received.text());
                 }
@@ -89,10 +89,10 @@ class ServerOptionsTest {
         try (var running = RunningServer.start(v6Only, greeter(v6Only))) {
             int v6Port = v6Only.localAddress().getPort();
             assertThrows(ConnectException.class,
-                    () -> Peer.connectAndClose(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), v6Port)),
+                    () -> JdkPeer.connect(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), v6Port)).close(),
                     "with v6Only(true) an IPv4 client must be refused");
-            try (Socket peer = Peer.connect(new InetSocketAddress(InetAddress.getByName("::1"), v6Port))) {
-                assertTrue(request(peer, "v6").eof());
+            try (JdkPeer peer = JdkPeer.connect(new InetSocketAddress(InetAddress.getByName("::1"), v6Port))) {
+                assertTrue(request(peer, "v6").isEof());
             }
         }
     }
@@ -106,12 +106,12 @@ class ServerOptionsTest {
         TcpServer server = loopback().maxConnections(1).bind();
         int port = server.localAddress().getPort();
         try (var running = RunningServer.start(server, greeter(server));
-             Socket first = Peer.connect(port)) {
-            assertEquals("hello\n", new String(Peer.readExactly(first, 6)));
+             JdkPeer first = JdkPeer.connect(port)) {
+            assertEquals("hello\n", new String(first.readExactly(6)));
             running.awaitStats("the first connection is served", s -> s.active() == 1);
 
-            try (Socket second = Peer.connect(port)) {
-                Peer.send(second, "second\n");
+            try (JdkPeer second = JdkPeer.connect(port)) {
+                second.write("second\n");
                 Await.until("the second connection waits in the accept queue",
                         () -> ListenQueue.pending(port) == 1, () -> "pending " + ListenQueue.pending(port));
                 ServerStats stats = server.stats();
@@ -119,12 +119,12 @@ class ServerOptionsTest {
                 assertEquals(1, stats.accepted(), stats::toString);
                 assertEquals(1, ListenQueue.pending(port), "the second connection must not be accepted");
 
-                Received firstReceived = request(first, "first");
-                assertTrue(firstReceived.eof(), firstReceived::toString);
+                Seen firstReceived = request(first, "first");
+                assertTrue(firstReceived.isEof(), firstReceived::toString);
                 first.close();
 
-                Received secondReceived = Peer.readToEnd(second);
-                assertTrue(secondReceived.eof(), secondReceived::toString);
+                Seen secondReceived = second.readToEnd();
+                assertTrue(secondReceived.isEof(), secondReceived::toString);
                 assertEquals("hello\nanswer to second from " + port + "; shutting down: false", secondReceived.text());
             }
             ServerStats stats = running.awaitStats("both ended", s -> s.active() == 0 && s.graceful() == 2);
@@ -152,9 +152,10 @@ class ServerOptionsTest {
     @Test
     void finishTimeoutBoundsTheWaitForThePeersFin() throws Exception {
         TcpServer server = loopback().finishTimeout(Duration.ofMillis(200)).bind();
-        try (var running = RunningServer.start(server, greeter(server)); Socket peer = Peer.connect(server.localAddress().getPort())) {
-            Received received = request(peer, "x"); // reads to EOF, and does not close
-            assertTrue(received.eof(), received::toString);
+        try (var running = RunningServer.start(server, greeter(server));
+             JdkPeer peer = JdkPeer.connect(server.localAddress().getPort())) {
+            Seen received = request(peer, "x"); // reads to EOF, and does not close
+            assertTrue(received.isEof(), received::toString);
             ServerStats stats = running.awaitStats("the connection ended while the peer stays open", s -> s.active() == 0);
             assertEquals(1, stats.graceful(), stats::toString);
         }
@@ -196,10 +197,10 @@ class ServerOptionsTest {
     @Test
     void bindToAPortInUseFails() throws Exception {
         try (ServerSocket taken = new ServerSocket(0, 1, LOOPBACK)) {
-            int before = dev.tcpscope.server.FdCount.sockets();
+            int before = OpenSockets.count();
             assertThrows(java.net.BindException.class,
                     () -> TcpServer.bind(new InetSocketAddress(LOOPBACK, taken.getLocalPort())));
-            assertEquals(before, dev.tcpscope.server.FdCount.sockets(), "the failed bind leaked a socket");
+            assertEquals(before, OpenSockets.count(), "the failed bind leaked a socket");
         }
     }
 
@@ -208,7 +209,7 @@ class ServerOptionsTest {
         TcpServer server = loopback().bind();
         var serving = new CountDownLatch(1);
         var running = RunningServer.start(server, (conn, scope) -> serving.countDown());
-        try (Socket peer = Peer.connect(server.localAddress().getPort())) {
+        try (JdkPeer peer = JdkPeer.connect(server.localAddress().getPort())) {
             serving.await(); // serve() is running for sure
             assertThrows(IllegalStateException.class, () -> server.serve((conn, scope) -> {}),
                     "serve() while already serving");
@@ -226,8 +227,8 @@ class ServerOptionsTest {
     void largestMaxConnectionsShutsDownCleanly() throws Exception {
         TcpServer server = loopback().maxConnections(Integer.MAX_VALUE).bind();
         var running = RunningServer.start(server, greeter(server));
-        try (Socket peer = Peer.connect(server.localAddress().getPort())) {
-            assertTrue(request(peer, "x").eof());
+        try (JdkPeer peer = JdkPeer.connect(server.localAddress().getPort())) {
+            assertTrue(request(peer, "x").isEof());
         }
         running.close(); // shutdown() and serve() both return normally
         assertTrue(server.isShuttingDown());
@@ -237,7 +238,8 @@ class ServerOptionsTest {
     @Test
     void handlerSeesWhetherShutdownBegan() throws Exception {
         TcpServer server = loopback().bind();
-        try (var running = RunningServer.start(server, greeter(server)); Socket peer = Peer.connect(server.localAddress().getPort())) {
+        try (var running = RunningServer.start(server, greeter(server));
+             JdkPeer peer = JdkPeer.connect(server.localAddress().getPort())) {
             assertFalse(server.isShuttingDown());
             assertTrue(request(peer, "x").text().endsWith("shutting down: false"));
         }

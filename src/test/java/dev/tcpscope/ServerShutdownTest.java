@@ -1,17 +1,16 @@
 package dev.tcpscope;
 
-import dev.tcpscope.server.Await;
-import dev.tcpscope.server.Peer;
-import dev.tcpscope.server.Peer.Received;
 import dev.tcpscope.server.RunningServer;
 import dev.tcpscope.server.ServerIo;
+import dev.tcpscope.testing.Await;
+import dev.tcpscope.testing.JdkPeer;
+import dev.tcpscope.testing.Seen;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import java.net.ConnectException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.Socket;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -51,12 +50,12 @@ class ServerShutdownTest {
     void handlersBlockedInReadAreResetAfterTheDrainPeriod() throws Exception {
         TcpServer server = loopback().drainPeriod(Duration.ofSeconds(1)).bind();
         var running = RunningServer.start(server, greetThenAnswer(server));
-        List<Socket> peers = new ArrayList<>();
+        List<JdkPeer> peers = new ArrayList<>();
         try {
             for (int i = 0; i < 3; i++) {
-                Socket peer = Peer.connect(running.port());
+                JdkPeer peer = JdkPeer.connect(running.port());
                 peers.add(peer);
-                Peer.readExactly(peer, HELLO.length()); // its handler now waits in read
+                peer.readExactly(HELLO.length()); // its handler now waits in read
             }
             running.awaitStats("three handlers run", s -> s.active() == 3);
 
@@ -74,11 +73,11 @@ class ServerShutdownTest {
             assertEquals(0, server.stats().active(), () -> "shutdown() returned with handlers running: " + server.stats());
             running.awaitReturn();
 
-            for (Socket peer : peers) {
-                Received received = Peer.readToEnd(peer);
-                assertTrue(received.reset(), () -> "a handler still blocked after the drain period must"
+            for (JdkPeer peer : peers) {
+                Seen received = peer.readToEnd();
+                assertTrue(received.isReset(), () -> "a handler still blocked after the drain period must"
                         + " reset its peer; it saw " + received);
-                assertEquals(0, received.bytes().length, received::toString);
+                assertEquals(0, received.data().length, received::toString);
             }
             ServerStats stats = server.stats();
             assertEquals(0, stats.active(), stats::toString);
@@ -86,7 +85,7 @@ class ServerShutdownTest {
             assertEquals(0, stats.graceful(), stats::toString);
             assertTrue(server.isShuttingDown());
         } finally {
-            for (Socket peer : peers) {
+            for (JdkPeer peer : peers) {
                 peer.close();
             }
             running.close();
@@ -102,20 +101,20 @@ class ServerShutdownTest {
     void handlerThatFinishesWithinTheDrainPeriodEndsGracefully() throws Exception {
         TcpServer server = loopback().drainPeriod(Duration.ofSeconds(30)).bind(); // ends early: all handlers end
         var running = RunningServer.start(server, greetThenAnswer(server));
-        try (Socket peer = Peer.connect(running.port())) {
-            Peer.readExactly(peer, HELLO.length());
+        try (JdkPeer peer = JdkPeer.connect(running.port())) {
+            peer.readExactly(HELLO.length());
             running.awaitStats("the handler runs", s -> s.active() == 1);
 
             var shutdownReturned = CompletableFuture.runAsync(server::shutdown, r -> Thread.ofPlatform().start(r));
             Await.until("shutdown began", server::isShuttingDown, server::stats);
             Await.until("the listener is closed", () -> !listening(running.port()), () -> "still accepting");
-            assertThrows(ConnectException.class, () -> Peer.connectAndClose(running.port()),
+            assertThrows(ConnectException.class, () -> JdkPeer.connect(running.port()).close(),
                     "accepting must stop as soon as shutdown begins");
             assertFalse(shutdownReturned.isDone(), "shutdown() returned while a handler was still running");
 
-            Peer.send(peer, "the request\n");
-            Received received = Peer.readToEnd(peer);
-            assertTrue(received.eof(), () -> "a handler that finishes within the drain period must end"
+            peer.write("the request\n");
+            Seen received = peer.readToEnd();
+            assertTrue(received.isEof(), () -> "a handler that finishes within the drain period must end"
                     + " gracefully; the peer saw " + received);
             assertEquals("answer to the request; shutting down: true", received.text());
             peer.close(); // our FIN completes the server's lingering close
@@ -139,18 +138,18 @@ class ServerShutdownTest {
     void interruptingTheServingThreadBeginsTheShutdown() throws Exception {
         TcpServer server = loopback().drainPeriod(Duration.ofMillis(300)).bind();
         var running = RunningServer.start(server, greetThenAnswer(server));
-        try (Socket blocked = Peer.connect(running.port())) {
-            Peer.readExactly(blocked, HELLO.length());
+        try (JdkPeer blocked = JdkPeer.connect(running.port())) {
+            blocked.readExactly(HELLO.length());
             running.awaitStats("the handler runs", s -> s.active() == 1);
 
             running.servingThread().interrupt();
 
-            Received reset = Peer.readToEnd(blocked);
-            assertTrue(reset.reset(), () -> "the blocked peer saw " + reset);
+            Seen reset = blocked.readToEnd();
+            assertTrue(reset.isReset(), () -> "the blocked peer saw " + reset);
             running.awaitReturn();
             assertTrue(server.isShuttingDown());
             assertTrue(running.interruptedOnReturn(), "serve() must set the interrupt status again on return");
-            assertThrows(ConnectException.class, () -> Peer.connectAndClose(running.port()));
+            assertThrows(ConnectException.class, () -> JdkPeer.connect(running.port()).close());
             ServerStats stats = server.stats();
             assertEquals(Map.of("shutdown", 1L), stats.abortedByKind(), stats::toString);
             server.shutdown(); // after serve() returned: returns at once
@@ -167,8 +166,8 @@ class ServerShutdownTest {
     void interruptingTheServingThreadStillGivesTheDrainPeriod() throws Exception {
         TcpServer server = loopback().drainPeriod(Duration.ofSeconds(30)).bind(); // ends early: all handlers end
         var running = RunningServer.start(server, greetThenAnswer(server));
-        try (Socket peer = Peer.connect(running.port())) {
-            Peer.readExactly(peer, HELLO.length());
+        try (JdkPeer peer = JdkPeer.connect(running.port())) {
+            peer.readExactly(HELLO.length());
             running.awaitStats("the handler runs", s -> s.active() == 1);
 
             running.servingThread().interrupt();
@@ -180,9 +179,9 @@ class ServerShutdownTest {
             assertTrue(inDrainPeriod(running), "after an interrupt of the serving thread the"
                     + " server skipped the drain period: " + server.stats());
 
-            Peer.send(peer, "the request\n");
-            Received finished = Peer.readToEnd(peer);
-            assertTrue(finished.eof(), () -> "the peer saw " + finished);
+            peer.write("the request\n");
+            Seen finished = peer.readToEnd();
+            assertTrue(finished.isEof(), () -> "the peer saw " + finished);
             assertEquals("answer to the request; shutting down: true", finished.text());
             peer.close();
 
@@ -235,14 +234,14 @@ class ServerShutdownTest {
             ServerIo.readLine(conn);
             conn.write(huge);
         });
-        try (Socket peer = Peer.connect(running.port())) {
-            Peer.send(peer, "hello\n");
+        try (JdkPeer peer = JdkPeer.connect(running.port())) {
+            peer.write("hello\n");
             running.awaitStats("the handler runs", s -> s.active() == 1);
             var shutdownReturned = CompletableFuture.runAsync(server::shutdown, r -> Thread.ofPlatform().start(r));
             running.awaitReturn(Duration.ofSeconds(20)); // the peer has read nothing yet
             shutdownReturned.get();
-            Received received = Peer.readToEnd(peer);
-            assertTrue(received.reset(), received::toString);
+            Seen received = peer.readToEnd();
+            assertTrue(received.isReset(), received::toString);
             assertEquals(Map.of("shutdown", 1L), server.stats().abortedByKind(), server.stats()::toString);
         } finally {
             running.close();
@@ -254,13 +253,13 @@ class ServerShutdownTest {
     void zeroDrainPeriodAbortsAtOnce() throws Exception {
         TcpServer server = loopback().drainPeriod(Duration.ZERO).bind();
         var running = RunningServer.start(server, greetThenAnswer(server));
-        try (Socket peer = Peer.connect(running.port())) {
-            Peer.readExactly(peer, HELLO.length());
+        try (JdkPeer peer = JdkPeer.connect(running.port())) {
+            peer.readExactly(HELLO.length());
             running.awaitStats("the handler runs", s -> s.active() == 1);
             server.close();
             running.awaitReturn();
-            Received received = Peer.readToEnd(peer);
-            assertTrue(received.reset(), received::toString);
+            Seen received = peer.readToEnd();
+            assertTrue(received.isReset(), received::toString);
             assertEquals(Map.of("shutdown", 1L), server.stats().abortedByKind());
         } finally {
             running.close();
@@ -277,25 +276,25 @@ class ServerShutdownTest {
         for (Duration drain : List.of(Duration.ZERO, Duration.ofMillis(1), Duration.ofMillis(20))) {
             TcpServer server = loopback().drainPeriod(drain).bind();
             var running = RunningServer.start(server, (conn, scope) -> conn.read(new byte[16]));
-            List<Socket> peers = new ArrayList<>();
+            List<JdkPeer> peers = new ArrayList<>();
             try {
                 for (int i = 0; i < 50; i++) {
-                    peers.add(Peer.connect(running.port()));
+                    peers.add(JdkPeer.connect(running.port()));
                 }
                 // serve() must have begun (a shutdown before it makes serve() refuse to start);
                 // the other 49 are accepted, or not, while the shutdown goes on.
                 running.awaitStats("serve() accepted a first connection", s -> s.accepted() > 0);
                 server.shutdown();
                 running.awaitReturn();
-                for (Socket peer : peers) {
-                    Received received = Peer.readToEnd(peer);
-                    assertTrue(received.reset(), () -> "drain " + drain + ": a peer saw " + received);
+                for (JdkPeer peer : peers) {
+                    Seen received = peer.readToEnd();
+                    assertTrue(received.isReset(), () -> "drain " + drain + ": a peer saw " + received);
                 }
                 ServerStats stats = server.stats();
                 assertEquals(0, stats.active(), stats::toString);
                 assertEquals(stats.accepted(), stats.aborted(), stats::toString);
             } finally {
-                for (Socket peer : peers) {
+                for (JdkPeer peer : peers) {
                     peer.close();
                 }
                 running.close();
@@ -317,7 +316,7 @@ class ServerShutdownTest {
         int carriers = Integer.getInteger("jdk.virtualThreadScheduler.parallelism", Runtime.getRuntime().availableProcessors());
         var spinning = new java.util.concurrent.CountDownLatch(carriers);
         List<Thread> spinners = new ArrayList<>();
-        Socket peer = null;
+        JdkPeer peer = null;
         try {
             for (int i = 0; i < carriers; i++) {
                 spinners.add(Thread.ofVirtual().start(() -> {
@@ -328,7 +327,7 @@ class ServerShutdownTest {
                 }));
             }
             spinning.await();
-            peer = Peer.connect(running.port());
+            peer = JdkPeer.connect(running.port());
             running.awaitStats("the connection was accepted (its handler cannot start yet)", s -> s.accepted() == 1);
             var shutdownReturned = CompletableFuture.runAsync(server::shutdown, r -> Thread.ofPlatform().start(r));
             Await.until("the serving thread is past the drain period, in the final join",
@@ -338,8 +337,8 @@ class ServerShutdownTest {
 
             running.awaitReturn(Duration.ofSeconds(20));
             shutdownReturned.get();
-            Received received = Peer.readToEnd(peer);
-            assertTrue(received.reset(), received::toString);
+            Seen received = peer.readToEnd();
+            assertTrue(received.isReset(), received::toString);
             assertEquals(Map.of("shutdown", 1L), server.stats().abortedByKind(), server.stats()::toString);
         } finally {
             release.set(true);
@@ -365,10 +364,10 @@ class ServerShutdownTest {
             server.shutdown(); // from the handler's own thread
             ServerIo.write(conn, "bye; shutting down: " + server.isShuttingDown());
         });
-        try (Socket peer = Peer.connect(running.port())) {
-            Peer.send(peer, "shutdown\n");
-            Received received = Peer.readToEnd(peer);
-            assertTrue(received.eof(), () -> "a handler that calls shutdown() must still end normally; its peer saw "
+        try (JdkPeer peer = JdkPeer.connect(running.port())) {
+            peer.write("shutdown\n");
+            Seen received = peer.readToEnd();
+            assertTrue(received.isEof(), () -> "a handler that calls shutdown() must still end normally; its peer saw "
                     + received);
             assertEquals("bye; shutting down: true", received.text());
             peer.close();
@@ -383,10 +382,10 @@ class ServerShutdownTest {
             scope.join();
             ServerIo.write(conn, "bye");
         });
-        try (Socket peer = Peer.connect(secondRunning.port())) {
-            Peer.send(peer, "shutdown from a subtask\n");
-            Received received = Peer.readToEnd(peer);
-            assertTrue(received.eof(), received::toString);
+        try (JdkPeer peer = JdkPeer.connect(secondRunning.port())) {
+            peer.write("shutdown from a subtask\n");
+            Seen received = peer.readToEnd();
+            assertTrue(received.isEof(), received::toString);
             peer.close();
             secondRunning.awaitReturn(Duration.ofSeconds(20));
         }
@@ -402,17 +401,17 @@ class ServerShutdownTest {
         TcpServer server = builder.bind();
         builder.drainPeriod(Duration.ZERO).handlerTimeLimit(Duration.ofNanos(1)).idleLimit(Duration.ofNanos(1));
         var running = RunningServer.start(server, greetThenAnswer(server));
-        try (Socket peer = Peer.connect(running.port())) {
-            Peer.readExactly(peer, HELLO.length());
+        try (JdkPeer peer = JdkPeer.connect(running.port())) {
+            peer.readExactly(HELLO.length());
             running.awaitStats("the handler runs", s -> s.active() == 1);
             var shutdownReturned = CompletableFuture.runAsync(server::shutdown, r -> Thread.ofPlatform().start(r));
             Await.until("the serving thread waits in drain() or join()",
                     () -> inDrainPeriod(running) || inFinalJoin(running),
                     () -> java.util.Arrays.toString(running.servingThread().getStackTrace()));
             assertTrue(inDrainPeriod(running), "the bound server took the drain period set after bind()");
-            Peer.send(peer, "the request\n");
-            Received received = Peer.readToEnd(peer);
-            assertTrue(received.eof(), received::toString);
+            peer.write("the request\n");
+            Seen received = peer.readToEnd();
+            assertTrue(received.isEof(), received::toString);
             peer.close();
             shutdownReturned.get();
             running.awaitReturn();
@@ -430,7 +429,7 @@ class ServerShutdownTest {
         server.close();
         assertTrue(server.isShuttingDown());
         assertThrows(IllegalStateException.class, () -> server.serve((conn, scope) -> {}));
-        assertThrows(ConnectException.class, () -> Peer.connectAndClose(server.localAddress().getPort()));
+        assertThrows(ConnectException.class, () -> JdkPeer.connect(server.localAddress().getPort()).close());
     }
 
     private static boolean listening(int port) {

@@ -1,33 +1,20 @@
 package dev.tcpscope.examples;
 
-import dev.tcpscope.TcpConnection;
+import dev.tcpscope.testing.ChildJvm;
+import dev.tcpscope.testing.ChildProcess;
 
-import java.io.BufferedReader;
-import java.io.File;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.io.UncheckedIOException;
-import java.net.URISyntaxException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 /**
- * Runs the examples' {@link Launcher} in a separate JVM, the way {@code ./tcpscope} does: the java
- * binary of this JVM, {@code --enable-preview --enable-native-access=ALL-UNNAMED}, and a class
- * path made of the code locations of the examples and of the library (target/test-classes and
- * target/classes in a Maven build).
+ * The examples' {@link Launcher} in a child JVM, started as {@code ./tcpscope} starts it (see
+ * {@link ChildJvm}): run to its end ({@link #run}), or as a {@code serve} process that keeps
+ * running ({@link Server}).
  */
 final class ExampleProcess {
 
     /** Longest any child JVM is given for anything; only a hang ever comes near it. */
-    static final long TIMEOUT_SECONDS = 60;
+    static final long TIMEOUT_SECONDS = ChildProcess.TIMEOUT.toSeconds();
 
     private ExampleProcess() {}
 
@@ -43,138 +30,68 @@ final class ExampleProcess {
         }
     }
 
-    /** {@return the command line that runs {@code Launcher} with {@code args}} */
-    static List<String> command(String... args) {
-        String java = ProcessHandle.current().info().command()
-                .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        List<String> command = new ArrayList<>(List.of(java, "--enable-preview", "--enable-native-access=ALL-UNNAMED",
-                "-cp", codeLocation(Launcher.class) + File.pathSeparator + codeLocation(TcpConnection.class),
-                Launcher.class.getName()));
-        command.addAll(List.of(args));
-        return command;
-    }
-
-    /** Runs {@code Launcher} with {@code args} to its end (at most {@link #TIMEOUT_SECONDS}). */
-    static Result run(String... args) throws IOException, InterruptedException {
-        Path out = Files.createTempFile("tcpscope-example-", ".out");
-        Path err = Files.createTempFile("tcpscope-example-", ".err");
-        Process process = null;
-        try {
-            process = new ProcessBuilder(command(args))
-                    .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
-                    .redirectOutput(out.toFile())
-                    .redirectError(err.toFile())
-                    .start();
-            if (!process.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
-                throw new AssertionError("'" + String.join(" ", args) + "' did not end within " + TIMEOUT_SECONDS
-                        + " s; stdout so far:\n" + Files.readString(out) + "\nstderr so far:\n" + Files.readString(err));
-            }
-            return new Result(process.exitValue(), Files.readString(out), Files.readString(err));
-        } finally {
-            if (process != null) {
-                kill(process);
-            }
-            Files.deleteIfExists(out);
-            Files.deleteIfExists(err);
+    /** Runs {@code Launcher} with {@code args} to its end (at most {@link #TIMEOUT_SECONDS}), with nothing on stdin. */
+    static Result run(String... args) throws IOException {
+        try (ChildProcess child = ChildJvm.start(Launcher.class, args)) {
+            int exitCode = child.awaitExit();
+            StringBuilder stdout = new StringBuilder();
+            child.stdout().forEach(line -> stdout.append(line).append('\n'));
+            return new Result(exitCode, stdout.toString(), child.stderr());
         }
     }
 
-    /** Ends {@code process} with SIGKILL if it is still running, and waits for it. */
-    static void kill(Process process) throws InterruptedException {
-        if (process.isAlive()) {
-            process.destroyForcibly();
-            process.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS);
-        }
-    }
-
-    /** A running {@code serve} process. */
+    /** A running {@code serve} process; closing it kills it (SIGKILL) if it still runs. */
     static final class Server implements AutoCloseable {
+        private static final String PREFIX = "tcpscope example server listening on http://127.0.0.1:";
+
         final Process process;
         final String url;
         final int port;
-        private final Path stderr;
+        private final ChildProcess child;
 
-        private Server(Process process, String url, int port, Path stderr) {
-            this.process = process;
+        private Server(ChildProcess child, String url, int port) {
+            this.child = child;
+            this.process = child.process();
             this.url = url;
             this.port = port;
-            this.stderr = stderr;
         }
 
         /**
-         * Starts {@code serve} with {@code args} and waits for its one line (the URL), which it
-         * prints once it accepts connections; the rest of its stdout is drained in the background.
+         * Starts {@code serve} with {@code args} and waits for its first line (the URL), which it
+         * prints once it accepts connections.
          */
-        static Server start(String... args) throws IOException, InterruptedException {
+        static Server start(String... args) throws IOException {
             String[] serveArgs = new String[args.length + 1];
             serveArgs[0] = "serve";
             System.arraycopy(args, 0, serveArgs, 1, args.length);
-            Path err = Files.createTempFile("tcpscope-serve-", ".err");
-            Process process = new ProcessBuilder(command(serveArgs))
-                    .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
-                    .redirectError(err.toFile())
-                    .start();
+            ChildProcess child = ChildJvm.start(Launcher.class, serveArgs);
             try {
-                CompletableFuture<String> firstLine = new CompletableFuture<>();
-                // A platform thread: a blocking pipe read must not hold one of the 2 carriers.
-                Thread.ofPlatform().daemon().name("serve-stdout").start(() -> {
-                    try (BufferedReader lines = new BufferedReader(
-                            new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-                        firstLine.complete(lines.readLine());
-                        while (lines.readLine() != null) {
-                            // drain, so the server never blocks on a full pipe
-                        }
-                    } catch (IOException e) {
-                        firstLine.completeExceptionally(e);
-                    }
-                });
-                String line;
-                try {
-                    line = firstLine.get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
-                } catch (ExecutionException | TimeoutException e) {
-                    throw new AssertionError("serve printed no line: " + e + "; stderr:\n" + Files.readString(err), e);
-                }
-                String prefix = "tcpscope example server listening on http://127.0.0.1:";
-                if (line == null || !line.startsWith(prefix) || !line.endsWith("/")) {
-                    throw new AssertionError("serve's first line is not its URL: " + line
-                            + "; stderr:\n" + Files.readString(err));
+                String line = child.nextLine();
+                if (!line.startsWith(PREFIX) || !line.endsWith("/")) {
+                    throw new AssertionError("serve's first line is not its URL: " + line + "; " + child.describe());
                 }
                 String url = line.substring(line.indexOf("http://"));
-                int port = Integer.parseInt(line.substring(prefix.length(), line.length() - 1));
-                return new Server(process, url, port, err);
+                int port = Integer.parseInt(line.substring(PREFIX.length(), line.length() - 1));
+                return new Server(child, url, port);
             } catch (Throwable t) {
-                kill(process);
-                Files.deleteIfExists(err);
+                child.close();
                 throw t;
             }
         }
 
+        /** Waits (at most {@link #TIMEOUT_SECONDS}) for the server to exit; {@return its exit status} */
+        int awaitExit() {
+            return child.awaitExit();
+        }
+
+        /** {@return what it printed on stderr (all of it, after {@link #awaitExit()})} */
         String stderr() {
-            try {
-                return Files.readString(stderr);
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
+            return child.stderr();
         }
 
-        /** Kills the server with SIGKILL if it still runs (a test that stops it uses SIGTERM first). */
         @Override
-        public void close() throws IOException {
-            try {
-                kill(process);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            } finally {
-                Files.deleteIfExists(stderr);
-            }
-        }
-    }
-
-    private static String codeLocation(Class<?> type) {
-        try {
-            return Path.of(type.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
-        } catch (URISyntaxException e) {
-            throw new IllegalStateException(e);
+        public void close() {
+            child.close();
         }
     }
 }

@@ -2,11 +2,12 @@ package dev.tcpscope.examples;
 
 import dev.tcpscope.ConnectionEnding;
 import dev.tcpscope.ConnectionResetException;
-import dev.tcpscope.scope.Peers;
-import dev.tcpscope.scope.Peers.Peer;
-import dev.tcpscope.scope.Peers.Seen;
+import dev.tcpscope.testing.Await;
+import dev.tcpscope.testing.Forked;
+import dev.tcpscope.testing.JdkPeer;
 import dev.tcpscope.testing.Loopback;
 import dev.tcpscope.testing.OpenSockets;
+import dev.tcpscope.testing.Seen;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -25,8 +26,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
-import static dev.tcpscope.scope.Peers.await;
-import static dev.tcpscope.scope.Peers.pattern;
+import static dev.tcpscope.testing.Patterns.seeded;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -46,11 +46,11 @@ class RelayTest {
     private static final InetSocketAddress ANY_LOOPBACK_PORT = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
 
     private final BlockingQueue<Relay.Session> sessions = new LinkedBlockingQueue<>();
-    private Peers.Server upstream;
+    private JdkPeer.Server upstream;
 
     @BeforeEach
     void openUpstream() throws IOException {
-        upstream = Peers.Server.open();
+        upstream = JdkPeer.Server.open();
     }
 
     @AfterEach
@@ -64,11 +64,26 @@ class RelayTest {
 
     /** {@return the next session the relay reports as ended} */
     private Relay.Session nextSession() throws InterruptedException {
-        Relay.Session session = sessions.poll(Peers.WAIT_SECONDS, TimeUnit.SECONDS);
+        Relay.Session session = sessions.poll(Await.TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
         if (session == null) {
-            throw new AssertionFailedError("the relay reported no ended session within " + Peers.WAIT_SECONDS + " s");
+            throw new AssertionFailedError("the relay reported no ended session within " + Await.TIMEOUT.toSeconds()
+                    + " s");
         }
         return session;
+    }
+
+    /** Asserts the next session to end had no failure, and ended both its connections gracefully. */
+    private void assertNextSessionGraceful() throws InterruptedException {
+        Relay.Session session = nextSession();
+        assertNull(session.failure());
+        assertEndings(session, ConnectionEnding.Mode.GRACEFUL);
+    }
+
+    /** Asserts the next session to end failed because one of its peers reset, and aborted both connections. */
+    private void assertNextSessionAbortedByAReset() throws InterruptedException {
+        Relay.Session session = nextSession();
+        assertTrue(causedBy(session.failure(), ConnectionResetException.class), () -> "" + session.failure());
+        assertEndings(session, ConnectionEnding.Mode.ABORTED);
     }
 
     private static void assertEndings(Relay.Session session, ConnectionEnding.Mode mode) {
@@ -92,76 +107,70 @@ class RelayTest {
      * connect() has returned: that counts as the reset it is.
      */
     private static Seen connectAndReadToEnd(InetSocketAddress address) throws IOException {
-        Peer client;
+        JdkPeer client;
         try {
-            client = Peer.connect(address);
+            client = JdkPeer.connect(address);
         } catch (SocketException e) {
-            if (Peers.classify(e) != Peers.End.RESET) {
+            if (Seen.End.of(e) != Seen.End.RESET) {
                 throw e;
             }
-            return new Seen(new byte[0], Peers.End.RESET, e);
+            return new Seen(new byte[0], Seen.End.RESET, e);
         }
-        return await(client.readToEndAsync(), "the client's read");
+        return Await.result(client.readToEndAndCloseAsync(), "the client's read");
     }
 
     @Test
     void upstreamFinReachesTheClientAfterEveryByte() throws Exception {
-        byte[] response = pattern(1_000_000, 31);
+        byte[] response = seeded(1_000_000, 31);
         try (Relay relay = startRelay()) {
-            Peer client = Peer.connect(relay.address());
-            Peer server = upstream.accept();
-            CompletableFuture<Seen> serverSeen = Peers.onPlatformThread("upstream", () -> {
+            JdkPeer client = JdkPeer.connect(relay.address());
+            JdkPeer server = upstream.accept();
+            CompletableFuture<Seen> serverSeen = Forked.onPlatformThread("upstream", () -> {
                 server.write(response);
-                server.shutdownOutput();  // FIN after the last byte
-                return server.readToEnd();
+                server.sendFin();         // FIN after the last byte
+                return server.readToEndAndClose();
             });
-            await(client.readToEndAsync(), "the client's read").assertEof(response);
+            Await.result(client.readToEndAndCloseAsync(), "the client's read").assertEof(response);
             // The client's FIN (it closed after the EOF) reached the upstream as FIN too.
-            await(serverSeen, "the upstream's read").assertEof(new byte[0]);
+            Await.result(serverSeen, "the upstream's read").assertEof(new byte[0]);
 
-            Relay.Session session = nextSession();
-            assertNull(session.failure());
-            assertEndings(session, ConnectionEnding.Mode.GRACEFUL);
+            assertNextSessionGraceful();
         }
     }
 
     @Test
     void upstreamResetReachesTheClientAsReset() throws Exception {
-        byte[] partial = pattern(300_000, 32);
+        byte[] partial = seeded(300_000, 32);
         try (Relay relay = startRelay()) {
-            Peer client = Peer.connect(relay.address());
-            Peer server = upstream.accept();
+            JdkPeer client = JdkPeer.connect(relay.address());
+            JdkPeer server = upstream.accept();
             client.write(new byte[] {'?'});
             server.readExactly(1);    // the relay is relaying: both connections are up
-            CompletableFuture<Seen> clientSeen = client.readToEndAsync();
+            CompletableFuture<Seen> clientSeen = client.readToEndAndCloseAsync();
             server.write(partial);
             server.reset();           // the upstream fails mid-response
 
             // Not a clean EOF after a truncated response: the client knows it failed.
-            await(clientSeen, "the client's read").assertReset(partial);
+            Await.result(clientSeen, "the client's read").assertReset(partial);
 
-            Relay.Session session = nextSession();
-            assertTrue(causedBy(session.failure(), ConnectionResetException.class), () -> "" + session.failure());
-            assertEndings(session, ConnectionEnding.Mode.ABORTED);
+            assertNextSessionAbortedByAReset();
         }
     }
 
     @Test
     void clientResetReachesTheUpstreamAsReset() throws Exception {
-        byte[] request = pattern(10_000, 33);
+        byte[] request = seeded(10_000, 33);
         try (Relay relay = startRelay()) {
-            Peer client = Peer.connect(relay.address());
-            Peer server = upstream.accept();
+            JdkPeer client = JdkPeer.connect(relay.address());
+            JdkPeer server = upstream.accept();
             client.write(request);
             assertArrayEquals(request, server.readExactly(request.length)); // the relay is relaying
-            CompletableFuture<Seen> serverSeen = server.readToEndAsync();
+            CompletableFuture<Seen> serverSeen = server.readToEndAndCloseAsync();
             client.reset();           // the client gives up
 
-            await(serverSeen, "the upstream's read").assertReset();
+            Await.result(serverSeen, "the upstream's read").assertReset();
 
-            Relay.Session session = nextSession();
-            assertTrue(causedBy(session.failure(), ConnectionResetException.class), () -> "" + session.failure());
-            assertEndings(session, ConnectionEnding.Mode.ABORTED);
+            assertNextSessionAbortedByAReset();
         }
     }
 
@@ -170,30 +179,28 @@ class RelayTest {
         // HTTP/1.0 style: the client half-closes after its request, the server answers once it
         // has seen the end of the request, then closes.
         byte[] request = "GET / HTTP/1.0\r\nHost: upstream\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
-        byte[] body = pattern(500_000, 34);
+        byte[] body = seeded(500_000, 34);
         byte[] header = ("HTTP/1.0 200 OK\r\nContent-Length: " + body.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII);
         byte[] response = new byte[header.length + body.length];
         System.arraycopy(header, 0, response, 0, header.length);
         System.arraycopy(body, 0, response, header.length, body.length);
 
         try (Relay relay = startRelay()) {
-            Peer client = Peer.connect(relay.address());
-            Peer server = upstream.accept();
-            CompletableFuture<byte[]> requestSeen = Peers.onPlatformThread("upstream", () -> {
+            JdkPeer client = JdkPeer.connect(relay.address());
+            JdkPeer server = upstream.accept();
+            CompletableFuture<byte[]> requestSeen = Forked.onPlatformThread("upstream", () -> {
                 byte[] all = server.socket().getInputStream().readAllBytes(); // until the request's FIN
                 server.write(response);
                 server.close();       // FIN: nothing was left unread
                 return all;
             });
             client.write(request);
-            client.shutdownOutput();  // the half-close
+            client.sendFin();         // the half-close
 
-            await(client.readToEndAsync(), "the client's read").assertEof(response);
-            assertArrayEquals(request, await(requestSeen, "the upstream's read of the request"));
+            Await.result(client.readToEndAndCloseAsync(), "the client's read").assertEof(response);
+            assertArrayEquals(request, Await.result(requestSeen, "the upstream's read of the request"));
 
-            Relay.Session session = nextSession();
-            assertNull(session.failure());
-            assertEndings(session, ConnectionEnding.Mode.GRACEFUL);
+            assertNextSessionGraceful();
         }
     }
 
@@ -201,23 +208,21 @@ class RelayTest {
     void upstreamResetAfterTheClientsHalfCloseIsNotMaskedAsAnEnd() throws Exception {
         // The relay passed the client's FIN on, but has sent the client no FIN of its own: when
         // the upstream then fails mid-response, the client still learns it as a reset.
-        byte[] request = pattern(2_000, 38);
-        byte[] partial = pattern(100_000, 39);
+        byte[] request = seeded(2_000, 38);
+        byte[] partial = seeded(100_000, 39);
         try (Relay relay = startRelay()) {
-            Peer client = Peer.connect(relay.address());
-            Peer server = upstream.accept();
+            JdkPeer client = JdkPeer.connect(relay.address());
+            JdkPeer server = upstream.accept();
             client.write(request);
-            client.shutdownOutput();
+            client.sendFin();
             assertArrayEquals(request, server.socket().getInputStream().readAllBytes()); // request, FIN
-            CompletableFuture<Seen> clientSeen = client.readToEndAsync();
+            CompletableFuture<Seen> clientSeen = client.readToEndAndCloseAsync();
             server.write(partial);
             server.reset();
 
-            await(clientSeen, "the client's read").assertReset(partial);
+            Await.result(clientSeen, "the client's read").assertReset(partial);
 
-            Relay.Session session = nextSession();
-            assertTrue(causedBy(session.failure(), ConnectionResetException.class), () -> "" + session.failure());
-            assertEndings(session, ConnectionEnding.Mode.ABORTED);
+            assertNextSessionAbortedByAReset();
         }
     }
 
@@ -226,10 +231,10 @@ class RelayTest {
         int clients = 8;
         try (Relay relay = startRelay()) {
             // The upstream echoes each connection until its FIN, then ends with FIN too.
-            CompletableFuture<Void> echo = Peers.onPlatformThread("echo-acceptor", () -> {
+            CompletableFuture<Void> echo = Forked.onPlatformThread("echo-acceptor", () -> {
                 for (int i = 0; i < clients; i++) {
-                    Peer server = upstream.accept();
-                    Peers.onPlatformThread("echo", () -> {
+                    JdkPeer server = upstream.accept();
+                    Forked.onPlatformThread("echo", () -> {
                         server.socket().getInputStream().transferTo(server.socket().getOutputStream());
                         server.close();
                         return null;
@@ -239,23 +244,21 @@ class RelayTest {
             });
             var seen = new java.util.ArrayList<CompletableFuture<Seen>>();
             for (int i = 0; i < clients; i++) {
-                byte[] message = pattern(50_000 + i, 40 + i);
-                seen.add(Peers.onPlatformThread("client-" + i, () -> {
-                    Peer client = Peer.connect(relay.address());
-                    CompletableFuture<Seen> reply = client.readToEndAsync();
+                byte[] message = seeded(50_000 + i, 40 + i);
+                seen.add(Forked.onPlatformThread("client-" + i, () -> {
+                    JdkPeer client = JdkPeer.connect(relay.address());
+                    CompletableFuture<Seen> reply = client.readToEndAndCloseAsync();
                     client.write(message);
-                    client.shutdownOutput();
-                    return await(reply, "the echo");
+                    client.sendFin();
+                    return Await.result(reply, "the echo");
                 }));
             }
             for (int i = 0; i < clients; i++) {
-                await(seen.get(i), "client " + i).assertEof(pattern(50_000 + i, 40 + i));
+                Await.result(seen.get(i), "client " + i).assertEof(seeded(50_000 + i, 40 + i));
             }
-            await(echo, "the upstream's accepts");
+            Await.result(echo, "the upstream's accepts");
             for (int i = 0; i < clients; i++) {
-                Relay.Session session = nextSession();
-                assertNull(session.failure());
-                assertEndings(session, ConnectionEnding.Mode.GRACEFUL);
+                assertNextSessionGraceful();
             }
         }
     }
@@ -263,26 +266,24 @@ class RelayTest {
     @Test
     void upstreamHalfCloseLetsTheClientGoOnSending() throws Exception {
         // The other direction: the upstream sends a greeting and its FIN first, and still reads.
-        byte[] greeting = pattern(20_000, 35);
-        byte[] upload = pattern(400_000, 36);
+        byte[] greeting = seeded(20_000, 35);
+        byte[] upload = seeded(400_000, 36);
         try (Relay relay = startRelay()) {
-            Peer client = Peer.connect(relay.address());
-            Peer server = upstream.accept();
+            JdkPeer client = JdkPeer.connect(relay.address());
+            JdkPeer server = upstream.accept();
             server.write(greeting);
-            server.shutdownOutput();
-            CompletableFuture<Seen> serverSeen = server.readToEndAsync();
+            server.sendFin();
+            CompletableFuture<Seen> serverSeen = server.readToEndAndCloseAsync();
 
             assertArrayEquals(greeting, client.readExactly(greeting.length));
             assertEquals(-1, client.socket().getInputStream().read(), "the upstream's FIN, passed on");
             client.write(upload);
-            client.shutdownOutput();
+            client.sendFin();
 
-            await(serverSeen, "the upstream's read").assertEof(upload);
+            Await.result(serverSeen, "the upstream's read").assertEof(upload);
             client.close();
 
-            Relay.Session session = nextSession();
-            assertNull(session.failure());
-            assertEndings(session, ConnectionEnding.Mode.GRACEFUL);
+            assertNextSessionGraceful();
         }
     }
 
@@ -302,12 +303,12 @@ class RelayTest {
 
     @Test
     void closingTheRelayResetsSessionsInProgress() throws Exception {
-        byte[] request = pattern(5_000, 37);
+        byte[] request = seeded(5_000, 37);
         Relay relay = startRelay();
-        Peer client;
-        Peer server;
+        JdkPeer client;
+        JdkPeer server;
         try {
-            client = Peer.connect(relay.address());
+            client = JdkPeer.connect(relay.address());
             server = upstream.accept();
             client.write(request);
             assertArrayEquals(request, server.readExactly(request.length));
@@ -315,8 +316,8 @@ class RelayTest {
             relay.close();
         }
         // close() returned after the session ended: both sides were reset.
-        await(client.readToEndAsync(), "the client's read").assertReset();
-        await(server.readToEndAsync(), "the upstream's read").assertReset();
+        Await.result(client.readToEndAndCloseAsync(), "the client's read").assertReset();
+        Await.result(server.readToEndAndCloseAsync(), "the upstream's read").assertReset();
         Relay.Session session = nextSession();
         assertInstanceOf(InterruptedException.class, session.failure());
         assertEndings(session, ConnectionEnding.Mode.ABORTED);

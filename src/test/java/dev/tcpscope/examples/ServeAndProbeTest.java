@@ -282,9 +282,8 @@ class ServeAndProbeTest {
             PeerObservation seen = PeerObservation.readToEnd(client, Duration.ofSeconds(ExampleProcess.TIMEOUT_SECONDS));
             assertEquals(new PeerObservation(PeerObservation.Ending.RST, 0, ""), seen,
                     "the stalled response is reset by the shutdown, never ended with FIN");
-            assertTrue(stalled.process.waitFor(ExampleProcess.TIMEOUT_SECONDS, TimeUnit.SECONDS),
-                    "the server exits after its drain period; stderr:\n" + stalled.stderr());
-            assertEquals(143, stalled.process.exitValue(), "ended by SIGTERM (128 + 15)");
+            // The server exits after its drain period.
+            assertEquals(143, stalled.awaitExit(), "ended by SIGTERM (128 + 15)");
             assertFalse(stalled.stderr().contains("\tat "), "no stack trace:\n" + stalled.stderr());
         }
     }
@@ -293,8 +292,7 @@ class ServeAndProbeTest {
     @Order(14)
     void serverStopsOnSigterm() throws Exception {
         server.process.destroy(); // SIGTERM
-        assertTrue(server.process.waitFor(ExampleProcess.TIMEOUT_SECONDS, TimeUnit.SECONDS),
-                "the server exits within its bounded shutdown; stderr:\n" + server.stderr());
-        assertEquals(143, server.process.exitValue(), "ended by SIGTERM (128 + 15)");
+        // The server exits within its bounded shutdown.
+        assertEquals(143, server.awaitExit(), "ended by SIGTERM (128 + 15)");
     }
 }

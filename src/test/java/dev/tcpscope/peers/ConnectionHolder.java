@@ -2,6 +2,7 @@ package dev.tcpscope.peers;
 
 import dev.tcpscope.TcpConnection;
 import dev.tcpscope.TcpListener;
+import dev.tcpscope.testing.Patterns;
 
 import java.io.BufferedReader;
 import java.io.InputStreamReader;

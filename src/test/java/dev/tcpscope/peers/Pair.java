@@ -2,11 +2,11 @@ package dev.tcpscope.peers;
 
 import dev.tcpscope.TcpConnection;
 import dev.tcpscope.TcpListener;
+import dev.tcpscope.testing.JdkPeer;
 
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.time.Duration;
 
 /**
@@ -28,20 +28,18 @@ public record Pair(TcpConnection connection, JdkPeer peer) implements AutoClosea
 
     /** {@return a new pair whose connection was made as {@code side} says} */
     public static Pair open(Side side) throws IOException {
-        InetAddress loopback = InetAddress.getLoopbackAddress();
         if (side == Side.CONNECTED) {
-            try (ServerSocket server = new ServerSocket(0, 50, loopback)) {
-                TcpConnection connection = TcpConnection.connect(
-                        new InetSocketAddress(loopback, server.getLocalPort()), Duration.ofSeconds(10));
+            try (JdkPeer.Server server = JdkPeer.Server.open()) {
+                TcpConnection connection = TcpConnection.connect(server.address(), Duration.ofSeconds(10));
                 try {
-                    return new Pair(connection, JdkPeer.accept(server));
+                    return new Pair(connection, server.accept());
                 } catch (IOException | RuntimeException e) {
                     connection.abort();
                     throw e;
                 }
             }
         }
-        try (TcpListener listener = TcpListener.bind(new InetSocketAddress(loopback, 0))) {
+        try (TcpListener listener = TcpListener.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
             JdkPeer peer = JdkPeer.connect(listener.localAddress().getPort());
             try {
                 return new Pair(listener.accept(Duration.ofSeconds(10)), peer);

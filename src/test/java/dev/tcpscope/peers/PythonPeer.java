@@ -1,22 +1,16 @@
 package dev.tcpscope.peers;
 
+import dev.tcpscope.testing.Await;
+import dev.tcpscope.testing.ChildProcess;
 import org.opentest4j.AssertionFailedError;
 
-import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InputStreamReader;
-import java.io.UncheckedIOException;
-import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
 
 /**
  * A peer in another process and another language: {@code peer.py} (a test resource) run by
@@ -25,23 +19,12 @@ import java.util.concurrent.TimeUnit;
  */
 public final class PythonPeer implements AutoCloseable {
 
-    /** How long to wait for any one line of the script; generous for a loaded 2-core machine. */
-    public static final Duration LINE_TIMEOUT = Duration.ofSeconds(30);
-
-    private static final String EOF_MARK = "\u0000end of output";
     private static volatile Path script;
 
-    private final Process process;
-    private final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
-    private final List<String> seen = new ArrayList<>();
-    private final StringBuffer stderr = new StringBuffer();
-    private final Writer stdin;
+    private final ChildProcess process;
 
-    private PythonPeer(Process process) {
+    private PythonPeer(ChildProcess process) {
         this.process = process;
-        this.stdin = process.outputWriter(StandardCharsets.UTF_8);
-        pump(process.getInputStream(), true);
-        pump(process.getErrorStream(), false);
     }
 
     /**
@@ -51,7 +34,7 @@ public final class PythonPeer implements AutoCloseable {
     public static PythonPeer start(int port, String... options) throws IOException {
         List<String> command = new ArrayList<>(List.of("python3", "-u", script().toString(), Integer.toString(port)));
         command.addAll(List.of(options));
-        return new PythonPeer(new ProcessBuilder(command).start());
+        return new PythonPeer(ChildProcess.start("the Python peer", command));
     }
 
     private static Path script() throws IOException {
@@ -75,60 +58,14 @@ public final class PythonPeer implements AutoCloseable {
         return s;
     }
 
-    private void pump(InputStream stream, boolean isStdout) {
-        Thread.ofPlatform().daemon().name("python-peer-" + (isStdout ? "out" : "err")).start(() -> {
-            try (BufferedReader r = new BufferedReader(new InputStreamReader(stream, StandardCharsets.UTF_8))) {
-                for (String line; (line = r.readLine()) != null; ) {
-                    if (isStdout) {
-                        lines.add(line);
-                    } else {
-                        stderr.append(line).append('\n');
-                    }
-                }
-            } catch (IOException ignored) {
-                // the process was killed
-            } finally {
-                if (isStdout) {
-                    lines.add(EOF_MARK);
-                }
-            }
-        });
-    }
-
     /** {@return the process id} */
     public long pid() {
         return process.pid();
     }
 
-    /** {@return the next line of output, waiting at most {@link #LINE_TIMEOUT}} */
-    public String nextLine() {
-        String line;
-        try {
-            line = lines.poll(LINE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new AssertionFailedError("interrupted waiting for the Python peer");
-        }
-        if (line == null || line.equals(EOF_MARK)) {
-            if (line != null) {
-                lines.add(EOF_MARK);
-            }
-            throw new AssertionFailedError("the Python peer " + (line == null ? "printed nothing for "
-                    + LINE_TIMEOUT.toSeconds() + " s" : "ended its output") + "; lines so far " + seen
-                    + ", stderr:\n" + stderr);
-        }
-        seen.add(line);
-        return line;
-    }
-
     /** {@return the next line, which must start with {@code word}} */
     public String expect(String word) {
-        String line = nextLine();
-        if (!line.equals(word) && !line.startsWith(word + " ")) {
-            throw new AssertionFailedError("expected a line starting with " + word + " from the Python peer, got: "
-                    + line + "; stderr:\n" + stderr);
-        }
-        return line;
+        return process.expect(word);
     }
 
     /** Waits for {@code READY <port>} and returns the peer's local port. */
@@ -138,28 +75,23 @@ public final class PythonPeer implements AutoCloseable {
 
     /** Waits for the {@code EOF ...} or {@code RST ...} line. */
     public Received awaitReceived() {
-        String line = nextLine();
+        String line = process.nextLine();
         try {
             return Received.parsePython(line);
         } catch (IllegalArgumentException e) {
-            throw new AssertionFailedError(e.getMessage() + "; stderr:\n" + stderr);
+            throw new AssertionFailedError(e.getMessage() + "; " + process.describe());
         }
     }
 
     /** Sends a line to the script's stdin (it waits for one with --wait and --hold). */
     public void sendLine(String line) {
-        try {
-            stdin.write(line + "\n");
-            stdin.flush();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        process.sendLine(line);
     }
 
     /** Freezes the process (SIGSTOP) and waits until the kernel reports it stopped. */
     public void stop() throws IOException, InterruptedException {
         signal("STOP");
-        dev.tcpscope.testing.Await.until("the Python peer " + pid() + " is stopped", () -> "T".equals(state()));
+        Await.until("the Python peer " + pid() + " is stopped", () -> "T".equals(state()));
     }
 
     /** Resumes the process (SIGCONT). */
@@ -186,23 +118,20 @@ public final class PythonPeer implements AutoCloseable {
     }
 
     /** Waits for the process to exit by itself; {@return its exit code} */
-    public int awaitExit() throws InterruptedException {
-        if (!process.waitFor(LINE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
-            throw new AssertionFailedError("the Python peer did not exit; lines " + seen + ", stderr:\n" + stderr);
-        }
-        return process.exitValue();
+    public int awaitExit() {
+        return process.awaitExit();
     }
 
-    /** {@return what it wrote to stderr so far} */
-    public String stderr() {
-        return stderr.toString();
+    /** {@return what it printed so far, for failure messages} */
+    public String describe() {
+        return process.describe();
     }
 
     /** Resumes (in case it was stopped) and kills the process, and waits for it to go. */
     @Override
     public void close() {
         try {
-            if (process.isAlive()) {
+            if (process.process().isAlive()) {
                 resume(); // SIGKILL ends a stopped process too; resuming first is only tidy
             }
         } catch (IOException exitedMeanwhile) {
@@ -210,11 +139,6 @@ public final class PythonPeer implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt(); // and kill it all the same
         }
-        process.destroyForcibly();
-        try {
-            process.waitFor(10, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        process.close();
     }
 }

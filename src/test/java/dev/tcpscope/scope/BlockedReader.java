@@ -2,6 +2,8 @@ package dev.tcpscope.scope;
 
 import dev.tcpscope.ConnectionClosedException;
 import dev.tcpscope.TcpConnection;
+import dev.tcpscope.TcpScope;
+import dev.tcpscope.testing.Await;
 import dev.tcpscope.testing.Parked;
 import org.opentest4j.AssertionFailedError;
 
@@ -26,6 +28,14 @@ public final class BlockedReader implements Callable<Long> {
         this.connection = connection;
     }
 
+    /** Forks a reader of {@code connection} in {@code scope}, and waits until it is blocked in the read. */
+    public static BlockedReader forkedIn(TcpScope<? super Long, ?> scope, TcpConnection connection) {
+        BlockedReader reader = new BlockedReader(connection);
+        scope.fork(reader);
+        reader.awaitParked();
+        return reader;
+    }
+
     @Override
     public Long call() throws IOException {
         thread.complete(Thread.currentThread());
@@ -45,14 +55,14 @@ public final class BlockedReader implements Callable<Long> {
 
     /** Waits until the reader's thread is parked in the poller, i.e. blocked in the read. */
     public Thread awaitParked() {
-        Thread t = Peers.await(thread, "the reader subtask to start");
+        Thread t = Await.result(thread, "the reader subtask to start");
         Parked.await(t);
         return t;
     }
 
     /** {@return what ended the read (waits, bounded)} */
     public Throwable awaitWoke() {
-        Throwable t = Peers.await(woke, "the reader subtask to wake");
+        Throwable t = Await.result(woke, "the reader subtask to wake");
         if (t == EOF) {
             throw new AssertionFailedError("the read returned -1 instead of being woken by an exception");
         }

@@ -2,6 +2,7 @@ package dev.tcpscope.server;
 
 import dev.tcpscope.ServerStats;
 import dev.tcpscope.TcpServer;
+import dev.tcpscope.testing.Await;
 
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -13,6 +14,12 @@ import java.util.function.Predicate;
  * shuts the server down, waits for {@code serve()} to return and rethrows whatever serve threw.
  */
 public final class RunningServer implements AutoCloseable {
+
+    /**
+     * Bound of the waits for the server: longer than {@link Await#TIMEOUT}, since thousands of
+     * connections take a while to be accepted or to end on two carriers.
+     */
+    public static final Duration GUARD = Duration.ofSeconds(60);
 
     private final TcpServer server;
     private final Thread thread;
@@ -63,13 +70,14 @@ public final class RunningServer implements AutoCloseable {
 
     /** Waits (bounded) until the server's counters satisfy {@code condition}. */
     public ServerStats awaitStats(String what, Predicate<ServerStats> condition) {
-        Await.until(what, () -> condition.test(server.stats()), server::stats);
+        Await.until(() -> "timed out after " + GUARD.toSeconds() + " s waiting until " + what + "; stats "
+                + server.stats(), GUARD, () -> condition.test(server.stats()));
         return server.stats();
     }
 
     /** Waits (bounded by a guard) for serve() to return, and rethrows what it threw. */
     public void awaitReturn() throws InterruptedException {
-        awaitReturn(Await.GUARD);
+        awaitReturn(GUARD);
     }
 
     /** Waits (bounded by {@code guard}) for serve() to return, and rethrows what it threw. */

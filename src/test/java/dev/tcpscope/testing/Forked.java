@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.util.Collections;
 import java.util.Map;
 import java.util.WeakHashMap;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * A blocking call run on its own thread (virtual or platform), whose outcome the test collects:
@@ -20,6 +21,9 @@ import java.util.WeakHashMap;
  * outcome.assertThrowsExactly(InterruptedIOException.class);
  * assertTrue(outcome.interruptedAtEnd());
  * }</pre>
+ *
+ * <p>{@link #onPlatformThread} is the same for work a test composes with futures, e.g. a peer
+ * that writes, then reads to the end, while the test drives the other side.
  *
  * @param <T> the call's result type
  */
@@ -73,6 +77,7 @@ public final class Forked<T> {
     private static final Map<Thread, Forked<?>> BY_THREAD = Collections.synchronizedMap(new WeakHashMap<>());
 
     private final Thread thread;
+    private final CompletableFuture<T> future = new CompletableFuture<>();
     private volatile Outcome<T> outcome;
 
     private Forked(Kind kind, String name, Body<T> body) {
@@ -80,8 +85,10 @@ public final class Forked<T> {
             try {
                 T value = body.call();
                 outcome = new Outcome<>(value, null, Thread.currentThread().isInterrupted());
+                future.complete(value);
             } catch (Throwable t) {
                 outcome = new Outcome<>(null, t, Thread.currentThread().isInterrupted());
+                future.completeExceptionally(t);
             }
         });
         BY_THREAD.put(thread, this);
@@ -92,6 +99,16 @@ public final class Forked<T> {
         Forked<T> forked = new Forked<>(kind, name, body);
         forked.thread.start();
         return forked;
+    }
+
+    /**
+     * Starts {@code body} on a new daemon platform thread (independent of the virtual-thread
+     * scheduler under test) named {@code name}.
+     *
+     * @return its result, or what it threw, as a future
+     */
+    public static <T> CompletableFuture<T> onPlatformThread(String name, Body<T> body) {
+        return start(Kind.PLATFORM, name, body).future;
     }
 
     /** {@return the thread running the call} */

@@ -37,7 +37,9 @@ import java.util.TreeMap;
  *       baseline being taken once the shared {@link Poller} has started and the JDK has opened its
  *       own permanent socket ({@link #initJdkNetworking()}).</li>
  * </ul>
- * Both checks wait, bounded by {@link Await#TIMEOUT}, instead of failing at once: close(2) is
+ * {@link Check#perTest()} compares the process's socket descriptors around every test as well:
+ * for tests whose JDK peers must be closed by the test that opened them.
+ * The checks wait, bounded by {@link Await#TIMEOUT}, instead of failing at once: close(2) is
  * made by whichever thread drops the last reference to a descriptor, e.g. a woken reader, which
  * may still be running when the test method returns.
  *
@@ -109,14 +111,30 @@ public final class OpenSockets {
     }
 
     /**
-     * The JUnit extension: per-test descriptor accounting and the per-class
-     * {@code /proc/self/fd} baseline. Register it in a {@code static} field (the class-level
-     * check needs {@code beforeAll}/{@code afterAll}).
+     * The JUnit extension: per-test descriptor accounting and the per-class (optionally also
+     * per-test) {@code /proc/self/fd} baseline. Register it in a {@code static} field (the
+     * class-level check needs {@code beforeAll}/{@code afterAll}).
      */
     public static final class Check implements BeforeAllCallback, AfterAllCallback, BeforeEachCallback,
             AfterEachCallback {
 
         private static final ExtensionContext.Namespace NAMESPACE = ExtensionContext.Namespace.create(Check.class);
+
+        private final boolean countSocketsPerTest;
+
+        /** Layer accounting per test; the process's socket descriptors per class. */
+        public Check() {
+            this(false);
+        }
+
+        private Check(boolean countSocketsPerTest) {
+            this.countSocketsPerTest = countSocketsPerTest;
+        }
+
+        /** {@return a check that also compares the process's socket descriptors around every test} */
+        public static Check perTest() {
+            return new Check(true);
+        }
 
         @Override
         public void beforeAll(ExtensionContext context) {
@@ -136,12 +154,20 @@ public final class OpenSockets {
         @Override
         public void beforeEach(ExtensionContext context) {
             context.getStore(NAMESPACE).put("counts", DescriptorCounts.now());
+            if (countSocketsPerTest) {
+                context.getStore(NAMESPACE).put("sockets", count());
+            }
         }
 
         @Override
         public void afterEach(ExtensionContext context) {
             DescriptorCounts before = context.getStore(NAMESPACE).get("counts", DescriptorCounts.class);
             before.awaitAllReleased(context.getDisplayName());
+            if (countSocketsPerTest) {
+                int sockets = context.getStore(NAMESPACE).get("sockets", Integer.class);
+                Await.until(() -> context.getDisplayName() + " left sockets open: " + sockets + " before the test, "
+                        + count() + " after it: " + list(), Await.TIMEOUT, () -> count() == sockets);
+            }
         }
     }
 }

@@ -22,6 +22,9 @@ import java.util.stream.Collectors;
  *
  * <p>If the thread ends before it is seen parked (the operation returned or threw instead of
  * blocking) the wait fails at once, naming what the thread did.
+ *
+ * <p>A thread that parks without a blocker (e.g. a scope's owner in {@code join()}) is recognised
+ * by where it waits instead: {@link #awaitIn}.
  */
 public final class Parked {
 
@@ -77,6 +80,21 @@ public final class Parked {
             }
             Await.pause(round);
         }
+    }
+
+    /**
+     * Waits until {@code thread} is waiting (WAITING or TIMED_WAITING) inside a method whose
+     * class and method name contain {@code frame}, e.g. {@code "ThreadFlock.awaitAll"}: an owner
+     * in {@code join()}, which parks without a blocker object.
+     */
+    public static void awaitIn(Thread thread, String frame) {
+        Await.until(() -> thread + " was not seen waiting in " + frame + " within " + TIMEOUT.toSeconds()
+                + " s; state " + thread.getState() + ", stack:\n" + stack(thread), TIMEOUT, () -> {
+            Thread.State state = thread.getState();
+            return (state == Thread.State.WAITING || state == Thread.State.TIMED_WAITING)
+                    && Arrays.stream(thread.getStackTrace())
+                    .anyMatch(e -> (e.getClassName() + "." + e.getMethodName()).contains(frame));
+        });
     }
 
     static String stack(Thread thread) {

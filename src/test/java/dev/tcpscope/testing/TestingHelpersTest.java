@@ -8,6 +8,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.opentest4j.AssertionFailedError;
 
+import java.net.SocketException;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -117,5 +119,52 @@ class TestingHelpersTest {
         assertTrue(outcome.interruptedAtEnd());
         assertThrows(AssertionFailedError.class, () -> outcome.assertThrowsExactly(RuntimeException.class),
                 "exactly: a subclass does not count");
+    }
+
+    @Test
+    void seenChecksTheEndingAndTheBytes() {
+        byte[] sent = {1, 2, 3};
+        Seen eof = new Seen(sent.clone(), Seen.End.EOF, null);
+        eof.assertEof(sent);
+        assertThrows(AssertionFailedError.class, eof::assertReset);
+        assertThrows(AssertionFailedError.class, () -> eof.assertEof(new byte[] {1, 2}), "not every byte");
+        Seen reset = new Seen(new byte[] {1, 2}, Seen.End.RESET, new SocketException("Connection reset"));
+        reset.assertReset(sent);
+        assertThrows(AssertionFailedError.class, () -> reset.assertEof(new byte[] {1, 2}));
+        assertThrows(AssertionFailedError.class, () -> reset.assertReset(new byte[] {1}), "more than was sent");
+        assertThrows(AssertionFailedError.class, () -> reset.assertReset(new byte[] {2, 2, 3}), "not what was sent");
+        assertEquals(Seen.End.ERROR, Seen.End.of(new SocketException("Broken pipe")));
+    }
+
+    @Test
+    void jdkPeerTellsFinFromReset() throws Exception {
+        try (JdkPeer.Server server = JdkPeer.Server.open();
+             JdkPeer client = JdkPeer.connect(server.address());
+             JdkPeer accepted = server.accept()) {
+            client.write("request");
+            client.sendFin();
+            accepted.readToEnd().assertEof("request".getBytes(StandardCharsets.UTF_8));
+            accepted.write("partial");
+            accepted.reset();
+            Seen seen = client.readToEnd();
+            seen.assertReset("partial answer".getBytes(StandardCharsets.UTF_8));
+            assertEquals(seen.data().length, client.received());
+        }
+    }
+
+    @Test
+    void childProcessFailsWithWhatTheChildPrintedInsteadOfHanging() throws Exception {
+        try (ChildProcess child = ChildProcess.start("the shell", List.of("sh", "-c",
+                "echo READY 1; read line; echo got $line; echo oops >&2; exit 3"))) {
+            assertEquals("READY 1", child.expect("READY"));
+            child.sendLine("x");
+            AssertionFailedError wrongLine = assertThrows(AssertionFailedError.class, () -> child.expect("DONE"));
+            assertTrue(wrongLine.getMessage().contains("got x"), wrongLine.getMessage());
+            assertEquals(3, child.awaitExit());
+            assertEquals(List.of("READY 1", "got x"), child.stdout());
+            assertEquals("oops\n", child.stderr());
+            AssertionFailedError ended = assertThrows(AssertionFailedError.class, child::nextLine);
+            assertTrue(ended.getMessage().contains("ended its output"), ended.getMessage());
+        }
     }
 }

@@ -10,7 +10,7 @@ It connects to 127.0.0.1:PORT and reports on stdout, one line per event:
   STATE <tcp state> <errno>   --hold: the socket's TCP state (TCP_INFO) and SO_ERROR afterwards
   CLOSED                      it closed its socket (FIN: everything sent to it was read)
 
-The pattern is byte i = i % 251, the same as dev.tcpscope.peers.Patterns.
+The pattern is byte i = i % 251, the same as dev.tcpscope.testing.Patterns.
 """
 import argparse
 import hashlib

@@ -95,14 +95,10 @@ class FaultInjectionTest {
             Injection eintr = sys.inject(Call.ACCEPT4, Errno.EINTR, 3, Loopback.fd(listener));
             long before = sys.calls(Call.ACCEPT4);
 
-            NativeSocket accepted = listener.accept(Loopback.deadline());
-            try {
-                assertEquals(3, eintr.fired());
-                assertEquals(4, sys.calls(Call.ACCEPT4) - before, "the connection was queued: no parking");
-                assertWorks(accepted, peer);
-            } finally {
-                accepted.close("done", null);
-            }
+            assertAcceptsAWorkingConnection(listener, peer);
+
+            assertEquals(3, eintr.fired());
+            assertEquals(4, sys.calls(Call.ACCEPT4) - before, "the connection was queued: no parking");
         } finally {
             listener.close();
         }
@@ -180,12 +176,7 @@ class FaultInjectionTest {
             assertEquals(1, injection.fired());
 
             // The pending connection is still queued, and the listener still accepts it.
-            NativeSocket accepted = listener.accept(Loopback.deadline());
-            try {
-                assertWorks(accepted, peer);
-            } finally {
-                accepted.close("done", null);
-            }
+            assertAcceptsAWorkingConnection(listener, peer);
         } finally {
             listener.close();
         }
@@ -277,11 +268,17 @@ class FaultInjectionTest {
         }
     }
 
-    private static void assertWorks(NativeSocket accepted, Socket peer) throws IOException {
-        peer.getOutputStream().write(HELLO);
-        assertArrayEquals(HELLO, Loopback.readExactly(accepted, HELLO.length));
-        Loopback.write(accepted, HELLO);
-        assertArrayEquals(HELLO, peer.getInputStream().readNBytes(HELLO.length));
+    /** Accepts {@code peer}'s queued connection, checks bytes go both ways on it, and closes it. */
+    private static void assertAcceptsAWorkingConnection(NativeListener listener, Socket peer) throws IOException {
+        NativeSocket accepted = listener.accept(Loopback.deadline());
+        try {
+            peer.getOutputStream().write(HELLO);
+            assertArrayEquals(HELLO, Loopback.readExactly(accepted, HELLO.length));
+            Loopback.write(accepted, HELLO);
+            assertArrayEquals(HELLO, peer.getInputStream().readNBytes(HELLO.length));
+        } finally {
+            accepted.close("done", null);
+        }
     }
 
     private static int unread(NativeSocket socket) {

@@ -270,6 +270,22 @@ class WakeupMatrixTest {
         };
     }
 
+    /** An untimed read of up to 8 bytes from {@code socket}, on a new thread of {@code kind}. */
+    private static Forked<Integer> untimedRead(Forked.Kind kind, String name, NativeSocket socket) {
+        return Forked.start(kind, name, () -> socket.read(MemorySegment.ofArray(new byte[8]), Readiness.NO_DEADLINE));
+    }
+
+    /** Two untimed readers of one socket: the first parked in the poller, the second queued behind it on the lock. */
+    private record QueuedReaders(Forked<Integer> first, Forked<Integer> second) {
+        static QueuedReaders start(Forked.Kind kind, NativeSocket socket) {
+            Forked<Integer> first = untimedRead(kind, "first reader", socket);
+            Parked.await(first.thread());
+            Forked<Integer> second = untimedRead(kind, "second reader", socket);
+            Parked.awaitOnLock(second.thread());
+            return new QueuedReaders(first, second);
+        }
+    }
+
     /**
      * A second reader queued on the read lock behind a parked one: close wakes both; the queued
      * one is parked on the lock, not in the poller.
@@ -278,15 +294,10 @@ class WakeupMatrixTest {
     @EnumSource(Forked.Kind.class)
     void readerQueuedOnTheLockIsWokenByClose(Forked.Kind kind) throws Exception {
         try (Loopback.Pair pair = Loopback.Pair.open(sys)) {
-            Forked<Integer> first = Forked.start(kind, "first reader",
-                    () -> pair.client().read(MemorySegment.ofArray(new byte[8]), Readiness.NO_DEADLINE));
-            Parked.await(first.thread());
-            Forked<Integer> second = Forked.start(kind, "second reader",
-                    () -> pair.client().read(MemorySegment.ofArray(new byte[8]), Readiness.NO_DEADLINE));
-            Parked.awaitOnLock(second.thread());
+            QueuedReaders readers = QueuedReaders.start(kind, pair.client());
             pair.client().close("closed by test", null);
-            first.await().assertThrowsExactly(ConnectionClosedException.class);
-            second.await().assertThrowsExactly(ConnectionClosedException.class);
+            readers.first().await().assertThrowsExactly(ConnectionClosedException.class);
+            readers.second().await().assertThrowsExactly(ConnectionClosedException.class);
         }
     }
 
@@ -294,19 +305,14 @@ class WakeupMatrixTest {
     @EnumSource(Forked.Kind.class)
     void readerQueuedOnTheLockIsWokenByInterrupt(Forked.Kind kind) throws Exception {
         try (Loopback.Pair pair = Loopback.Pair.open(sys)) {
-            Forked<Integer> first = Forked.start(kind, "first reader",
-                    () -> pair.client().read(MemorySegment.ofArray(new byte[8]), Readiness.NO_DEADLINE));
-            Parked.await(first.thread());
-            Forked<Integer> second = Forked.start(kind, "second reader",
-                    () -> pair.client().read(MemorySegment.ofArray(new byte[8]), Readiness.NO_DEADLINE));
-            Parked.awaitOnLock(second.thread());
-            second.thread().interrupt();
-            Forked.Outcome<Integer> outcome = second.await();
+            QueuedReaders readers = QueuedReaders.start(kind, pair.client());
+            readers.second().thread().interrupt();
+            Forked.Outcome<Integer> outcome = readers.second().await();
             outcome.assertThrowsExactly(InterruptedIOException.class);
             assertTrue(outcome.interruptedAtEnd(), "the interrupt status must stay set");
             // The first reader is unaffected and still gets the data.
             Loopback.write(pair.server(), new byte[] {7});
-            assertEquals(1, first.await().assertReturned());
+            assertEquals(1, readers.first().await().assertReturned());
         }
     }
 
@@ -318,8 +324,7 @@ class WakeupMatrixTest {
     @Test
     void readerQueuedOnTheLockHonoursItsDeadline() throws Exception {
         try (Loopback.Pair pair = Loopback.Pair.open(sys)) {
-            Forked<Integer> first = Forked.start(Forked.Kind.VIRTUAL, "untimed reader",
-                    () -> pair.client().read(MemorySegment.ofArray(new byte[8]), Readiness.NO_DEADLINE));
+            Forked<Integer> first = untimedRead(Forked.Kind.VIRTUAL, "untimed reader", pair.client());
             Parked.await(first.thread());
             long deadline = Connector.deadlineAfter(NEAR);
             Forked<Integer> second = Forked.start(Forked.Kind.VIRTUAL, "reader with deadline",

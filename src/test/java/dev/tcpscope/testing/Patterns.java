@@ -1,13 +1,19 @@
-package dev.tcpscope.peers;
+package dev.tcpscope.testing;
 
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 
 /**
- * The test data every peer agrees on: byte {@code i} of a stream is {@code i % 251}. 251 is prime,
- * so no chunk size lines up with it and a lost, repeated or reordered chunk changes the digest.
- * The Python peer ({@code peer.py}) uses the same pattern.
+ * The test data the suites send, so that a peer can tell the bytes it got are the bytes sent.
+ *
+ * <p>The stream pattern: byte {@code i} of a stream is {@code i % 251}. 251 is prime, so no chunk
+ * size lines up with it and a lost, repeated or reordered chunk changes the digest; a peer can
+ * check any amount against it by length and digest alone. The Python peer ({@code peer.py})
+ * uses the same pattern.
+ *
+ * <p>{@link #seeded}: a message that differs per seed, for tests that compare whole byte arrays
+ * and must tell one connection's bytes from another's.
  */
 public final class Patterns {
 
@@ -27,6 +33,27 @@ public final class Patterns {
             }
         }
         return b;
+    }
+
+    /**
+     * {@return {@code length} pseudo-random bytes (xorshift), the same for the same {@code seed}
+     * and different for different seeds}
+     */
+    public static byte[] seeded(int length, int seed) {
+        byte[] bytes = new byte[length];
+        int x = seed * 0x9E3779B9 + 1;
+        for (int i = 0; i < length; i++) {
+            x ^= x << 13;
+            x ^= x >>> 17;
+            x ^= x << 5;
+            bytes[i] = (byte) x;
+        }
+        return bytes;
+    }
+
+    /** {@return the hex SHA-256 of {@code bytes}} */
+    public static String sha256(byte[] bytes) {
+        return HexFormat.of().formatHex(newDigest().digest(bytes));
     }
 
     /** {@return the hex SHA-256 of the first {@code length} bytes of the pattern} */
