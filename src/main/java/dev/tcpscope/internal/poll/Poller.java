@@ -173,7 +173,10 @@ public final class Poller {
             wakeups.incrementAndGet();
             if (n < 0) {
                 if (-n != Errno.EINTR) {
+                    // Not expected on a valid epoll descriptor; pause so a persistent error is
+                    // logged every 100 ms instead of spinning the poller thread.
                     LOG.log(System.Logger.Level.ERROR, "epoll_wait failed: " + Errno.describe(-n));
+                    java.util.concurrent.locks.LockSupport.parkNanos(100_000_000L);
                 }
                 continue;
             }
@@ -190,7 +193,8 @@ public final class Poller {
         }
     }
 
-    private void dispatch(long key, int ready) {
+    /** Delivers one event to the descriptor its key names, unless the key is stale. */
+    void dispatch(long key, int ready) {
         AtomicReferenceArray<SocketDescriptor> table = slots;
         int index = (int) key;
         if (index < 0 || index >= table.length()) {

@@ -46,6 +46,11 @@ public final class Readiness {
         }
     }
 
+    /** {@return whether an edge arrived that no waiter has consumed yet} */
+    boolean hasPendingEdge() {
+        return state.get() == READY;
+    }
+
     /** Forgets a pending edge; the next wait parks until a new edge arrives. */
     void clear() {
         state.compareAndSet(READY, null);

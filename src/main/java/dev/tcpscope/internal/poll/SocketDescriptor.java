@@ -179,6 +179,11 @@ public final class SocketDescriptor {
         pollKey = key;
     }
 
+    /** {@return the key of its epoll registration: slot index and generation} */
+    long pollKey() {
+        return pollKey;
+    }
+
     boolean pollKeyMatches(long key) {
         return pollKey == key;
     }
