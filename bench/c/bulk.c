@@ -19,19 +19,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "loopback.h"
+
 #define CHUNK (64 * 1024)
 #define ROUND (8 * 1024 * 1024)
-
-static void die(const char *what) {
-    perror(what);
-    exit(1);
-}
-
-static double now(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec + t.tv_nsec / 1e9;
-}
 
 static void *receive(void *arg) {
     int fd = *(int *) arg;
@@ -64,18 +55,8 @@ int main(int argc, char **argv) {
     int iterations = atoi(argv[1]);
     double seconds = atof(argv[2]);
 
-    int listener = socket(AF_INET, SOCK_STREAM, 0);
-    if (listener < 0) die("socket");
-    struct sockaddr_in address = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t length = sizeof address;
-    if (bind(listener, (struct sockaddr *) &address, sizeof address) < 0) die("bind");
-    if (listen(listener, 1) < 0) die("listen");
-    if (getsockname(listener, (struct sockaddr *) &address, &length) < 0) die("getsockname");
-    int sender = socket(AF_INET, SOCK_STREAM, 0);
-    if (sender < 0) die("socket");
-    if (connect(sender, (struct sockaddr *) &address, sizeof address) < 0) die("connect");
-    int receiver = accept(listener, NULL, NULL);
-    if (receiver < 0) die("accept");
+    int sender, receiver;
+    connected_pair(&sender, &receiver);
     pthread_t thread;
     if (pthread_create(&thread, NULL, receive, &receiver) != 0) die("pthread_create");
 
@@ -104,6 +85,5 @@ int main(int argc, char **argv) {
     shutdown(sender, SHUT_WR);
     pthread_join(thread, NULL);
     close(sender);
-    close(listener);
     return 0;
 }

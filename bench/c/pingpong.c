@@ -24,18 +24,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "loopback.h"
+
 static int size;
-
-static void die(const char *what) {
-    perror(what);
-    exit(1);
-}
-
-static double now(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec + t.tv_nsec / 1e9;
-}
 
 static int compare(const void *a, const void *b) {
     double x = *(const double *) a, y = *(const double *) b;
@@ -89,19 +80,8 @@ int main(int argc, char **argv) {
     double seconds = atof(argv[3]);
     int one = 1;
 
-    int listener = socket(AF_INET, SOCK_STREAM, 0);
-    if (listener < 0) die("socket");
-    struct sockaddr_in address = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t length = sizeof address;
-    if (bind(listener, (struct sockaddr *) &address, sizeof address) < 0) die("bind");
-    if (listen(listener, 1) < 0) die("listen");
-    if (getsockname(listener, (struct sockaddr *) &address, &length) < 0) die("getsockname");
-
-    int client = socket(AF_INET, SOCK_STREAM, 0);
-    if (client < 0) die("socket");
-    if (connect(client, (struct sockaddr *) &address, sizeof address) < 0) die("connect");
-    int server = accept(listener, NULL, NULL);
-    if (server < 0) die("accept");
+    int client, server;
+    connected_pair(&client, &server);
     setsockopt(client, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     setsockopt(server, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     pthread_t thread;
@@ -140,6 +120,5 @@ int main(int argc, char **argv) {
     shutdown(client, SHUT_WR);
     pthread_join(thread, NULL);
     close(client);
-    close(listener);
     return 0;
 }
