@@ -35,7 +35,6 @@ public final class NativeSocket {
     static final int SOCK_STREAM = Libc.SOCK_STREAM();
     static final int SOCK_NONBLOCK = Libc.SOCK_NONBLOCK();
     static final int SOCK_CLOEXEC = Libc.SOCK_CLOEXEC();
-    private static final int SHUT_RD = Libc.SHUT_RD();
     private static final int SHUT_WR = Libc.SHUT_WR();
 
     private final Syscalls syscalls;
@@ -230,40 +229,21 @@ public final class NativeSocket {
         }
     }
 
-    /** shutdown(SHUT_WR): sends FIN after the queued bytes. */
+    /**
+     * shutdown(SHUT_WR): sends FIN after the queued bytes. (SHUT_RD is never used: its effect
+     * differs between operating systems; the connection layer gives input shutdown one meaning.)
+     */
     public void shutdownOutput() throws IOException {
         outputShutDown = true;
-        shutdown(SHUT_WR, "shutdown(SHUT_WR)");
-    }
-
-    /** shutdown(SHUT_RD). */
-    public void shutdownInput() throws IOException {
-        shutdown(SHUT_RD, "shutdown(SHUT_RD)");
-    }
-
-    private void shutdown(int how, String call) throws IOException {
         int fd = descriptor.acquire();
         try {
-            int result = syscalls.shutdown(fd, how);
+            int result = syscalls.shutdown(fd, SHUT_WR);
             if (result < 0 && result != -Errno.ENOTCONN) {
-                throw failure(call, -result);
+                throw failure("shutdown(SHUT_WR)", -result);
             }
         } finally {
             descriptor.release();
         }
-    }
-
-    /**
-     * Reads and clears SO_ERROR; a pending ECONNRESET is remembered as the reset it is.
-     *
-     * @return the pending errno, or 0
-     */
-    public int takePendingError() throws IOException {
-        int error = options.getInt(SocketOptions.SOL_SOCKET, SocketOptions.SO_ERROR);
-        if (error == Errno.ECONNRESET || error == Errno.EPIPE) {
-            rememberReset("SO_ERROR");
-        }
-        return error;
     }
 
     /** {@return whether a reset by the peer has been seen} */
