@@ -38,6 +38,11 @@ final class ConnectionInputStream extends InputStream {
         return closed ? 0 : connection.available();
     }
 
+    /** {@return whether this view was closed} */
+    boolean isClosed() {
+        return closed;
+    }
+
     @Override
     public void close() {
         closed = true;

@@ -38,6 +38,11 @@ final class ConnectionOutputStream extends OutputStream {
         }
     }
 
+    /** {@return whether this view was closed} */
+    boolean isClosed() {
+        return closed;
+    }
+
     @Override
     public void close() throws IOException {
         if (!closed) {

@@ -2,10 +2,9 @@ package dev.tcpscope;
 
 import dev.tcpscope.internal.os.LinuxSyscalls;
 import dev.tcpscope.internal.os.Platform;
+import dev.tcpscope.internal.poll.Deadline;
 import dev.tcpscope.internal.poll.Poller;
-import dev.tcpscope.internal.poll.Readiness;
 import dev.tcpscope.internal.socket.Connector;
-import dev.tcpscope.internal.socket.LingeringClose;
 import dev.tcpscope.internal.socket.NativeSocket;
 import dev.tcpscope.internal.socket.SocketOptions;
 
@@ -13,7 +12,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.lang.foreign.MemorySegment;
-import java.lang.ref.Cleaner;
 import java.lang.ref.Reference;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
@@ -22,12 +20,7 @@ import java.nio.channels.ByteChannel;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 
 /**
@@ -75,32 +68,26 @@ public final class TcpConnection implements AutoCloseable {
     /** The default connect timeout: 30 seconds. */
     public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(30);
 
-    private static final int OPEN = 0, ENDING = 1, ENDED = 2;
-    private static final int OUTPUT_BUFFER_SIZE = 8192;
-    private static final Cleaner CLEANER = Cleaner.create();
+    /** The default quiet period of {@link #finish()}: 2 seconds (see {@link #setFinishQuietPeriod}). */
+    public static final Duration DEFAULT_FINISH_QUIET_PERIOD = Duration.ofSeconds(2);
 
     private final NativeSocket socket;
-    private final Endings endings;
-    private final AtomicInteger state = new AtomicInteger(OPEN);
-    private final ReentrantLock outputLock = new ReentrantLock();
-    private byte[] pendingOutput;                   // guarded by outputLock; made by the first buffered write
-    private int pendingCount;                       // guarded by outputLock
-    private volatile Throwable poison;
-    private volatile boolean outputShutDown;
+    private final ConnectionEnder ender;
+    private final ConnectionOutput output;
     private volatile boolean inputShutDown;
     private volatile Duration readTimeout;
     private volatile Duration writeTimeout;
-    private volatile InputStream inputView;
-    private volatile OutputStream outputView;
-    private final Cleaner.Cleanable backstop;
+    private volatile Duration finishQuietPeriod = DEFAULT_FINISH_QUIET_PERIOD;
+    private volatile ConnectionInputStream inputView;
+    private volatile ConnectionOutputStream outputView;
 
     /** The owner set by {@link TcpScope}; a connection belongs to at most one scope. */
     final AtomicReference<Object> owner = new AtomicReference<>();
 
     TcpConnection(NativeSocket socket) {
         this.socket = socket;
-        this.endings = new Endings(socket, System.nanoTime());
-        this.backstop = CLEANER.register(this, endings);
+        this.ender = new ConnectionEnder(socket, this);
+        this.output = new ConnectionOutput(socket, ender);
     }
 
     /**
@@ -147,7 +134,11 @@ public final class TcpConnection implements AutoCloseable {
      *
      * @return the number of bytes read, or -1 when the peer ended with FIN (or after
      *         {@link #shutdownInput()})
-     * @throws ConnectionResetException the peer aborted the connection
+     * @throws ConnectionResetException the peer aborted the connection (the bytes it sent before
+     *         are read first), now or earlier; also when another thread's call was the one the
+     *         kernel told of the reset
+     * @throws SystemCallException      another fatal error ended the connection, e.g. ETIMEDOUT
+     *         after TCP_USER_TIMEOUT or keep-alive expiry; every later read reports it again
      */
     public int read(byte[] bytes, int offset, int length) throws IOException {
         Objects.checkFromIndexSize(offset, length, Objects.requireNonNull(bytes, "bytes").length);
@@ -179,7 +170,7 @@ public final class TcpConnection implements AutoCloseable {
             throw new IllegalArgumentException("cannot read into a read-only segment");
         }
         if (inputShutDown) {
-            throwIfEnded("read");
+            ender.throwIfEnded("read");
             return -1;
         }
         try {
@@ -205,103 +196,44 @@ public final class TcpConnection implements AutoCloseable {
         write(bytes, 0, bytes.length);
     }
 
-    /** Writes the bytes between the buffer's position and limit, advancing the position. */
+    /**
+     * Writes the bytes between the buffer's position and limit, advancing the position by what
+     * was sent: all of them, or, when the write fails part-way, exactly as many as the kernel took.
+     */
     public void write(ByteBuffer buffer) throws IOException {
         Objects.requireNonNull(buffer, "buffer");
-        int n = buffer.remaining();
-        write(MemorySegment.ofBuffer(buffer));
-        buffer.position(buffer.position() + n);
+        try {
+            output.write(buffer, deadline(writeTimeout));
+        } finally {
+            Reference.reachabilityFence(this);
+        }
     }
 
     /** Writes all of {@code segment} (heap or native); see {@link #write(byte[], int, int)}. */
     public void write(MemorySegment segment) throws IOException {
         Objects.requireNonNull(segment, "segment");
-        outputLock.lock();
         try {
-            checkWritable("write");
-            long deadline = deadline(writeTimeout);
-            flushPendingOutput(deadline);
-            send(segment, deadline);
+            output.write(segment, deadline(writeTimeout));
         } finally {
-            outputLock.unlock();
             Reference.reachabilityFence(this);
         }
     }
 
-    /** Sends and poisons on any failure; caller holds outputLock. */
-    private void send(MemorySegment segment, long deadline) throws IOException {
-        if (segment.byteSize() == 0) {
-            return;
-        }
-        try {
-            socket.write(segment, deadline);
-        } catch (IOException | RuntimeException | Error e) {
-            poison = e;
-            throw e;
-        }
-    }
-
-    private void flushPendingOutput(long deadline) throws IOException {
-        if (pendingCount > 0) {
-            int n = pendingCount;
-            pendingCount = 0;
-            send(MemorySegment.ofArray(pendingOutput).asSlice(0, n), deadline);
-        }
-    }
-
-    /** Buffers bytes for the output stream view; caller holds nothing. */
+    /** Buffers bytes for the output stream view. */
     void writeBuffered(byte[] bytes, int offset, int length) throws IOException {
-        outputLock.lock();
         try {
-            checkWritable("write");
-            if (pendingOutput == null) {
-                pendingOutput = new byte[OUTPUT_BUFFER_SIZE]; // only connections that use the stream view pay for it
-            }
-            if (length >= pendingOutput.length - pendingCount) {
-                long deadline = deadline(writeTimeout);
-                flushPendingOutput(deadline);
-                if (length >= pendingOutput.length) {
-                    send(MemorySegment.ofArray(bytes).asSlice(offset, length), deadline);
-                    return;
-                }
-            }
-            System.arraycopy(bytes, offset, pendingOutput, pendingCount, length);
-            pendingCount += length;
+            output.writeBuffered(bytes, offset, length, deadline(writeTimeout));
         } finally {
-            outputLock.unlock();
             Reference.reachabilityFence(this);
         }
     }
 
     /** Sends what the output stream view has buffered. */
     void flushBuffered() throws IOException {
-        outputLock.lock();
         try {
-            if (pendingCount > 0) {
-                checkWritable("flush");
-                flushPendingOutput(deadline(writeTimeout));
-            }
+            output.flush(deadline(writeTimeout));
         } finally {
-            outputLock.unlock();
             Reference.reachabilityFence(this);
-        }
-    }
-
-    private void checkWritable(String operation) throws IOException {
-        throwIfEnded(operation);
-        Throwable p = poison;
-        if (p != null) {
-            throw new ConnectionClosedException(operation + ": connection is poisoned by an earlier failed write"
-                    + " (only abort() remains)", p);
-        }
-        if (outputShutDown) {
-            throw new ConnectionClosedException(operation + ": output was shut down", null);
-        }
-    }
-
-    private void throwIfEnded(String operation) throws ConnectionClosedException {
-        if (state.get() != OPEN) {
-            throw socket.descriptor().closedException(operation);
         }
     }
 
@@ -312,16 +244,13 @@ public final class TcpConnection implements AutoCloseable {
      * FIN the peer treats the data as complete; an abort that follows no longer reads as a
      * failure to it (a RST after FIN arrives as an ordinary end of stream). Call it only once
      * the whole message is written and correct. Writes afterwards throw.
+     *
+     * @throws ConnectionResetException the peer had already reset the connection: no FIN was sent
      */
     public void shutdownOutput() throws IOException {
-        outputLock.lock();
         try {
-            checkWritable("shutdownOutput");
-            flushPendingOutput(deadline(writeTimeout));
-            outputShutDown = true;
-            socket.shutdownOutput();
+            output.shutdown(deadline(writeTimeout));
         } finally {
-            outputLock.unlock();
             Reference.reachabilityFence(this);
         }
     }
@@ -334,6 +263,16 @@ public final class TcpConnection implements AutoCloseable {
      */
     public void shutdownInput() {
         inputShutDown = true;
+    }
+
+    /** {@return whether {@link #shutdownInput()} was called} */
+    public boolean isInputShutdown() {
+        return inputShutDown;
+    }
+
+    /** {@return whether {@link #shutdownOutput()} sent FIN} */
+    public boolean isOutputShutdown() {
+        return output.isShutDown();
     }
 
     // ---------------------------------------------------------------- endings
@@ -349,57 +288,38 @@ public final class TcpConnection implements AutoCloseable {
      * TCP has acknowledged every byte and the FIN, waits for the peer's FIN, and only then closes
      * without RST. Nothing here blocks a carrier thread.
      *
-     * <p>If the bytes were not all acknowledged by the deadline, if the peer reset, if the
-     * connection was poisoned, or if the thread is interrupted, the connection is aborted
-     * instead and the result says {@code delivered() == false}. If all was acknowledged but the
-     * peer has not sent FIN by the deadline, the connection is closed normally.
+     * <p><b>Delivered</b> ({@code delivered() == true}) means our FIN was sent after every byte and
+     * the peer's TCP acknowledged all of it before any reset or other fatal error was seen. If the
+     * bytes were not all acknowledged by the deadline, if the peer reset first (also before
+     * {@code finish()} began: then no FIN can be sent at all), if the connection was poisoned, or
+     * if the thread is interrupted, the connection is aborted instead and the result says
+     * {@code delivered() == false}. When the deadline passes after our FIN reached the peer but
+     * before its acknowledgement came back, the peer may have seen FIN while we report not
+     * delivered: the report is never "delivered" without the proof.
+     *
+     * <p>Once everything is acknowledged, the wait for the peer's FIN goes on while the peer keeps
+     * sending (its input is discarded), and ends when it sends FIN, when it stays quiet for the
+     * {@linkplain #setFinishQuietPeriod quiet period}, or at the deadline; the connection is then
+     * closed normally ({@code peerEnding() == TIMEOUT} if the peer had not ended).
      *
      * <p>A write in progress on another thread is waited for, within the same deadline: if it has
      * not completed by then (a peer that does not read), or if it fails, the connection is aborted.
      *
      * <p>If the connection is already ending or ended (another thread finished or aborted it),
      * this waits for that ending and reports it.
+     *
+     * @param timeout the deadline of the whole ending, from now; must be positive
+     * @throws IllegalArgumentException {@code timeout} is zero or negative (nothing is ended then:
+     *         a graceful ending needs time for the acknowledgement; to end at once, {@link #abort()})
      */
     public FinishResult finish(Duration timeout) {
         Objects.requireNonNull(timeout, "timeout");
-        long deadline = Connector.deadlineAfter(timeout);
-        if (!state.compareAndSet(OPEN, ENDING)) {
-            return resultOf(awaitEnding());
-        }
-        // A write still in progress on another thread holds the output lock: wait for it, but
-        // only until the deadline (a write towards a peer that does not read never completes).
+        long deadline = Deadline.after(timeout);
         try {
-            if (!lockOutputBy(deadline)) {
-                return resultOf(abortNow("finish(): a write in progress did not complete by the deadline", null));
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return resultOf(abortNow("finish() interrupted while waiting for a write in progress", e));
-        }
-        try {
-            // Checked under the lock: a write that was in progress may just have failed.
-            Throwable p = poison;
-            if (p != null) {
-                return resultOf(abortNow("finish() on a connection poisoned by a failed write", p));
-            }
-            flushPendingOutput(deadline);
-        } catch (IOException | RuntimeException e) {
-            return resultOf(abortNow("finish(): flushing buffered output failed: " + e.getMessage(), e));
+            return ender.finish(output, deadline, finishQuietPeriod.toNanos());
         } finally {
-            outputLock.unlock();
+            Reference.reachabilityFence(this);
         }
-        LingeringClose.Outcome outcome = LingeringClose.run(socket, deadline);
-        FinishResult result = new FinishResult(outcome.delivered(), outcome.unacknowledgedBytes(),
-                switch (outcome.peerEnd()) {
-                    case FIN -> PeerEnding.FIN;
-                    case RST -> PeerEnding.RST;
-                    case NOT_BY_DEADLINE -> PeerEnding.TIMEOUT;
-                }, outcome.bytesDiscarded(), outcome.reason());
-        endings.record(outcome.delivered() ? ConnectionEnding.Mode.GRACEFUL : ConnectionEnding.Mode.ABORTED,
-                outcome.delivered() ? "finish()" : "finish() failed: " + outcome.reason(), null, result);
-        state.set(ENDED);
-        backstop.clean();
-        return result;
     }
 
     /** Aborts the connection: the peer receives RST at once. Idempotent. */
@@ -418,11 +338,7 @@ public final class TcpConnection implements AutoCloseable {
 
     /** Aborts with a reason the library gives (scope failure, server shutdown, backstop...). */
     void abort(String reason, Throwable cause) {
-        if (state.compareAndSet(OPEN, ENDING)) {
-            abortNow(reason, cause);
-        } else {
-            awaitEnding();
-        }
+        ender.abort(output, reason, cause);
     }
 
     /**
@@ -435,58 +351,21 @@ public final class TcpConnection implements AutoCloseable {
         abort("closed without finish()", null);
     }
 
-    private boolean lockOutputBy(long deadline) throws InterruptedException {
-        if (deadline == Readiness.NO_DEADLINE) {
-            outputLock.lockInterruptibly();
-            return true;
-        }
-        return outputLock.tryLock(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-    }
-
-    private ConnectionEnding abortNow(String reason, Throwable cause) {
-        long unacknowledged = 0;
-        try {
-            unacknowledged = socket.options().unacknowledged();
-        } catch (IOException ignored) {
-            // already closed underneath: nothing more to learn
-        }
-        // Close first: a writer parked in the socket holds the output lock until the close wakes it.
-        socket.close("aborted: " + reason, cause); // SO_LINGER {1,0}: RST
-        outputLock.lock();
-        try {
-            pendingCount = 0;
-        } finally {
-            outputLock.unlock();
-        }
-        FinishResult result = new FinishResult(false, unacknowledged, PeerEnding.UNKNOWN, 0, reason);
-        ConnectionEnding ending = endings.record(ConnectionEnding.Mode.ABORTED, reason, cause, result);
-        state.set(ENDED);
-        backstop.clean();
-        return ending;
-    }
-
-    private ConnectionEnding awaitEnding() {
-        return endings.await();
-    }
-
-    private static FinishResult resultOf(ConnectionEnding ending) {
-        return ending.result();
-    }
-
     /**
      * Waits until the peer ends its side, reading and discarding any input meanwhile.
      *
      * @return {@link PeerEnding#FIN}, {@link PeerEnding#RST}, or {@link PeerEnding#TIMEOUT} if
-     *         neither arrived within {@code timeout}
+     *         neither arrived within {@code timeout}; a reset is reported as RST also when another
+     *         thread's call was the one the kernel told
      * @throws ConnectionClosedException our side ended the connection meanwhile
+     * @throws SystemCallException       another fatal error ended the connection (e.g. ETIMEDOUT)
      */
     public PeerEnding awaitPeerEnding(Duration timeout) throws IOException {
         Objects.requireNonNull(timeout, "timeout");
-        long deadline = Connector.deadlineAfter(timeout);
-        byte[] scratch = new byte[8192];
-        MemorySegment segment = MemorySegment.ofArray(scratch);
+        long deadline = Deadline.after(timeout);
+        MemorySegment scratch = MemorySegment.ofArray(new byte[8192]);
         try {
-            while (socket.read(segment, deadline) >= 0) {
+            while (socket.read(scratch, deadline) >= 0) {
                 // discard
             }
             return PeerEnding.FIN;
@@ -501,59 +380,59 @@ public final class TcpConnection implements AutoCloseable {
 
     /** {@return how the connection ended, once it has} */
     public Optional<ConnectionEnding> ending() {
-        return Optional.ofNullable(endings.recorded());
+        return Optional.ofNullable(ender.record().recorded());
     }
 
-    /** {@return whether no ending has begun} */
+    /**
+     * {@return whether no ending has begun on our side} A peer's reset does not change it: the
+     * connection still holds its descriptor and must be ended (an abort, which the owning scope
+     * or try-with-resources does); reads and writes report the reset meanwhile.
+     */
     public boolean isOpen() {
-        return state.get() == OPEN;
+        return ender.isOpen();
     }
 
     /** {@return whether a failed write has poisoned the connection (only abort remains)} */
     public boolean isPoisoned() {
-        return poison != null;
+        return output.poison() != null;
     }
 
     /** Registers an observer of the ending (for scopes, servers, metrics); called once. */
     void onEnded(Consumer<ConnectionEnding> observer) {
-        endings.observe(observer);
+        ender.record().observe(observer);
     }
 
     // ---------------------------------------------------------------- views and options
 
     /**
      * {@return an InputStream over this connection} Closing it closes only the view: no FIN, no
-     * RST. Reads honour the read timeout.
+     * RST. Reads honour the read timeout. The same view is returned until it is closed; after
+     * that, a new one.
      */
     public InputStream inputStream() {
-        InputStream view = inputView;
-        if (view == null) {
-            synchronized (this) {
-                view = inputView;
-                if (view == null) {
-                    inputView = view = new ConnectionInputStream(this);
-                }
+        synchronized (this) {
+            ConnectionInputStream view = inputView;
+            if (view == null || view.isClosed()) {
+                inputView = view = new ConnectionInputStream(this);
             }
+            return view;
         }
-        return view;
     }
 
     /**
-     * {@return a buffered OutputStream over this connection} Its buffer is sent by
-     * {@code flush()}, by its {@code close()} (which closes only the view: no FIN, no RST), by a
-     * direct write and by {@link #finish()}; an abort discards it.
+     * {@return a buffered OutputStream over this connection} Its buffer (kept by the connection)
+     * is sent by {@code flush()}, by its {@code close()} (which closes only the view: no FIN, no
+     * RST), by a direct write and by {@link #finish()}; an abort discards it. The same view is
+     * returned until it is closed; after that, a new one.
      */
     public OutputStream outputStream() {
-        OutputStream view = outputView;
-        if (view == null) {
-            synchronized (this) {
-                view = outputView;
-                if (view == null) {
-                    outputView = view = new ConnectionOutputStream(this);
-                }
+        synchronized (this) {
+            ConnectionOutputStream view = outputView;
+            if (view == null || view.isClosed()) {
+                outputView = view = new ConnectionOutputStream(this);
             }
+            return view;
         }
-        return view;
     }
 
     /** {@return a new ByteChannel view} Closing it closes only the view. */
@@ -578,8 +457,22 @@ public final class TcpConnection implements AutoCloseable {
         return timeout;
     }
 
+    /**
+     * Sets the quiet period of the graceful ending (default {@link #DEFAULT_FINISH_QUIET_PERIOD}):
+     * once the peer has acknowledged everything, {@link #finish} waits for its FIN only while it
+     * keeps sending; a peer that sends nothing for this long is not waited for any more (nginx's
+     * {@code lingering_timeout}). It never extends the finish deadline.
+     */
+    public void setFinishQuietPeriod(Duration period) {
+        Objects.requireNonNull(period, "period");
+        if (period.isNegative() || period.isZero()) {
+            throw new IllegalArgumentException("finish quiet period must be positive: " + period);
+        }
+        this.finishQuietPeriod = period;
+    }
+
     private static long deadline(Duration timeout) {
-        return timeout == null ? Readiness.NO_DEADLINE : Connector.deadlineAfter(timeout);
+        return Deadline.after(timeout);
     }
 
     /** Sets TCP_NODELAY (disables Nagle's algorithm). */
@@ -607,12 +500,12 @@ public final class TcpConnection implements AutoCloseable {
         return inputShutDown ? 0 : socket.options().unread();
     }
 
-    /** {@return the local address} */
+    /** {@return the local address; still known after the connection ended} */
     public InetSocketAddress localAddress() throws IOException {
         return socket.localAddress();
     }
 
-    /** {@return the peer's address} */
+    /** {@return the peer's address; still known after the connection ended} */
     public SocketAddress remoteAddress() {
         return socket.remoteAddress();
     }
@@ -633,92 +526,6 @@ public final class TcpConnection implements AutoCloseable {
 
     @Override
     public String toString() {
-        return "TcpConnection[" + socket.remoteAddress() + ", " + switch (state.get()) {
-            case OPEN -> "open";
-            case ENDING -> "ending";
-            default -> "ended";
-        } + "]";
-    }
-
-    /**
-     * The ending record, shared with the Cleaner backstop (so it must not refer to the
-     * connection): aborts a connection that became unreachable without an ending.
-     */
-    private static final class Endings implements Runnable {
-        private final NativeSocket socket;
-        private final long startNanos;
-        private final CompletableFuture<ConnectionEnding> ending = new CompletableFuture<>();
-        private final AtomicReference<Consumer<ConnectionEnding>> observer = new AtomicReference<>();
-
-        Endings(NativeSocket socket, long startNanos) {
-            this.socket = socket;
-            this.startNanos = startNanos;
-        }
-
-        ConnectionEnding record(ConnectionEnding.Mode mode, String reason, Throwable cause, FinishResult finish) {
-            ConnectionEnding e = new ConnectionEnding(mode, reason, cause, socket.bytesRead(), socket.bytesWritten(),
-                    Duration.ofNanos(System.nanoTime() - startNanos), finish);
-            if (ending.complete(e)) {
-                Consumer<ConnectionEnding> o = observer.get();
-                if (o != null) {
-                    notify(o, e);
-                }
-            }
-            return ending.join();
-        }
-
-        void observe(Consumer<ConnectionEnding> o) {
-            if (!observer.compareAndSet(null, o)) {
-                throw new IllegalStateException("the connection's ending is already observed");
-            }
-            ConnectionEnding e = ending.getNow(null);
-            if (e != null) {
-                notify(o, e);
-            }
-        }
-
-        private static void notify(Consumer<ConnectionEnding> o, ConnectionEnding e) {
-            try {
-                o.accept(e);
-            } catch (RuntimeException ex) {
-                System.getLogger(TcpConnection.class.getName())
-                        .log(System.Logger.Level.WARNING, "ending observer failed", ex);
-            }
-        }
-
-        ConnectionEnding recorded() {
-            return ending.getNow(null);
-        }
-
-        ConnectionEnding await() {
-            boolean interrupted = false;
-            try {
-                while (true) {
-                    try {
-                        return ending.get();
-                    } catch (InterruptedException e) {
-                        interrupted = true; // an ending is bounded by its deadline: keep waiting
-                    } catch (ExecutionException e) {
-                        throw new IllegalStateException(e);
-                    }
-                }
-            } finally {
-                if (interrupted) {
-                    Thread.currentThread().interrupt();
-                }
-            }
-        }
-
-        /** The Cleaner's action: the connection became unreachable. */
-        @Override
-        public void run() {
-            if (ending.isDone()) {
-                return;
-            }
-            String reason = "unreachable without an ending: aborted by the backstop";
-            socket.close("aborted: " + reason, null);
-            record(ConnectionEnding.Mode.ABORTED, reason, null,
-                    new FinishResult(false, 0, PeerEnding.UNKNOWN, 0, reason));
-        }
+        return "TcpConnection[" + socket.remoteAddress() + ", " + ender.stateName() + "]";
     }
 }

@@ -1,5 +1,6 @@
 package dev.tcpscope;
 
+import dev.tcpscope.internal.poll.Deadline;
 import dev.tcpscope.internal.os.LinuxSyscalls;
 import dev.tcpscope.internal.os.Platform;
 import dev.tcpscope.internal.os.SocketAddresses;
@@ -74,7 +75,7 @@ public final class TcpListener implements AutoCloseable {
 
     /** Waits for the next connection; see {@link #accept(Duration)}. */
     public TcpConnection accept() throws IOException {
-        return new TcpConnection(listener.accept(Readiness.NO_DEADLINE));
+        return new TcpConnection(listener.accept(Deadline.NONE));
     }
 
     /**
@@ -86,7 +87,7 @@ public final class TcpListener implements AutoCloseable {
      */
     public TcpConnection accept(Duration timeout) throws IOException {
         Objects.requireNonNull(timeout, "timeout");
-        NativeSocket socket = listener.accept(Connector.deadlineAfter(timeout));
+        NativeSocket socket = listener.accept(Deadline.after(timeout));
         return new TcpConnection(socket);
     }
 

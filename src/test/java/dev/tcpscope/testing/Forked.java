@@ -14,7 +14,7 @@ import java.util.concurrent.CompletableFuture;
  * ended. The test thread stays free to close, interrupt or feed the blocked call.
  *
  * <pre>{@code
- * Forked<Integer> reader = Forked.start(Forked.Kind.VIRTUAL, "reader", () -> socket.read(buf, NO_DEADLINE));
+ * Forked<Integer> reader = Forked.start(Forked.Kind.VIRTUAL, "reader", () -> socket.read(buf, Deadline.NONE));
  * Parked.await(reader.thread());
  * reader.thread().interrupt();
  * Forked.Outcome<Integer> outcome = reader.await();

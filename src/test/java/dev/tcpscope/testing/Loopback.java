@@ -1,5 +1,6 @@
 package dev.tcpscope.testing;
 
+import dev.tcpscope.internal.poll.Deadline;
 import dev.tcpscope.internal.os.SocketAddresses;
 import dev.tcpscope.internal.os.Syscalls;
 import dev.tcpscope.internal.poll.Poller;
@@ -51,7 +52,7 @@ public final class Loopback {
 
     /** {@return a deadline {@link Await#TIMEOUT} from now, for calls that should not block long} */
     public static long deadline() {
-        return Connector.deadlineAfter(Await.TIMEOUT);
+        return Deadline.after(Await.TIMEOUT);
     }
 
     /** {@return a listener on 127.0.0.1, ephemeral port} */

@@ -9,12 +9,14 @@ It connects to 127.0.0.1:PORT and reports on stdout, one line per event:
   RST <n> <sha256>            it read n bytes, then "connection reset" (the other side sent RST)
   STATE <tcp state> <errno>   --hold: the socket's TCP state (TCP_INFO) and SO_ERROR afterwards
   CLOSED                      it closed its socket (FIN: everything sent to it was read)
+  RESET                       --reset: it closed its socket with SO_LINGER {1,0} (RST) without reading
 
 The pattern is byte i = i % 251, the same as dev.tcpscope.testing.Patterns.
 """
 import argparse
 import hashlib
 import socket
+import struct
 import sys
 
 TCP_STATES = {1: 'ESTABLISHED', 2: 'SYN_SENT', 3: 'SYN_RECV', 4: 'FIN_WAIT1', 5: 'FIN_WAIT2',
@@ -44,6 +46,8 @@ def main():
     parser.add_argument('--wait', action='store_true', help='read a line from stdin before reading the socket')
     parser.add_argument('--hold', action='store_true',
                         help='after the end of input, read a line from stdin, report STATE, then close')
+    parser.add_argument('--reset', action='store_true',
+                        help="after --wait's line, reset (SO_LINGER {1,0} and close) without reading")
     args = parser.parse_args()
 
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -58,6 +62,12 @@ def main():
 
     if args.wait:
         sys.stdin.readline()
+
+    if args.reset:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))
+        sock.close()
+        say('RESET')
+        return
 
     digest = hashlib.sha256()
     count = 0

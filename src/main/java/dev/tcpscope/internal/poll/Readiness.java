@@ -19,9 +19,6 @@ import java.util.concurrent.locks.LockSupport;
  */
 public final class Readiness {
 
-    /** Deadline value meaning "wait without a deadline". */
-    public static final long NO_DEADLINE = Long.MIN_VALUE;
-
     private static final Object READY = new Object();
 
     private final AtomicReference<Object> state = new AtomicReference<>();
@@ -60,7 +57,7 @@ public final class Readiness {
      * Parks until the next readiness edge, then returns so that the caller retries its call.
      *
      * @param descriptor   the descriptor whose closing ends the wait
-     * @param deadline     a {@link System#nanoTime()} value, or {@link #NO_DEADLINE}
+     * @param deadline     a {@link System#nanoTime()} value, or {@link Deadline#NONE}
      * @param operation    named in the exceptions, e.g. "read"
      * @throws dev.tcpscope.ConnectionClosedException the descriptor was closed (now or before)
      * @throws InterruptedIOException the thread was interrupted; its interrupt status stays set
@@ -78,7 +75,7 @@ public final class Readiness {
                 return;
             }
             long remaining = 0;
-            if (deadline != NO_DEADLINE) {
+            if (deadline != Deadline.NONE) {
                 remaining = deadline - System.nanoTime();
                 if (remaining <= 0) {
                     throw new SocketTimeoutException(operation + " timed out");
@@ -88,7 +85,7 @@ public final class Readiness {
                 continue; // an edge arrived meanwhile: consume it above
             }
             if (!descriptor.isClosed()) {
-                if (deadline == NO_DEADLINE) {
+                if (deadline == Deadline.NONE) {
                     LockSupport.park(this);
                 } else {
                     LockSupport.parkNanos(this, remaining);

@@ -1,5 +1,6 @@
 package dev.tcpscope.internal.socket;
 
+import dev.tcpscope.internal.poll.Deadline;
 import dev.tcpscope.internal.os.SocketAddresses;
 import dev.tcpscope.internal.os.Syscalls;
 import dev.tcpscope.internal.poll.Poller;
@@ -55,7 +56,7 @@ public final class Connector {
         }
         Objects.requireNonNull(preparation, "preparation");
         checkPort(port);
-        long deadline = deadlineAfter(timeout);
+        long deadline = Deadline.after(timeout);
         List<InetAddress> addresses = List.of(InetAddress.getAllByName(host));
         return connect(addresses, port, deadline, local, preparation);
     }
@@ -69,7 +70,7 @@ public final class Connector {
             return connect(address.getHostString(), address.getPort(), timeout, local, preparation);
         }
         checkPort(address.getPort());
-        return connect(List.of(address.getAddress()), address.getPort(), deadlineAfter(timeout), local, preparation);
+        return connect(List.of(address.getAddress()), address.getPort(), Deadline.after(timeout), local, preparation);
     }
 
     private NativeSocket connect(List<InetAddress> addresses, int port, long deadline, InetSocketAddress local,
@@ -120,23 +121,5 @@ public final class Connector {
         if (port < 1 || port > 65535) {
             throw new IllegalArgumentException("port out of range 1..65535: " + port);
         }
-    }
-
-    /** {@return the nanoTime deadline {@code timeout} from now, or {@link Readiness#NO_DEADLINE} for null} */
-    public static long deadlineAfter(Duration timeout) {
-        if (timeout == null) {
-            return Readiness.NO_DEADLINE;
-        }
-        if (timeout.isNegative() || timeout.isZero()) {
-            throw new IllegalArgumentException("timeout must be positive: " + timeout);
-        }
-        long nanos;
-        try {
-            nanos = timeout.toNanos();
-        } catch (ArithmeticException tooLong) {
-            return Readiness.NO_DEADLINE;
-        }
-        long deadline = System.nanoTime() + nanos;
-        return deadline == Readiness.NO_DEADLINE ? deadline + 1 : deadline;
     }
 }

@@ -21,12 +21,19 @@ import java.util.concurrent.locks.LockSupport;
  *   <li>SIOCOUTQ is polled with backoff until it reads 0: the peer's TCP acknowledged every byte
  *       and the FIN. There is no readiness event for this, so the wait for input doubles as the
  *       poll interval (50 µs, doubling up to 20 ms); a reset ends it early.</li>
- *   <li>Wait for the peer's FIN, then clear SO_LINGER and close(2): a clean FIN handshake.</li>
+ *   <li>Wait for the peer's FIN, still draining, then clear SO_LINGER and close(2): a clean FIN
+ *       handshake. Like nginx's lingering close, the wait ends early when the peer stays quiet
+ *       (sends nothing) for the quiet period, so that a peer that keeps its socket open does not
+ *       hold us until the deadline.</li>
  * </ol>
- * If the deadline passes before everything was acknowledged, the peer resets, or the thread is
- * interrupted, the socket is closed with SO_LINGER still {1,0}: RST, and the result says not
- * delivered. If everything was acknowledged but the peer has not sent FIN by the deadline, the
- * socket is closed normally.
+ * <b>Delivered</b> means: {@code shutdown(SHUT_WR)} succeeded (our FIN is queued behind our
+ * bytes) and SIOCOUTQ later read 0 while no fatal error had been seen. SIOCOUTQ proves nothing on
+ * its own: after a reset it reads 0 if nothing was in flight. So if the connection was already
+ * gone when the ending began (shutdown fails with ENOTCONN: no FIN was ever sent), or a reset or
+ * other fatal error is seen before the acknowledgement, the deadline passes first, or the thread
+ * is interrupted, the socket is closed with SO_LINGER still {1,0}: RST, and the result says not
+ * delivered. If everything was acknowledged but the peer has not sent FIN by the deadline or the
+ * quiet period, the socket is closed normally.
  */
 public final class LingeringClose {
 
@@ -46,8 +53,12 @@ public final class LingeringClose {
     /**
      * Performs steps 1 to 4 on {@code socket}, whose output the caller has already flushed.
      * The socket is closed when this returns, one way or the other.
+     *
+     * @param deadline   a {@link System#nanoTime()} value by which the ending is over
+     * @param quietNanos once everything is acknowledged, how long the peer may send nothing
+     *                   before we stop waiting for its FIN
      */
-    public static Outcome run(NativeSocket socket, long deadline) {
+    public static Outcome run(NativeSocket socket, long deadline, long quietNanos) {
         // A heap array: recv is a critical downcall, which takes it without a copy.
         MemorySegment scratch = MemorySegment.ofArray(new byte[SCRATCH_BYTES]);
         long discarded = 0;
@@ -55,17 +66,22 @@ public final class LingeringClose {
         boolean acknowledged = false;
         int unacknowledged = -1;
         long pause = FIRST_POLL_NANOS;
+        long quietUntil = deadline; // from when everything is acknowledged: when the peer's silence ends the wait
         try {
             socket.shutdownOutput();
         } catch (IOException e) {
-            return abort(socket, -1, peerEnd, discarded, "shutdown(SHUT_WR) failed: " + e.getMessage(), e);
+            // ENOTCONN: the connection was gone before the ending began (a reset, a timeout), and
+            // no FIN went out. SIOCOUTQ may read 0 now, but that proves nothing: not delivered.
+            return abort(socket, -1, failedPeerEnd(socket), discarded, "no FIN was sent: " + e.getMessage(), e);
         }
         while (true) {
-            if (peerEnd == PeerEnd.RST || socket.wasReset()) {
+            if (peerEnd == PeerEnd.RST || socket.hasFailed()) {
                 // Checked before SIOCOUTQ is read again: only an acknowledgement seen before the
-                // reset proves that our bytes and FIN arrived (after a reset SIOCOUTQ means nothing).
+                // failure proves that our bytes and FIN arrived (after a reset SIOCOUTQ means nothing).
                 if (!acknowledged) {
-                    return abort(socket, unacknowledged, PeerEnd.RST, discarded, "the peer reset the connection", null);
+                    return abort(socket, unacknowledged, failedPeerEnd(socket), discarded,
+                            socket.wasReset() ? "the peer reset the connection"
+                                    : "the connection failed: " + socket.failure("finish").getMessage(), null);
                 }
                 // The reset came after the peer acknowledged everything: our bytes and FIN arrived.
                 socket.close("ended gracefully (the peer reset after receiving everything)", null);
@@ -78,6 +94,9 @@ public final class LingeringClose {
                     return abort(socket, -1, peerEnd, discarded, "ioctl(SIOCOUTQ) failed: " + e.getMessage(), e);
                 }
                 acknowledged = unacknowledged == 0;
+                if (acknowledged) {
+                    quietUntil = quietDeadline(quietNanos, deadline);
+                }
             }
             if (acknowledged && peerEnd == PeerEnd.FIN) {
                 return closeGracefully(socket, PeerEnd.FIN, discarded, "delivered; the peer ended too");
@@ -92,7 +111,11 @@ public final class LingeringClose {
                 return abort(socket, unacknowledged, peerEnd, discarded,
                         unacknowledged + " bytes were not acknowledged by the deadline", null);
             }
-            long waitNanos = acknowledged ? remaining : Math.min(pause, remaining);
+            if (acknowledged && now - quietUntil >= 0) {
+                return closeGracefully(socket, PeerEnd.NOT_BY_DEADLINE, discarded,
+                        "delivered; the peer sent nothing more and did not end within the quiet period");
+            }
+            long waitNanos = acknowledged ? Math.min(remaining, quietUntil - now) : Math.min(pause, remaining);
             pause = Math.min(pause * 2, LONGEST_POLL_NANOS);
             if (peerEnd == PeerEnd.FIN) {
                 // Nothing more to read; only the acknowledgement is awaited.
@@ -108,6 +131,9 @@ public final class LingeringClose {
                     peerEnd = PeerEnd.FIN;
                 } else {
                     discarded += n;
+                    if (acknowledged) {
+                        quietUntil = quietDeadline(quietNanos, deadline); // the peer is still talking
+                    }
                 }
             } catch (SocketTimeoutException e) {
                 // The poll interval (or, once acknowledged, the deadline) passed: look again.
@@ -117,9 +143,23 @@ public final class LingeringClose {
                 return abort(socket, unacknowledged, peerEnd, discarded,
                         acknowledged ? "interrupted while waiting for the peer's FIN" : "interrupted while waiting for acknowledgement", e);
             } catch (IOException e) {
-                return abort(socket, unacknowledged, peerEnd, discarded, "reading the peer's input failed: " + e.getMessage(), e);
+                if (!socket.hasFailed()) {
+                    return abort(socket, unacknowledged, peerEnd, discarded, "reading the peer's input failed: " + e.getMessage(), e);
+                }
+                // A fatal error (a timeout...): the top of the loop decides by the acknowledgement.
             }
         }
+    }
+
+    /** {@return how the peer ended, given the fatal error recorded (a reset, or a timeout: no ending seen)} */
+    private static PeerEnd failedPeerEnd(NativeSocket socket) {
+        return socket.wasReset() ? PeerEnd.RST : PeerEnd.NOT_BY_DEADLINE;
+    }
+
+    /** {@return {@code quietNanos} from now, but never past {@code deadline}} */
+    private static long quietDeadline(long quietNanos, long deadline) {
+        long now = System.nanoTime();
+        return quietNanos >= deadline - now ? deadline : now + quietNanos;
     }
 
     private static Outcome closeGracefully(NativeSocket socket, PeerEnd peerEnd, long discarded, String reason) {

@@ -1,5 +1,6 @@
 package dev.tcpscope.internal.socket;
 
+import dev.tcpscope.internal.poll.Deadline;
 import dev.tcpscope.internal.os.Errno;
 import dev.tcpscope.internal.os.SocketAddresses;
 import dev.tcpscope.internal.os.Syscalls;
@@ -97,7 +98,7 @@ public final class NativeListener {
      * @throws dev.tcpscope.SystemCallException e.g. EMFILE, ECONNABORTED: the listener remains usable
      */
     public NativeSocket accept(long deadline) throws IOException {
-        NativeSocket.lock(acceptLock, deadline, "accept");
+        Deadline.lock(acceptLock, deadline, "accept");
         try {
             int fd = descriptor.acquire();
             try (Arena arena = Arena.ofConfined()) {

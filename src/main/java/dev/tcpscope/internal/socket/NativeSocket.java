@@ -1,6 +1,6 @@
 package dev.tcpscope.internal.socket;
 
-import dev.tcpscope.ConnectionResetException;
+import dev.tcpscope.internal.poll.Deadline;
 import dev.tcpscope.internal.ffi.x86_64.Libc;
 import dev.tcpscope.internal.os.Errno;
 import dev.tcpscope.internal.os.SocketAddresses;
@@ -27,8 +27,15 @@ import java.util.concurrent.locks.ReentrantLock;
  * write can be in progress together. Every call runs between {@link SocketDescriptor#acquire()}
  * and {@link SocketDescriptor#release()}.
  *
- * <p>Linux reports a peer's reset (ECONNRESET) once and then reads 0 as if the peer had ended
- * cleanly; this class remembers the reset so that every later read and write reports it again.
+ * <p>Linux reports a peer's reset (ECONNRESET), or any other fatal error (ETIMEDOUT after
+ * TCP_USER_TIMEOUT or keep-alive expiry, EHOSTUNREACH...), once, to whichever call looks first,
+ * and then reads 0 as if the peer had ended cleanly. This class remembers the first fatal error in
+ * a {@link FatalErrorRecord}, and a read that gets 0 believes it is the peer's FIN only once every
+ * call that could have taken the error has recorded what it saw: a read returns -1 only for a FIN,
+ * whichever thread's call the kernel told.
+ *
+ * <p>The one exception is the kernel's: a FIN followed by a RST always reads as -1 (Linux checks
+ * the FIN before the pending error; the RST then shows only on a later write, as EPIPE).
  */
 public final class NativeSocket {
 
@@ -45,9 +52,11 @@ public final class NativeSocket {
     private final ReentrantLock writeLock = new ReentrantLock();
     private final AtomicLong bytesRead = new AtomicLong();
     private final AtomicLong bytesWritten = new AtomicLong();
-    private volatile String resetBy;
-    private volatile boolean outputShutDown;
+    private final FatalErrorRecord errors = new FatalErrorRecord();
+    private volatile boolean outputShutDown; // shutdownOutput was called: an EPIPE may be ours
+    private volatile boolean finSent;        // shutdown(SHUT_WR) succeeded
     private volatile InetSocketAddress remote;
+    private volatile InetSocketAddress local; // cached by the first localAddress() or by close()
 
     private NativeSocket(Syscalls syscalls, SocketDescriptor descriptor, int family, InetSocketAddress remote) {
         this.syscalls = syscalls;
@@ -96,11 +105,11 @@ public final class NativeSocket {
      * Connects to {@code address}, parking until the handshake completes, fails or the deadline
      * passes (non-blocking connect: EINPROGRESS, wait until writable, then SO_ERROR).
      *
-     * @param deadline a {@link System#nanoTime()} value or {@link Readiness#NO_DEADLINE}
+     * @param deadline a {@link System#nanoTime()} value or {@link Deadline#NONE}
      */
     public void connect(InetSocketAddress address, long deadline) throws IOException {
         String what = "connect to " + address;
-        lock(writeLock, deadline, what);
+        Deadline.lock(writeLock, deadline, what);
         try {
             int fd = descriptor.acquire();
             try {
@@ -116,12 +125,21 @@ public final class NativeSocket {
                 }
                 while (result < 0 && !isConnected(fd)) {
                     descriptor.awaitWritable(deadline, what);
-                    int error = options.getInt(SocketOptions.SOL_SOCKET, SocketOptions.SO_ERROR);
+                    // SO_ERROR takes the pending error: read it inside the sending slot.
+                    int error;
+                    errors.enter(FatalErrorRecord.SEND);
+                    try {
+                        error = options.getInt(SocketOptions.SOL_SOCKET, SocketOptions.SO_ERROR);
+                        if (error == Errno.ECONNRESET || error == Errno.EPIPE) {
+                            // The handshake completed and the peer reset right after (on loopback
+                            // it can even have sent data first): connected, and the reset is
+                            // reported by reads after the bytes that arrived, like any other reset.
+                            errors.record(error, "connect");
+                        }
+                    } finally {
+                        errors.exit(FatalErrorRecord.SEND);
+                    }
                     if (error == Errno.ECONNRESET || error == Errno.EPIPE) {
-                        // The handshake completed and the peer reset right after (on loopback it
-                        // can even have sent data first): connected, and the reset is reported by
-                        // reads after the bytes that arrived, like any other reset.
-                        rememberReset("connect");
                         break;
                     }
                     if (error != 0) {
@@ -161,28 +179,41 @@ public final class NativeSocket {
         if (buffer.byteSize() == 0) {
             return 0;
         }
-        lock(readLock, deadline, "read");
+        Deadline.lock(readLock, deadline, "read");
         try {
             int fd = descriptor.acquire();
             try {
                 while (true) {
-                    // No check for a remembered reset first: bytes that arrived before the reset
-                    // are still queued and are delivered before it is reported.
-                    long n = syscalls.recv(fd, buffer);
+                    // No check for a remembered error first: bytes that arrived before a reset
+                    // are still queued, and are delivered before it is reported.
+                    long n;
+                    errors.enter(FatalErrorRecord.RECEIVE);
+                    try {
+                        n = syscalls.recv(fd, buffer);
+                        if (n < 0 && !FatalErrorRecord.isTransient((int) -n)) {
+                            errors.record((int) -n, "recv");
+                        }
+                    } finally {
+                        errors.exit(FatalErrorRecord.RECEIVE);
+                    }
                     if (n > 0) {
                         bytesRead.addAndGet(n);
                         return (int) n;
                     }
                     if (n == 0) {
-                        // Linux reads 0 after it has reported a reset once: not a FIN then.
-                        throwIfReset("read");
+                        // The peer's FIN, or a fatal error another call took: only the record,
+                        // once every call in flight has written to it, can tell (FatalErrorRecord).
+                        FatalErrorRecord.Failure failure = errors.settle();
+                        if (failure != null) {
+                            throw failure.exception("read", peerContext());
+                        }
                         return -1;
                     }
                     int errno = (int) -n;
                     if (errno == Errno.EAGAIN) {
                         descriptor.awaitReadable(deadline, "read");
                     } else if (errno != Errno.EINTR) {
-                        throw failure("recv", errno);
+                        throw Errno.exception("recv", errno, peerContext());
                     }
                 }
             } finally {
@@ -200,15 +231,25 @@ public final class NativeSocket {
      */
     public void write(MemorySegment buffer, long deadline) throws IOException {
         Objects.requireNonNull(buffer, "buffer");
-        lock(writeLock, deadline, "write");
+        Deadline.lock(writeLock, deadline, "write");
         try {
             int fd = descriptor.acquire();
             try {
                 long offset = 0;
                 long size = buffer.byteSize();
                 while (offset < size) {
-                    throwIfReset("write");
-                    long n = syscalls.send(fd, offset == 0 ? buffer : buffer.asSlice(offset));
+                    throwIfFailed("write");
+                    long n;
+                    errors.enter(FatalErrorRecord.SEND);
+                    try {
+                        n = syscalls.send(fd, offset == 0 ? buffer : buffer.asSlice(offset));
+                        // EPIPE is recorded only after settling: it often means the error went elsewhere.
+                        if (n < 0 && n != -Errno.EPIPE && !FatalErrorRecord.isTransient((int) -n)) {
+                            errors.record((int) -n, "send");
+                        }
+                    } finally {
+                        errors.exit(FatalErrorRecord.SEND);
+                    }
                     if (n >= 0) {
                         offset += n;
                         bytesWritten.addAndGet(n);
@@ -217,8 +258,10 @@ public final class NativeSocket {
                     int errno = (int) -n;
                     if (errno == Errno.EAGAIN) {
                         descriptor.awaitWritable(deadline, "write");
+                    } else if (errno == Errno.EPIPE) {
+                        throw brokenPipe("send");
                     } else if (errno != Errno.EINTR) {
-                        throw failure("send", errno);
+                        throw Errno.exception("send", errno, peerContext());
                     }
                 }
             } finally {
@@ -230,25 +273,73 @@ public final class NativeSocket {
     }
 
     /**
-     * shutdown(SHUT_WR): sends FIN after the queued bytes. (SHUT_RD is never used: its effect
+     * shutdown(SHUT_WR): sends FIN after the queued bytes; a second call does nothing. If the
+     * connection was already gone (ENOTCONN: reset or timed out, so no FIN can be sent), throws
+     * the exception of the fatal error that ended it. (SHUT_RD is never used: its effect
      * differs between operating systems; the connection layer gives input shutdown one meaning.)
      */
     public void shutdownOutput() throws IOException {
+        if (finSent) {
+            // Done already (the connection's own half-close, before its graceful ending). Once
+            // both FINs are acknowledged the socket is closed in the kernel and a second
+            // shutdown would fail with ENOTCONN, which must not read as a lost connection.
+            return;
+        }
         outputShutDown = true;
         int fd = descriptor.acquire();
         try {
-            int result = syscalls.shutdown(fd, SHUT_WR);
-            if (result < 0 && result != -Errno.ENOTCONN) {
-                throw failure("shutdown(SHUT_WR)", -result);
+            int result;
+            synchronized (errors.controlLock()) {
+                errors.enter(FatalErrorRecord.CONTROL);
+                try {
+                    result = syscalls.shutdown(fd, SHUT_WR);
+                    if (result == -Errno.ENOTCONN) {
+                        // The connection is gone (reset or timed out) and no FIN was sent. The
+                        // pending error may still be there: take it while in the slot.
+                        int error = options.getInt(SocketOptions.SOL_SOCKET, SocketOptions.SO_ERROR);
+                        if (error != 0) {
+                            errors.record(error, "shutdown(SHUT_WR)");
+                        }
+                    }
+                } finally {
+                    errors.exit(FatalErrorRecord.CONTROL);
+                }
             }
+            if (result == -Errno.ENOTCONN) {
+                FatalErrorRecord.Failure failure = errors.settle();
+                if (failure == null) {
+                    errors.record(Errno.ENOTCONN, "shutdown(SHUT_WR)");
+                    failure = errors.get();
+                }
+                throw failure.exception("shutdown(SHUT_WR)", peerContext());
+            }
+            if (result < 0) {
+                throw Errno.exception("shutdown(SHUT_WR)", -result, peerContext());
+            }
+            finSent = true;
         } finally {
             descriptor.release();
         }
     }
 
-    /** {@return whether a reset by the peer has been seen} */
+    /** {@return whether a fatal error (a reset, a timeout...) has been recorded} */
+    public boolean hasFailed() {
+        return errors.get() != null;
+    }
+
+    /** {@return whether the recorded fatal error is a reset by the peer (ECONNRESET or EPIPE)} */
     public boolean wasReset() {
-        return resetBy != null;
+        FatalErrorRecord.Failure failure = errors.get();
+        return failure != null && (failure.errno() == Errno.ECONNRESET || failure.errno() == Errno.EPIPE);
+    }
+
+    /**
+     * {@return the exception that the recorded fatal error means for {@code operation}, or null}
+     * Every later operation reports the same error, as the first call did.
+     */
+    public IOException failure(String operation) {
+        FatalErrorRecord.Failure failure = errors.get();
+        return failure == null ? null : failure.exception(operation, peerContext());
     }
 
     /** {@return total bytes received} */
@@ -261,9 +352,13 @@ public final class NativeSocket {
         return bytesWritten.get();
     }
 
-    /** {@return the local address (getsockname)} */
+    /** {@return the local address (getsockname), also after the socket was closed} */
     public InetSocketAddress localAddress() throws IOException {
-        return Sockets.localAddress(syscalls, descriptor);
+        InetSocketAddress address = local;
+        if (address == null) {
+            local = address = Sockets.localAddress(syscalls, descriptor);
+        }
+        return address;
     }
 
     /** {@return the peer's address, or {@code null} before connect} */
@@ -276,56 +371,41 @@ public final class NativeSocket {
      * uses it) closes the descriptor. What the peer sees depends on SO_LINGER at that moment.
      */
     public boolean close(String description, Throwable reason) {
+        if (local == null && remote != null) {
+            try {
+                localAddress(); // kept for logging after the ending: the descriptor is about to go
+            } catch (IOException alreadyClosed) {
+                // another thread closed it first; its close kept the address if it could
+            }
+        }
         return descriptor.close(description, reason);
     }
 
-    private void throwIfReset(String operation) throws ConnectionResetException {
-        String firstSeen = resetBy;
-        if (firstSeen != null) {
-            throw new ConnectionResetException(operation + ": connection reset by peer (reported by " + firstSeen + ")");
+    private void throwIfFailed(String operation) throws IOException {
+        FatalErrorRecord.Failure failure = errors.get();
+        if (failure != null) {
+            throw failure.exception(operation, peerContext());
         }
     }
 
-    private void rememberReset(String call) {
-        if (resetBy == null) {
-            resetBy = call;
-        }
-    }
-
-    private IOException failure(String call, int errno) {
-        if (errno == Errno.EPIPE && outputShutDown && resetBy == null) {
+    /**
+     * send failed with EPIPE: our own shutdown, or a fatal error another call took (a reset, a
+     * timeout), or the peer's RST after its FIN. Settle before deciding which.
+     */
+    private IOException brokenPipe(String call) {
+        FatalErrorRecord.Failure failure = errors.settle();
+        if (failure == null && outputShutDown) {
             return new dev.tcpscope.ConnectionClosedException(call + ": output was shut down", null);
         }
-        if (errno == Errno.ECONNRESET || errno == Errno.EPIPE) {
-            // EPIPE: the reset was reported earlier (maybe to SO_ERROR or the other direction).
-            rememberReset(call);
+        if (failure == null) {
+            errors.record(Errno.EPIPE, call);
+            failure = errors.get();
         }
-        return Errno.exception(call, errno, remote != null ? "(peer " + remote + ")" : null);
+        return failure.exception(call, peerContext());
     }
 
-    /** Takes a direction's lock, giving up at the deadline or on interrupt like the operation would. */
-    static void lock(ReentrantLock lock, long deadline, String operation) throws IOException {
-        if (deadline == Readiness.NO_DEADLINE) {
-            lockInterruptibly(lock, operation);
-            return;
-        }
-        try {
-            if (!lock.tryLock(Math.max(0, deadline - System.nanoTime()), java.util.concurrent.TimeUnit.NANOSECONDS)) {
-                throw new java.net.SocketTimeoutException(operation + " timed out waiting for another " + operation);
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new InterruptedIOException(operation + " interrupted while waiting for another " + operation);
-        }
-    }
-
-    static void lockInterruptibly(ReentrantLock lock, String operation) throws InterruptedIOException {
-        try {
-            lock.lockInterruptibly();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new InterruptedIOException(operation + " interrupted while waiting for another " + operation);
-        }
+    private String peerContext() {
+        return remote != null ? "(peer " + remote + ")" : null;
     }
 
     @Override

@@ -92,7 +92,7 @@ class SocketDescriptorTest {
 
         assertEquals(1, sys.calls(Call.CLOSE), "close(2) exactly once");
         var e = assertThrowsExactly(ConnectionClosedException.class,
-                () -> socket.read(MemorySegment.ofArray(new byte[8]), Readiness.NO_DEADLINE));
+                () -> socket.read(MemorySegment.ofArray(new byte[8]), Deadline.NONE));
         assertTrue(e.getMessage().contains("aborted"), e.getMessage());
         assertSame(reason, e.getCause());
     }
@@ -107,7 +107,7 @@ class SocketDescriptorTest {
         DescriptorCounts counts = DescriptorCounts.now();
         try (Loopback.Pair pair = Loopback.Pair.open(sys)) {
             Forked<Integer> reader = Forked.start(Forked.Kind.VIRTUAL, "reader",
-                    () -> pair.client().read(MemorySegment.ofArray(new byte[8]), Readiness.NO_DEADLINE));
+                    () -> pair.client().read(MemorySegment.ofArray(new byte[8]), Deadline.NONE));
             Parked.await(reader.thread());
             long closesBefore = sys.calls(Call.CLOSE);
 

@@ -1,5 +1,6 @@
 package dev.tcpscope.internal.socket;
 
+import dev.tcpscope.internal.poll.Deadline;
 import dev.tcpscope.internal.os.LinuxSyscalls;
 import dev.tcpscope.internal.os.SocketAddresses;
 import dev.tcpscope.internal.os.Syscalls;
@@ -64,7 +65,7 @@ class ArgumentsAndRefusalTest {
         try (Loopback.ClosedPort closed = new Loopback.ClosedPort()) {
             NativeSocket socket = NativeSocket.open(sys, Poller.shared(), SocketAddresses.AF_INET);
             try {
-                assertThrowsExactly(ConnectException.class, () -> socket.connect(closed.address(), Readiness.NO_DEADLINE));
+                assertThrowsExactly(ConnectException.class, () -> socket.connect(closed.address(), Deadline.NONE));
             } finally {
                 socket.close("done", null);
             }
@@ -81,7 +82,7 @@ class ArgumentsAndRefusalTest {
         assertTrue(e.getMessage().contains("timeout"), e.getMessage());
         assertThrowsExactly(IllegalArgumentException.class,
                 () -> connector.connect("localhost", 9, timeout, null, s -> {}));
-        assertThrowsExactly(IllegalArgumentException.class, () -> Connector.deadlineAfter(timeout));
+        assertThrowsExactly(IllegalArgumentException.class, () -> Deadline.after(timeout));
         assertEquals(0, counts.openedSince(), "rejected before any socket is opened");
     }
 

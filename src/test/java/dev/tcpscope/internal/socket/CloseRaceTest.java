@@ -1,5 +1,6 @@
 package dev.tcpscope.internal.socket;
 
+import dev.tcpscope.internal.poll.Deadline;
 import dev.tcpscope.ConnectionClosedException;
 import dev.tcpscope.internal.os.LinuxSyscalls;
 import dev.tcpscope.internal.os.Syscalls;
@@ -88,7 +89,7 @@ class CloseRaceTest {
             String inode = OpenSockets.target(fd).orElseThrow();
             victimFds.add(fd);
             Forked<Integer> reader = Forked.start(kind(cycle), "reader " + cycle,
-                    () -> victim.client().read(MemorySegment.ofArray(new byte[64]), Readiness.NO_DEADLINE));
+                    () -> victim.client().read(MemorySegment.ofArray(new byte[64]), Deadline.NONE));
             Parked.await(reader.thread());
 
             victim.client().close("closed by test", null);
@@ -117,7 +118,7 @@ class CloseRaceTest {
             String inode = OpenSockets.target(fd).orElseThrow();
             victimFds.add(fd);
             Forked<Void> writer = Forked.start(kind(cycle), "writer " + cycle, () -> {
-                victim.client().write(BIG, Readiness.NO_DEADLINE);
+                victim.client().write(BIG, Deadline.NONE);
                 return null;
             });
             Parked.await(writer.thread());
@@ -150,18 +151,18 @@ class CloseRaceTest {
             Forked.Kind kind = kind(cycle);
             List<Forked<?>> waiters = new ArrayList<>();
             Forked<Integer> reader = Forked.start(kind, "reader",
-                    () -> victim.client().read(MemorySegment.ofArray(new byte[64]), Readiness.NO_DEADLINE));
+                    () -> victim.client().read(MemorySegment.ofArray(new byte[64]), Deadline.NONE));
             Parked.await(reader.thread());
             Forked<Integer> queuedReader = Forked.start(kind, "queued reader",
-                    () -> victim.client().read(MemorySegment.ofArray(new byte[64]), Readiness.NO_DEADLINE));
+                    () -> victim.client().read(MemorySegment.ofArray(new byte[64]), Deadline.NONE));
             Parked.awaitOnLock(queuedReader.thread());
             Forked<Void> writer = Forked.start(kind, "writer", () -> {
-                victim.client().write(BIG, Readiness.NO_DEADLINE);
+                victim.client().write(BIG, Deadline.NONE);
                 return null;
             });
             Parked.await(writer.thread());
             Forked<Void> queuedWriter = Forked.start(kind, "queued writer", () -> {
-                victim.client().write(BIG, Readiness.NO_DEADLINE);
+                victim.client().write(BIG, Deadline.NONE);
                 return null;
             });
             Parked.awaitOnLock(queuedWriter.thread());

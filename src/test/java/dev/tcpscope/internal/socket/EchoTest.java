@@ -1,5 +1,6 @@
 package dev.tcpscope.internal.socket;
 
+import dev.tcpscope.internal.poll.Deadline;
 import dev.tcpscope.ConnectionClosedException;
 import dev.tcpscope.internal.os.LinuxSyscalls;
 import dev.tcpscope.internal.os.SocketAddresses;
@@ -75,7 +76,7 @@ class EchoTest {
         Thread acceptor = Thread.ofVirtual().name("acceptor").start(() -> {
             try {
                 while (true) {
-                    NativeSocket socket = listener.accept(Readiness.NO_DEADLINE);
+                    NativeSocket socket = listener.accept(Deadline.NONE);
                     accepted.add(socket);
                     servers.add(Thread.ofVirtual().start(() -> echo(socket, accepted.size() % 2 == 0, serverFailures)));
                 }
@@ -125,8 +126,8 @@ class EchoTest {
     private static void echo(NativeSocket socket, boolean heap, Queue<Throwable> failures) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment buffer = heap ? MemorySegment.ofArray(new byte[8192]) : arena.allocate(8192);
-            for (int n; (n = socket.read(buffer, Readiness.NO_DEADLINE)) >= 0; ) {
-                socket.write(buffer.asSlice(0, n), Readiness.NO_DEADLINE);
+            for (int n; (n = socket.read(buffer, Deadline.NONE)) >= 0; ) {
+                socket.write(buffer.asSlice(0, n), Deadline.NONE);
             }
         } catch (Throwable t) {
             failures.add(t);

@@ -1,5 +1,6 @@
 package dev.tcpscope.internal.socket;
 
+import dev.tcpscope.internal.poll.Deadline;
 import dev.tcpscope.ConnectionResetException;
 import dev.tcpscope.SystemCallException;
 import dev.tcpscope.internal.os.Errno;
@@ -263,7 +264,7 @@ class FaultInjectionTest {
             assertArrayEquals(HELLO, Loopback.readExactly(pair.client(), HELLO.length), "the client's fd is unaffected");
             assertEquals(0, onServer.fired());
             assertThrows(ConnectionResetException.class,
-                    () -> pair.server().read(MemorySegment.ofArray(new byte[8]), Readiness.NO_DEADLINE));
+                    () -> pair.server().read(MemorySegment.ofArray(new byte[8]), Deadline.NONE));
             assertEquals(1, onServer.fired());
         }
     }

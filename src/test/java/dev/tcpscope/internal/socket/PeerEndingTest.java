@@ -1,5 +1,6 @@
 package dev.tcpscope.internal.socket;
 
+import dev.tcpscope.internal.poll.Deadline;
 import dev.tcpscope.ConnectionClosedException;
 import dev.tcpscope.ConnectionResetException;
 import dev.tcpscope.internal.os.LinuxSyscalls;
@@ -118,7 +119,7 @@ class PeerEndingTest {
     @Test
     void aParkedReaderIsWokenByThePeersFinWithMinusOne() throws Exception {
         Forked<Integer> reader = Forked.start(Forked.Kind.VIRTUAL, "reader",
-                () -> ours.read(MemorySegment.ofArray(new byte[8]), Readiness.NO_DEADLINE));
+                () -> ours.read(MemorySegment.ofArray(new byte[8]), Deadline.NONE));
         Parked.await(reader.thread());
         peer.close();
         assertEquals(-1, reader.await().assertReturned());
@@ -127,7 +128,7 @@ class PeerEndingTest {
     @Test
     void aParkedReaderIsWokenByThePeersResetWithConnectionReset() throws Exception {
         Forked<Integer> reader = Forked.start(Forked.Kind.VIRTUAL, "reader",
-                () -> ours.read(MemorySegment.ofArray(new byte[8]), Readiness.NO_DEADLINE));
+                () -> ours.read(MemorySegment.ofArray(new byte[8]), Deadline.NONE));
         Parked.await(reader.thread());
         peer.setSoLinger(true, 0);
         peer.close();
@@ -147,7 +148,7 @@ class PeerEndingTest {
                     s -> s.options().setInt(SocketOptions.SOL_SOCKET, SocketOptions.SO_SNDBUF, Loopback.SMALL_BUFFER));
             try (Socket nonReader = smallServer.accept()) {
                 Forked<Void> writer = Forked.start(Forked.Kind.VIRTUAL, "writer", () -> {
-                    writerSide.write(MemorySegment.ofArray(new byte[4 << 20]), Readiness.NO_DEADLINE);
+                    writerSide.write(MemorySegment.ofArray(new byte[4 << 20]), Deadline.NONE);
                     return null;
                 });
                 Parked.await(writer.thread());

@@ -1,5 +1,6 @@
 package dev.tcpscope.internal.socket;
 
+import dev.tcpscope.internal.poll.Deadline;
 import dev.tcpscope.ConnectionClosedException;
 import dev.tcpscope.internal.os.LinuxSyscalls;
 import dev.tcpscope.internal.os.Syscalls;
@@ -177,7 +178,7 @@ class WakeupMatrixTest {
         return new Scenario() {
             @Override
             public Forked<?> start(Forked.Kind kind, Duration timeout) {
-                long deadline = Connector.deadlineAfter(timeout);
+                long deadline = Deadline.after(timeout);
                 return Forked.start(kind, "accept", () -> listener.accept(deadline));
             }
 
@@ -208,7 +209,7 @@ class WakeupMatrixTest {
         return new Scenario() {
             @Override
             public Forked<?> start(Forked.Kind kind, Duration timeout) {
-                long deadline = Connector.deadlineAfter(timeout);
+                long deadline = Deadline.after(timeout);
                 return Forked.start(kind, "read", () -> pair.client().read(MemorySegment.ofArray(new byte[64]), deadline));
             }
 
@@ -242,7 +243,7 @@ class WakeupMatrixTest {
         return new Scenario() {
             @Override
             public Forked<?> start(Forked.Kind kind, Duration timeout) {
-                long deadline = Connector.deadlineAfter(timeout);
+                long deadline = Deadline.after(timeout);
                 return Forked.start(kind, "write", () -> {
                     pair.client().write(BIG, deadline);
                     return null;
@@ -272,7 +273,7 @@ class WakeupMatrixTest {
 
     /** An untimed read of up to 8 bytes from {@code socket}, on a new thread of {@code kind}. */
     private static Forked<Integer> untimedRead(Forked.Kind kind, String name, NativeSocket socket) {
-        return Forked.start(kind, name, () -> socket.read(MemorySegment.ofArray(new byte[8]), Readiness.NO_DEADLINE));
+        return Forked.start(kind, name, () -> socket.read(MemorySegment.ofArray(new byte[8]), Deadline.NONE));
     }
 
     /** Two untimed readers of one socket: the first parked in the poller, the second queued behind it on the lock. */
@@ -326,7 +327,7 @@ class WakeupMatrixTest {
         try (Loopback.Pair pair = Loopback.Pair.open(sys)) {
             Forked<Integer> first = untimedRead(Forked.Kind.VIRTUAL, "untimed reader", pair.client());
             Parked.await(first.thread());
-            long deadline = Connector.deadlineAfter(NEAR);
+            long deadline = Deadline.after(NEAR);
             Forked<Integer> second = Forked.start(Forked.Kind.VIRTUAL, "reader with deadline",
                     () -> pair.client().read(MemorySegment.ofArray(new byte[8]), deadline));
             try {
@@ -345,9 +346,9 @@ class WakeupMatrixTest {
         NativeListener listener = Loopback.listen(sys, 4);
         try {
             Forked<NativeSocket> first = Forked.start(Forked.Kind.VIRTUAL, "untimed acceptor",
-                    () -> listener.accept(Readiness.NO_DEADLINE));
+                    () -> listener.accept(Deadline.NONE));
             Parked.await(first.thread());
-            long deadline = Connector.deadlineAfter(NEAR);
+            long deadline = Deadline.after(NEAR);
             Forked<NativeSocket> second = Forked.start(Forked.Kind.VIRTUAL, "acceptor with deadline",
                     () -> listener.accept(deadline));
             try {

@@ -1,0 +1,209 @@
+package dev.tcpscope;
+
+import dev.tcpscope.internal.poll.Deadline;
+import dev.tcpscope.internal.socket.NativeSocket;
+
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The sending side of a {@link TcpConnection}: one writer at a time, the output stream view's
+ * buffer, the half-close, and poisoning.
+ *
+ * <p><b>Poisoning.</b> A write that fails, times out or is interrupted leaves the peer with an
+ * unknown prefix of the message. From then on only an abort is truthful: later writes throw, and
+ * a graceful ending aborts instead. A later write reports the fatal error the socket recorded (a
+ * reset stays a {@link ConnectionResetException}), or else that the connection is poisoned.
+ *
+ * <p>Every method that sends holds {@link #lock}; the ending takes it too, so that it never
+ * interleaves FIN with a write in progress.
+ */
+final class ConnectionOutput {
+
+    private static final int BUFFER_SIZE = 8192;
+
+    private final NativeSocket socket;
+    private final ConnectionEnder ender;
+    private final ReentrantLock lock = new ReentrantLock();
+    private byte[] pending;       // guarded by lock; made by the first buffered write
+    private int pendingCount;     // guarded by lock
+    private volatile Throwable poison;
+    private volatile boolean shutDown;
+
+    ConnectionOutput(NativeSocket socket, ConnectionEnder ender) {
+        this.socket = socket;
+        this.ender = ender;
+    }
+
+    /** Sends anything buffered, then all of {@code segment}. */
+    void write(MemorySegment segment, long deadline) throws IOException {
+        lock.lock();
+        try {
+            checkWritable("write");
+            flushPending(deadline);
+            send(segment, deadline);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Sends the buffer's remaining bytes and advances its position by what the kernel took,
+     * also when the write fails part-way (then an {@link InterruptedIOException} also carries it
+     * in {@code bytesTransferred}).
+     */
+    void write(ByteBuffer buffer, long deadline) throws IOException {
+        lock.lock();
+        try {
+            checkWritable("write");
+            flushPending(deadline);
+            int start = buffer.position();
+            long before = socket.bytesWritten(); // only the holder of `lock` sends: the difference is ours
+            try {
+                send(MemorySegment.ofBuffer(buffer), deadline);
+            } finally {
+                buffer.position(start + (int) (socket.bytesWritten() - before));
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Buffers bytes for the output stream view, sending when the buffer fills. */
+    void writeBuffered(byte[] bytes, int offset, int length, long deadline) throws IOException {
+        lock.lock();
+        try {
+            checkWritable("write");
+            if (pending == null) {
+                pending = new byte[BUFFER_SIZE]; // only connections that use the stream view pay for it
+            }
+            if (length >= pending.length - pendingCount) {
+                flushPending(deadline);
+                if (length >= pending.length) {
+                    send(MemorySegment.ofArray(bytes).asSlice(offset, length), deadline);
+                    return;
+                }
+            }
+            System.arraycopy(bytes, offset, pending, pendingCount, length);
+            pendingCount += length;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Sends what the output stream view has buffered. */
+    void flush(long deadline) throws IOException {
+        lock.lock();
+        try {
+            if (pendingCount > 0) {
+                checkWritable("flush");
+                flushPending(deadline);
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Flushes, then sends FIN; writes afterwards throw. */
+    void shutdown(long deadline) throws IOException {
+        lock.lock();
+        try {
+            checkWritable("shutdownOutput");
+            flushPending(deadline);
+            shutDown = true;
+            socket.shutdownOutput();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    boolean isShutDown() {
+        return shutDown;
+    }
+
+    Throwable poison() {
+        return poison;
+    }
+
+    // ---------------------------------------------------------------- for the ending
+
+    /**
+     * Takes the lock for the ending, waiting for a write in progress only until {@code deadline}
+     * (a write towards a peer that does not read never completes).
+     *
+     * @return whether the lock is held
+     */
+    boolean lockForEnding(long deadline) throws InterruptedException {
+        if (deadline == Deadline.NONE) {
+            lock.lockInterruptibly();
+            return true;
+        }
+        return lock.tryLock(Deadline.remainingNanos(deadline), TimeUnit.NANOSECONDS);
+    }
+
+    /** Sends what is buffered; the caller holds the lock (from {@link #lockForEnding}). */
+    void flushForEnding(long deadline) throws IOException {
+        flushPending(deadline);
+    }
+
+    void unlock() {
+        lock.unlock();
+    }
+
+    /** Drops what is buffered: the connection was aborted. Called after the socket was closed. */
+    void discard() {
+        lock.lock(); // a writer parked in the socket holds the lock until the close wakes it
+        try {
+            pendingCount = 0;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    // ---------------------------------------------------------------- internals (lock held)
+
+    private void flushPending(long deadline) throws IOException {
+        if (pendingCount > 0) {
+            int n = pendingCount;
+            pendingCount = 0;
+            send(MemorySegment.ofArray(pending).asSlice(0, n), deadline);
+        }
+    }
+
+    /** Sends and poisons the connection on any failure. */
+    private void send(MemorySegment segment, long deadline) throws IOException {
+        if (segment.byteSize() == 0) {
+            return;
+        }
+        long before = socket.bytesWritten();
+        try {
+            socket.write(segment, deadline);
+        } catch (IOException | RuntimeException | Error e) {
+            poison = e;
+            if (e instanceof InterruptedIOException interrupted) {
+                interrupted.bytesTransferred = (int) Math.min(Integer.MAX_VALUE, socket.bytesWritten() - before);
+            }
+            throw e;
+        }
+    }
+
+    private void checkWritable(String operation) throws IOException {
+        ender.throwIfEnded(operation);
+        Throwable p = poison;
+        if (p != null) {
+            IOException failure = socket.failure(operation);
+            if (failure != null) {
+                throw failure; // e.g. still a reset, however many writes ago the peer sent it
+            }
+            throw new ConnectionClosedException(operation + ": connection is poisoned by an earlier failed write"
+                    + " (only abort() remains)", p);
+        }
+        if (shutDown) {
+            throw new ConnectionClosedException(operation + ": output was shut down", null);
+        }
+    }
+}
