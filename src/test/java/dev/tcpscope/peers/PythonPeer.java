@@ -43,17 +43,27 @@ public final class PythonPeer implements AutoCloseable {
             synchronized (PythonPeer.class) {
                 s = script;
                 if (s == null) {
-                    s = Files.createTempFile("tcpscope-peer", ".py");
-                    s.toFile().deleteOnExit();
-                    try (InputStream in = PythonPeer.class.getResourceAsStream("peer.py")) {
-                        if (in == null) {
-                            throw new IOException("test resource dev/tcpscope/peers/peer.py not found");
-                        }
-                        Files.write(s, in.readAllBytes());
-                    }
-                    script = s;
+                    script = s = copyOfScript(PythonPeer.class, "peer.py");
                 }
             }
+        }
+        return s;
+    }
+
+    /**
+     * {@return a temporary file (deleted when the JVM exits) holding the test resource
+     * {@code name} of {@code anchor}'s package}, for {@code python3} to run: a resource of the
+     * test module is not a file python can open.
+     */
+    public static Path copyOfScript(Class<?> anchor, String name) throws IOException {
+        Path s = Files.createTempFile("tcpscope-" + name.replace(".py", ""), ".py");
+        s.toFile().deleteOnExit();
+        try (InputStream in = anchor.getResourceAsStream(name)) {
+            if (in == null) {
+                throw new IOException("test resource " + anchor.getPackageName().replace('.', '/') + "/" + name
+                        + " not found");
+            }
+            Files.write(s, in.readAllBytes());
         }
         return s;
     }
