@@ -121,7 +121,9 @@ final class ConnectionEnder {
         // Close first: a writer parked in the socket holds the output lock until the close wakes it.
         socket.close("aborted: " + reason, cause); // SO_LINGER {1,0}: RST
         output.discard();
-        FinishResult result = new FinishResult(false, unacknowledged, PeerEnding.UNKNOWN, 0, reason);
+        // The peer's own reset, if one was seen, is what it did; otherwise we did not wait to see.
+        PeerEnding peer = socket.wasReset() ? PeerEnding.RST : PeerEnding.UNKNOWN;
+        FinishResult result = new FinishResult(false, unacknowledged, peer, 0, reason);
         ConnectionEnding ending = record.record(ConnectionEnding.Mode.ABORTED, reason, cause, result);
         ended();
         return ending;

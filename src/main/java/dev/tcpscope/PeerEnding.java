@@ -8,6 +8,6 @@ public enum PeerEnding {
     RST,
     /** Neither FIN nor RST arrived before the deadline. */
     TIMEOUT,
-    /** We did not wait to see: our side aborted the connection. */
+    /** We did not wait to see: our side aborted the connection (and had seen no reset from the peer). */
     UNKNOWN
 }
