@@ -54,6 +54,19 @@ class ResetDuringAwaitPeerEndingTest {
         }
     }
 
+    /** Counts what the waiting thread saw: RST, then the reset on the next read; never FIN. */
+    static void judge(WaiterSaw saw, ResetRace.Tally tally, int trial) {
+        if (saw.ending().equals("FIN")) {
+            tally.bad("awaitPeerEnding: FIN", trial, saw.toString());
+        } else if (!saw.ending().equals("RST")) {
+            tally.bad("awaitPeerEnding: other", trial, saw.toString());
+        } else if (!saw.readAfter().startsWith(ConnectionResetException.class.getSimpleName() + ":")) {
+            tally.bad("awaitPeerEnding: RST, but the next read did not throw the reset", trial, saw.toString());
+        } else {
+            tally.good("awaitPeerEnding: RST");
+        }
+    }
+
     @ParameterizedTest
     @EnumSource(Forked.Kind.class)
     void awaitPeerEndingTellsRstNeverFin(Forked.Kind kind) throws Exception {
@@ -73,23 +86,8 @@ class ResetDuringAwaitPeerEndingTest {
 
                     trial.peerSendsThenResets();
 
-                    WaiterSaw saw = waiter.await().assertReturned();
-                    if (saw.ending().equals("FIN")) {
-                        tally.bad("awaitPeerEnding: FIN", i, saw.toString());
-                    } else if (!saw.ending().equals("RST")) {
-                        tally.bad("awaitPeerEnding: other", i, saw.toString());
-                    } else if (!saw.readAfter().startsWith(ConnectionResetException.class.getSimpleName() + ":")) {
-                        tally.bad("awaitPeerEnding: RST, but the next read did not throw the reset", i,
-                                saw.toString());
-                    } else {
-                        tally.good("awaitPeerEnding: RST");
-                    }
-                    Forked.Outcome<Void> written = writer.await();
-                    if (written.failure() == null) {
-                        tally.bad("writer returned", i, "a write of " + ResetRace.LARGE.length + " bytes completed");
-                    } else {
-                        tally.good("writer threw " + written.failure().getClass().getSimpleName());
-                    }
+                    judge(waiter.await().assertReturned(), tally, i);
+                    ResetRace.judgeWriter(writer.await(), tally, i);
                 }
                 tally.trial();
             }

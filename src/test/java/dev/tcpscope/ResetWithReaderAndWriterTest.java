@@ -54,12 +54,7 @@ class ResetWithReaderAndWriterTest {
                     trial.peerSendsThenResets();
 
                     judgeReader(reader.await().assertReturned(), trial.sentBeforeReset(), tally, i);
-                    Forked.Outcome<Void> written = writer.await();
-                    if (written.failure() == null) {
-                        tally.bad("writer returned", i, "a write of " + ResetRace.LARGE.length + " bytes completed");
-                    } else {
-                        tally.good("writer threw " + written.failure().getClass().getSimpleName());
-                    }
+                    ResetRace.judgeWriter(writer.await(), tally, i);
                 }
                 tally.trial();
             }
@@ -67,7 +62,8 @@ class ResetWithReaderAndWriterTest {
         tally.printAndAssertNoneBad();
     }
 
-    private static void judgeReader(ResetRace.ReaderSaw saw, byte[] sent, ResetRace.Tally tally, int trial) {
+    /** Counts what the reader saw: the bytes sent, then the reset, twice; never -1. */
+    static void judgeReader(ResetRace.ReaderSaw saw, byte[] sent, ResetRace.Tally tally, int trial) {
         if (saw.sawEndOfStream()) {
             tally.bad("reader read -1", trial, saw.toString());
         } else if (!saw.endedTwiceWith(ConnectionResetException.class)) {

@@ -39,6 +39,7 @@ public final class UserTimeoutChild {
 
     private UserTimeoutChild() {}
 
+    /** Runs the connections; see the class comment for the arguments and the protocol. */
     public static void main(String[] args) throws Exception {
         int option = Integer.parseInt(args[0]);
         int timeoutMillis = Integer.parseInt(args[1]);
