@@ -39,9 +39,10 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Checked to fail against the unfixed code (finish's flush remembered the reset only after
  * its send had returned): the reader read -1 in 4 of 2,000 trials on virtual threads and 3 of
- * 2,000 on platform threads in one run (1 and 2 in another), all in flushing trials: a drain
- * reads under the reader's lock, so there the reset could not be lost between the two. The class
- * runs in about 9 s.
+ * 2,000 on platform threads in one run (1 and 2 in another, 1 and 6 in a third), all in
+ * flushing trials: a drain reads under the reader's lock, so there the reset could not be lost
+ * between the two. {@link ResetToldToTheWriterTest} forces the losing order, and fails every
+ * time. The class runs in about 9 to 16 s.
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class ResetDuringFinishTest {
