@@ -1,7 +1,12 @@
 package dev.tcpscope;
 
+import dev.tcpscope.internal.os.Syscalls;
+import dev.tcpscope.internal.poll.Poller;
+import dev.tcpscope.internal.socket.Connector;
+import dev.tcpscope.internal.socket.NativeSocket;
 import dev.tcpscope.internal.socket.SocketOptions;
 import dev.tcpscope.testing.Await;
+import dev.tcpscope.testing.Forked;
 import dev.tcpscope.testing.JdkPeer;
 import dev.tcpscope.testing.Loopback;
 import dev.tcpscope.testing.Patterns;
@@ -81,6 +86,26 @@ final class ResetRace implements AutoCloseable {
         }
     }
 
+    /**
+     * {@return a new connection for trial {@code trial} whose socket makes its calls through
+     * {@code syscalls}}, made as {@link TcpConnection#connect} makes one (SO_LINGER {1, 0}
+     * before the handshake), with a small send buffer
+     */
+    Trial open(int trial, Syscalls syscalls) throws IOException {
+        NativeSocket socket = new Connector(syscalls, Poller.shared()).connect(server.address(), Await.TIMEOUT, null,
+                s -> {
+                    s.options().setLinger(SocketOptions.Linger.ABORT);
+                    s.options().setInt(SocketOptions.SOL_SOCKET, SocketOptions.SO_SNDBUF, Loopback.SMALL_BUFFER);
+                });
+        TcpConnection connection = new TcpConnection(socket);
+        try {
+            return new Trial(connection, server.accept(), sentBeforeReset(trial));
+        } catch (IOException | RuntimeException e) {
+            connection.abort();
+            throw e;
+        }
+    }
+
     /** {@return what the peer sends before resetting in trial {@code trial}} */
     static byte[] sentBeforeReset(int trial) {
         return Patterns.bytes(0, SENT_BEFORE_RESET[trial % SENT_BEFORE_RESET.length]);
@@ -129,6 +154,15 @@ final class ResetRace implements AutoCloseable {
         }
     }
 
+    /** Counts how a write of {@link #LARGE} ended: it cannot complete, the peer reads nothing. */
+    static void judgeWriter(Forked.Outcome<Void> written, Tally tally, int trial) {
+        if (written.failure() == null) {
+            tally.bad("writer returned", trial, "a write of " + LARGE.length + " bytes completed");
+        } else {
+            tally.good("writer threw " + written.failure().getClass().getSimpleName());
+        }
+    }
+
     /** {@return "ClassName: message" of a failure, or "returned" for none} */
     static String describe(Throwable failure) {
         return failure == null ? "returned" : failure.getClass().getSimpleName() + ": " + failure.getMessage();
@@ -169,11 +203,6 @@ final class ResetRace implements AutoCloseable {
             if (examples.size() < EXAMPLES) {
                 examples.add("trial " + trial + ": " + outcome + ": " + detail);
             }
-        }
-
-        /** {@return how often {@code outcome} was counted} */
-        int count(String outcome) {
-            return counts.getOrDefault(outcome, 0);
         }
 
         /** {@return one line: the trials and every outcome's count} */

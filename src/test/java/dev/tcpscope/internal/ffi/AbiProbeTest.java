@@ -14,24 +14,19 @@ import dev.tcpscope.internal.ffi.x86_64.sockaddr;
 import dev.tcpscope.internal.ffi.x86_64.sockaddr_in;
 import dev.tcpscope.internal.ffi.x86_64.sockaddr_in6;
 import dev.tcpscope.internal.ffi.x86_64.sockaddr_storage;
-import java.io.File;
+import dev.tcpscope.testing.CProgram;
 import java.io.IOException;
-import java.io.InputStream;
 import java.lang.foreign.GroupLayout;
 import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.PaddingLayout;
 import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.TreeMap;
 import java.util.TreeSet;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -49,7 +44,6 @@ import org.junit.jupiter.api.io.TempDir;
 class AbiProbeTest {
 
     private static final String PROBE_RESOURCE = "abi_probe.c";
-    private static final long TIMEOUT_MINUTES = 5;
 
     /** Every struct and union class generated from jextract/includes.txt, nested ones included. */
     private static final List<Class<?>> AGGREGATES = List.of(
@@ -171,22 +165,7 @@ class AbiProbeTest {
 
     /** Compiles and runs abi_probe.c in {@code dir}; returns its {@code NAME VALUE} lines. */
     private static Map<String, Long> runProbe(Path dir) throws IOException, InterruptedException {
-        Path gcc = findOnPath("gcc").orElse(null);
-        if (gcc == null) {
-            fail("AbiProbeTest needs gcc on PATH: it compiles " + PROBE_RESOURCE
-                    + " to check the jextract bindings against this machine's C ABI"
-                    + " (on Debian/Ubuntu: apt-get install gcc). PATH=" + System.getenv("PATH"));
-        }
-        Path source = dir.resolve(PROBE_RESOURCE);
-        try (InputStream in = AbiProbeTest.class.getResourceAsStream(PROBE_RESOURCE)) {
-            if (in == null) {
-                fail("test resource " + PROBE_RESOURCE + " not found next to " + AbiProbeTest.class.getName());
-            }
-            Files.copy(in, source);
-        }
-        Path probe = dir.resolve("abi_probe");
-        run(dir, "compile", List.of(gcc.toString(), "-std=gnu11", "-Wall", "-o", probe.toString(), source.toString()));
-        String output = run(dir, "probe", List.of(probe.toString()));
+        String output = CProgram.compileAndRun(AbiProbeTest.class, PROBE_RESOURCE, dir);
 
         Map<String, Long> values = new TreeMap<>();
         for (String line : output.split("\n")) {
@@ -202,41 +181,5 @@ class AbiProbeTest {
             }
         }
         return values;
-    }
-
-    /** Runs a command with stdout and stderr in a file; fails unless it exits 0 in time. */
-    private static String run(Path dir, String what, List<String> command) throws IOException, InterruptedException {
-        Path log = dir.resolve(what + ".out");
-        Process process = new ProcessBuilder(command)
-                .directory(dir.toFile())
-                .redirectErrorStream(true)
-                .redirectOutput(log.toFile())
-                .start();
-        if (!process.waitFor(TIMEOUT_MINUTES, TimeUnit.MINUTES)) {
-            process.destroyForcibly();
-            fail(what + " did not finish within " + TIMEOUT_MINUTES + " minutes: " + command);
-        }
-        String output = Files.readString(log, StandardCharsets.UTF_8);
-        if (process.exitValue() != 0) {
-            fail(what + " failed with exit code " + process.exitValue() + ": " + command + "\n" + output);
-        }
-        return output;
-    }
-
-    private static Optional<Path> findOnPath(String name) {
-        String path = System.getenv("PATH");
-        if (path == null) {
-            return Optional.empty();
-        }
-        for (String entry : path.split(File.pathSeparator)) {
-            if (entry.isEmpty()) {
-                continue;
-            }
-            Path candidate = Path.of(entry, name);
-            if (Files.isRegularFile(candidate) && Files.isExecutable(candidate)) {
-                return Optional.of(candidate);
-            }
-        }
-        return Optional.empty();
     }
 }
