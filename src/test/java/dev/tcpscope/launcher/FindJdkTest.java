@@ -20,11 +20,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * which cannot be installed here; nothing runs Maven.
  *
  * <p>Checked by breaking the script: accepting any release {@code >= 25} (the old rule) fails
- * {@link #onlyNewerAndOlderJdksStopWithTheReason} and {@link #aNewerJavaHomeGivesWayToAJdk25}
- * (the fake 26 was picked); dropping the note fails {@link #aNewerJavaHomeGivesWayToAJdk25};
- * skipping the javac on PATH fails {@link #theJavacOnPathIsTriedLast}; ignoring
- * TCPSCOPE_JDK_CANDIDATES fails every test that picks a candidate; and ./tcpscope with its old
- * private copy of the search (restored from git) fails {@link #bothLaunchersStopBeforeBuilding}.
+ * {@link #aNewerJavaHomeGivesWayToAJdk25}, {@link #theJavacOnPathIsTriedLast} (the fake 26 was
+ * picked), {@link #onlyNewerAndOlderJdksStopWithTheReason} (exit 0) and
+ * {@link #bothLaunchersStopBeforeBuilding}; dropping the note fails
+ * {@link #aNewerJavaHomeGivesWayToAJdk25}; skipping the javac on PATH fails
+ * {@link #theJavacOnPathIsTriedLast}; ./tcpscope with its old private copy of the search
+ * (restored from git) fails {@link #bothLaunchersStopBeforeBuilding} (it went on to ./mvnw).
  */
 class FindJdkTest {
 

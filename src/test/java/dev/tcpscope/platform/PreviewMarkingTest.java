@@ -49,11 +49,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * which is how a JDK 25 treats a marked class exactly as a JDK 26 would: it refuses it) this is
  * what can be checked without a JDK 26, which cannot be installed on these machines.
  *
- * <p>Checked by breaking the library locally: a field of type {@code StructuredTaskScope.Joiner<?,?>}
- * in TcpListener marks TcpListener (fails the first and second checks); a field of type
- * {@code TcpScope<?, ?>} in ConnectionEnder fails the reference check, naming the path from
- * TcpConnection; and a rule that counted only direct users of StructuredTaskScope (not per source
- * file) fails on TcpScope$Body.
+ * <p>Checked by breaking the build locally: javac's {@code -XDforcePreview} (which marks every class
+ * file) fails the first two checks, listing the classes; a field of type
+ * {@code StructuredTaskScope.Joiner<?, ?>} in TcpListener fails the second (TcpListener marked);
+ * a field of type {@code TcpScope<?, ?>} in ConnectionEnder fails the second, naming the path
+ * TcpConnection -> ConnectionEnder -> TcpScope.
  */
 class PreviewMarkingTest {
 
