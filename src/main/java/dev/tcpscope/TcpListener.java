@@ -22,6 +22,10 @@ import java.util.Objects;
  * {1, 0} is set on the listener, and accepted sockets inherit it from the kernel, so there is no
  * moment at which an accepted connection would end with a misleading FIN. SO_REUSEADDR is set.
  * {@link TcpServer} is built on it.
+ *
+ * <p>This class does not use preview APIs: its class file carries no preview marking, so it loads
+ * without {@code --enable-preview}, on JDK 25 and any later JDK, unlike {@link TcpServer}, which
+ * needs JDK 25 exactly (README, "Java versions").
  */
 public final class TcpListener implements AutoCloseable {
 
