@@ -58,7 +58,9 @@ import java.util.function.Consumer;
  * ({@link java.net.SocketTimeoutException}) or when the thread is interrupted
  * ({@link java.io.InterruptedIOException}, with the interrupt status kept).
  *
- * <p>This class does not use preview APIs: it loads without {@code --enable-preview}.
+ * <p>This class does not use preview APIs: its class file carries no preview marking, so it loads
+ * without {@code --enable-preview}, on JDK 25 and any later JDK, unlike {@link TcpScope}, which
+ * needs JDK 25 exactly (README, "Java versions").
  */
 public final class TcpConnection implements AutoCloseable {
 
