@@ -233,6 +233,7 @@ public final class TcpConnection implements AutoCloseable {
         if (segment.byteSize() == 0) {
             return;
         }
+        ScopeBranch.noteWrite(this); // which scope branch wrote here (TcpScope taints it if that work fails)
         try {
             socket.write(segment, deadline);
         } catch (IOException | RuntimeException | Error e) {
