@@ -185,8 +185,8 @@ class ScopeFailuresTest {
     /**
      * join() returned normally and every subtask succeeded, but the write it swallowed poisoned
      * the connection: finish() aborts it and says so. Checked by breaking the code: with
-     * ScopeFinish reporting only connections that were open (poisoned ones skipped), finish()
-     * returned normally.
+     * ScopeFinish not reporting the connections it ended itself (only those aborted before it),
+     * finish() returned normally.
      */
     @Test
     void writeTimedOutPartWayPoisonsTheConnectionAndFinishReportsIt() throws Exception {
