@@ -58,7 +58,9 @@ final class OwningJoiner<T, R> implements Joiner<T, R> {
         if (l == null) {
             return cancel;
         }
-        ScopeBranch branch = l.completed(subtask);
+        // Judged before it leaves the running set: a finish() racing with this completion (a
+        // straggler after join() returned) either sees the verdict or gives its own; one wins.
+        ScopeBranch branch = l.running(subtask);
         switch (subtask.state()) {
             case SUCCESS -> {
                 if (branch != null) {
@@ -76,6 +78,7 @@ final class OwningJoiner<T, R> implements Joiner<T, R> {
             }
             case UNAVAILABLE -> { } // not reported by the JDK: a cancelled subtask does not complete
         }
+        l.completed(subtask);
         return cancel || l.failed();
     }
 

@@ -44,8 +44,8 @@ final class ScopeLedger {
     private Throwable failureCause;
     private int branches;
 
-    ScopeLedger(String ownerName) {
-        this.own = new ScopeBranch(this, null, "the scope of " + ownerName);
+    ScopeLedger(String name) {
+        this.own = new ScopeBranch(this, null, name);
     }
 
     // ---------------------------------------------------------------- branches
@@ -82,9 +82,14 @@ final class ScopeLedger {
         running.put(subtask, branch);
     }
 
-    /** {@return the branch of a subtask that completed (it is no longer running), or null} */
-    ScopeBranch completed(Object subtask) {
-        return running.remove(subtask);
+    /** {@return the branch of a subtask still running, or null} */
+    ScopeBranch running(Object subtask) {
+        return running.get(subtask);
+    }
+
+    /** Forgets a subtask that completed (its branch has its verdict). */
+    void completed(Object subtask) {
+        running.remove(subtask);
     }
 
     /**
@@ -96,18 +101,21 @@ final class ScopeLedger {
         abortBranch(branch, ScopeBranch.Verdict.FAILED, branch + " failed: " + cause, cause);
     }
 
-    /** Sets aside every branch still running when join() returned (cancelled or unfinished). */
+    /**
+     * Sets aside every branch still running when join() returned (cancelled or unfinished). A
+     * branch judged meanwhile by its own completion keeps that verdict ({@link ScopeBranch#judge}
+     * gives one verdict only).
+     */
     void setAsideRunning() {
-        for (Object subtask : List.copyOf(running.keySet())) {
-            ScopeBranch branch = running.remove(subtask);
-            if (branch != null) {
-                if (branch.subtaskSucceeded()) {
-                    branch.judge(ScopeBranch.Verdict.SUCCEEDED); // completed while join() returned
-                } else {
-                    abortBranch(branch, ScopeBranch.Verdict.SET_ASIDE,
-                            branch + " " + ScopeBranch.describe(ScopeBranch.Verdict.SET_ASIDE), null);
-                }
+        for (Map.Entry<Object, ScopeBranch> e : List.copyOf(running.entrySet())) {
+            ScopeBranch branch = e.getValue();
+            if (branch.subtaskSucceeded()) {
+                branch.judge(ScopeBranch.Verdict.SUCCEEDED); // completed just as join() returned
+            } else {
+                abortBranch(branch, ScopeBranch.Verdict.SET_ASIDE,
+                        branch + " " + ScopeBranch.describe(ScopeBranch.Verdict.SET_ASIDE), null);
             }
+            running.remove(e.getKey());
         }
     }
 

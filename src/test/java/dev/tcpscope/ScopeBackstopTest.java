@@ -26,10 +26,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * so its connection's Cleaner backstop aborts the connection and the peer sees RST.
  *
  * <p>Checked by breaking the code: with ScopeNesting holding its scope strongly (as the old
- * {@code TcpScope.INNERMOST} thread-local did), every test here timed out without a reset; with
- * OwningJoiner holding the ledger strongly, {@link #aScopeWithATimeoutDroppedWithoutCloseIsAborted}
- * did (the JDK's timeout task refers to the task scope, and so to its Joiner, until the
- * timeout).
+ * {@code TcpScope.INNERMOST} thread-local did), the peer saw no reset after 60 s of GCs; with
+ * OwningJoiner holding the ledger strongly, neither did the two tests whose scope has a timeout
+ * (the JDK's timeout task refers to the task scope, and so to its Joiner, until the timeout).
  */
 @Timeout(value = 90, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class ScopeBackstopTest {
