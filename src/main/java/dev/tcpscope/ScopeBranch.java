@@ -50,7 +50,7 @@ final class ScopeBranch {
         }
     }
 
-    /** A branch is pruned of ended connections once it holds this many. */
+    /** A branch is first pruned of ended connections once it holds this many. */
     private static final int PRUNE_AT = 64;
     private static final ScopeBranch NONE = new ScopeBranch(null, null, "none");
 
@@ -60,6 +60,7 @@ final class ScopeBranch {
     private BooleanSupplier succeeded;                                        // set once, before the subtask runs
     private Verdict verdict = Verdict.PENDING;                                // guarded by this
     private final Set<TcpConnection> written = Collections.newSetFromMap(new IdentityHashMap<>()); // guarded by this
+    private int pruneAt = PRUNE_AT;                                           // guarded by this
     private TcpConnection lastWritten; // a hint, written racily: a value seen here is already in `written`
 
     ScopeBranch(ScopeLedger ledger, ScopeBranch parent, String name) {
@@ -97,8 +98,9 @@ final class ScopeBranch {
     private void record(TcpConnection connection) {
         Verdict v;
         synchronized (this) {
-            if (written.size() >= PRUNE_AT) {
+            if (written.size() >= pruneAt) {
                 written.removeIf(c -> !c.isOpen()); // an ended connection cannot be tainted any more
+                pruneAt = Math.max(PRUNE_AT, 2 * written.size()); // amortised: many open ones stay
             }
             written.add(connection);
             v = verdict;

@@ -261,7 +261,8 @@ final class ScopeLedger {
 
     /**
      * Marks the scope failed (the first reason wins) and aborts every connection it owns: their
-     * peers get RST at once and subtasks blocked on them wake.
+     * peers get RST at once and subtasks blocked on them wake. {@code reason} becomes the
+     * connections' ending reason, so it says what happened to the scope.
      */
     void fail(String reason, Throwable cause) {
         synchronized (this) {
@@ -271,7 +272,7 @@ final class ScopeLedger {
             }
         }
         for (TcpConnection c : snapshot()) {
-            abortOwned(c, "scope failed: " + reason, cause);
+            abortOwned(c, reason, cause);
         }
     }
 

@@ -92,7 +92,7 @@ final class ScopeOutcome {
     String closeReason() {
         return switch (join) {
             case NOT_CALLED -> "scope closed without join() and finish()";
-            case THREW -> "join() did not return normally: " + joinFailure;
+            case THREW -> "the scope's join() did not return normally: " + joinFailure;
             case RETURNED -> "scope closed without finish()";
         };
     }

@@ -249,7 +249,7 @@ public final class TcpScope<T, R> implements AutoCloseable {
             return result;
         } catch (Throwable e) {
             outcome.joinThrew(e);
-            ledger.fail("join() did not return normally: " + e, e);
+            ledger.fail("the scope's join() did not return normally: " + e, e);
             throw e;
         }
     }
@@ -292,7 +292,7 @@ public final class TcpScope<T, R> implements AutoCloseable {
         try {
             undelivered = ScopeFinish.run(ledger, finishTimeout);
         } catch (RuntimeException | Error e) {
-            ledger.fail("finish() failed: " + e, e);
+            ledger.fail("the scope's finish() failed: " + e, e);
             throw e;
         }
         outcome.finished(undelivered);
