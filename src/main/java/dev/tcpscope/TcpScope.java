@@ -34,12 +34,11 @@ import java.util.function.Function;
  * every owned connection is aborted at once, which wakes the subtasks blocked on them, and
  * {@code finish()} is no longer possible.
  *
- * <p>Each connection belongs to a branch: the subtask in whose thread {@link #connect} or
- * {@link #adopt} ran, or the scope itself. A subtask that fails aborts its branch's connections
- * and every connection it wrote to; one the Joiner set aside (cancelled or unfinished when
- * {@code join()} returned) has its branch's connections aborted by {@code finish()}, which is
- * not a failure: so one subtask per address racing with
- * {@code Joiner.anySuccessfulResultOrThrow()} works. The rules in full are in the
+ * <p>Each connection belongs to a branch (the subtask in whose thread {@link #connect} or
+ * {@link #adopt} ran, or the scope itself), which ends with its subtask: a failed subtask's
+ * connections, and those it wrote to, are aborted at once; a set-aside loser's are aborted by
+ * {@code finish()}, which is not a failure, so racing connections with
+ * {@code Joiner.anySuccessfulResultOrThrow()} works. The rules in full, with racing, are in the
  * {@linkplain dev.tcpscope package description}.
  *
  * <p>Only the owner thread forks, joins, finishes, transfers and closes; {@code connect} and
@@ -147,8 +146,8 @@ public final class TcpScope<T, R> implements AutoCloseable {
     }
 
     /**
-     * Connects to {@code address} within {@code timeout}. The connection belongs to this scope,
-     * in the branch of the calling thread: the scope's own, or the calling subtask's.
+     * Connects to {@code address} within {@code timeout}, for the branch of the calling thread
+     * (the scope's own, or the calling subtask's).
      *
      * @throws WrongThreadException  the caller is neither the owner nor in one of its subtasks
      * @throws IllegalStateException the scope has finished or closed (a connection made
@@ -164,9 +163,8 @@ public final class TcpScope<T, R> implements AutoCloseable {
 
     /**
      * Takes ownership of {@code connection} (for example one accepted from a {@link TcpListener})
-     * in the branch of the calling thread: from now on the scope's outcome decides its ending. A
-     * subtask may adopt as it may connect: a connection it accepted is then its own, aborted if
-     * it fails or loses.
+     * for the branch of the calling thread. A subtask may adopt as it may connect: a connection
+     * it accepted is then its own, aborted if it fails or loses.
      *
      * @throws IllegalStateException another scope owns it, or this scope has finished or closed
      *                               (the connection is left as it was)

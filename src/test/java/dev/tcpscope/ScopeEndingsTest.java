@@ -128,6 +128,52 @@ class ScopeEndingsTest {
         assertEquals(PeerEnding.FIN, scope.endings().get(connection).result().peerEnding());
     }
 
+    /**
+     * Connections the work ended itself keep their ending and are not reported: one aborted by
+     * the work (its peer sees RST), one finished by the work (EOF), one left to the scope (EOF).
+     * Checked by breaking the code: with ScopeFinish reporting every responsible connection that
+     * ended aborted, finish() threw for the one the work had aborted on purpose.
+     */
+    @Test
+    void connectionsTheWorkEndedItselfKeepTheirEndingAndAreNotReported() throws Exception {
+        try (JdkPeer.Server second = JdkPeer.Server.open(); JdkPeer.Server third = JdkPeer.Server.open()) {
+            var scope = TcpScope.open();
+            TcpConnection aborted;
+            TcpConnection finished;
+            TcpConnection left;
+            CompletableFuture<Seen> seenAborted;
+            CompletableFuture<Seen> seenFinished;
+            CompletableFuture<Seen> seenLeft;
+            var cause = new IllegalStateException("this one is given up on purpose");
+            try (scope) {
+                aborted = scope.connect(server.address());
+                seenAborted = server.accept().readToEndAndCloseAsync();
+                finished = scope.connect(second.address());
+                seenFinished = second.accept().readToEndAndCloseAsync();
+                left = scope.connect(third.address());
+                seenLeft = third.accept().readToEndAndCloseAsync();
+                scope.fork(() -> {
+                    aborted.write(MESSAGE);
+                    aborted.abort(cause);
+                    return null;
+                });
+                scope.fork(() -> {
+                    finished.write(MESSAGE);
+                    return finished.finish();
+                });
+                scope.fork(() -> write(left, MESSAGE));
+                scope.join();
+                scope.finish(); // nothing to report: the abort was the work's own
+            }
+            Await.result(seenAborted, "the aborted peer's read").assertReset(MESSAGE);
+            Await.result(seenFinished, "the finished peer's read").assertEof(MESSAGE);
+            Await.result(seenLeft, "the third peer's read").assertEof(MESSAGE);
+            assertSame(cause, scope.endings().get(aborted).cause());
+            assertEquals("finish()", scope.endings().get(finished).reason());
+            assertEnded(scope, left, ConnectionEnding.Mode.GRACEFUL);
+        }
+    }
+
     // ---------------------------------------------------------------- a subtask fails
 
     @Test
