@@ -28,15 +28,17 @@ final class ConnectionOutput {
 
     private final NativeSocket socket;
     private final ConnectionEnder ender;
+    private final TcpConnection connection; // for the scope's bookkeeping of who wrote to it
     private final ReentrantLock lock = new ReentrantLock();
     private byte[] pending;       // guarded by lock; made by the first buffered write
     private int pendingCount;     // guarded by lock
     private volatile Throwable poison;
     private volatile boolean shutDown;
 
-    ConnectionOutput(NativeSocket socket, ConnectionEnder ender) {
+    ConnectionOutput(NativeSocket socket, ConnectionEnder ender, TcpConnection connection) {
         this.socket = socket;
         this.ender = ender;
+        this.connection = connection;
     }
 
     /** Sends anything buffered, then all of {@code segment}. */
@@ -179,6 +181,8 @@ final class ConnectionOutput {
         if (segment.byteSize() == 0) {
             return;
         }
+        // Which scope branch wrote here: the scope aborts the connection if that work fails.
+        ScopeBranch.noteWrite(connection);
         long before = socket.bytesWritten();
         try {
             socket.write(segment, deadline);

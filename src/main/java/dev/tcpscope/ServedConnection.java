@@ -1,17 +1,26 @@
 package dev.tcpscope;
 
+import java.time.Duration;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * One connection being served by a {@link TcpServer}: its handler thread and scope, and the
- * limits that end it with RST — the handler time limit, the idle limit (no bytes in either
- * direction) and the end of the shutdown drain period — like nginx's
- * {@code reset_timedout_connection}.
+ * One connection being served by a {@link TcpServer}, in its handler's thread: the scope the
+ * handler runs in, how the connection ends by the handler's outcome, and the limits that end it
+ * with RST — the handler time limit, the idle limit (no bytes in either direction) and the end
+ * of the shutdown drain period — like nginx's {@code reset_timedout_connection}.
+ *
+ * <p>The handler returns: its scope is joined (if the handler did not) and
+ * {@linkplain TcpScope#finish() finished}. It throws: the scope is aborted. A connection the
+ * handler {@linkplain TcpScope#transfer transferred} to another scope is that scope's to end:
+ * neither the limits nor the shutdown touch it any more, and its permit is released when it
+ * ends.
  */
 final class ServedConnection {
+
+    private static final System.Logger LOG = System.getLogger(TcpServer.class.getName());
 
     private final TcpConnection connection;
     private final Thread handlerThread;
@@ -27,21 +36,98 @@ final class ServedConnection {
         this.handlerThread = handlerThread;
     }
 
-    TcpConnection connection() {
-        return connection;
+    /**
+     * Serves the connection with {@code handler} in the calling thread, then reports how it
+     * ended to {@code counters} and gives its permit back through {@code releasePermit} (at once,
+     * or when a transferred connection ends).
+     *
+     * @param tooLate the shutdown's drain period was over before the handler started
+     */
+    void serve(TcpServer.Handler handler, ServerOptions options, ScheduledExecutorService timer, boolean tooLate,
+               ServerCounters counters, Runnable releasePermit) {
+        String failureKind = null;
+        boolean transferred = false;
+        try {
+            if (tooLate) {
+                expire("shutdown", "server shut down before the handler started");
+            }
+            armLimits(timer, options.handlerTimeLimit(), options.idleLimit());
+            try (TcpScope<Object, Void> s = TcpScope.open()) {
+                s.finishTimeout(options.finishTimeout());
+                scope = s;
+                s.adopt(connection);
+                failureKind = handle(s, handler);
+                // Transferred: another scope owns it now, and has not ended it yet (one that has
+                // is counted by its ending, like any other).
+                transferred = !s.owns(connection) && connection.owner.get() != null && connection.isOpen();
+            } catch (RuntimeException e) {
+                failureKind = "handler-failed"; // close(): forked without joining, or a structure violation
+                LOG.log(System.Logger.Level.WARNING, "ending the connection of " + connection.remoteAddress()
+                        + " failed", e);
+            }
+        } finally {
+            disarmLimits();
+            if (transferred) {
+                counters.handlerEnded(connection, null, true);
+                releaseWhenEnded(counters, releasePermit);
+            } else {
+                connection.abort("handler ended without an ending", null); // no-op if it ended
+                counters.handlerEnded(connection, abortKind != null ? abortKind : failureKind, false);
+                releasePermit.run();
+            }
+            Thread.interrupted(); // a late limit may have interrupted us after the work ended
+        }
     }
 
-    void attach(TcpScope<?, ?> scope) {
-        this.scope = scope;
+    /** Runs the handler; {@return null if the scope finished with every byte delivered, else the abort kind} */
+    private String handle(TcpScope<Object, Void> s, TcpServer.Handler handler) {
+        try {
+            handler.handle(connection, s);
+            s.joinIfNotJoined();
+        } catch (Throwable t) {
+            s.abort(t);
+            if (abortKind == null) {
+                LOG.log(System.Logger.Level.WARNING, "handler failed for " + connection.remoteAddress()
+                        + "; connection reset", t);
+            }
+            return "handler-failed";
+        }
+        try {
+            s.finish(); // returning normally declares success
+            return null;
+        } catch (UndeliveredException e) {
+            LOG.log(System.Logger.Level.INFO, e.getMessage());
+            return "undelivered";
+        } catch (IllegalStateException e) {
+            // The handler returned, but its scope had failed: a limit or the shutdown aborted it
+            // (abortKind says which), or the handler swallowed the failure of its own join().
+            if (abortKind == null) {
+                LOG.log(System.Logger.Level.WARNING, "handler for " + connection.remoteAddress()
+                        + " returned, but its scope had failed; connection reset", e);
+            }
+            return "handler-failed";
+        }
     }
 
-    /** {@return why the server ended it, or null if the server did not intervene} */
-    String abortKind() {
-        return abortKind;
+    /**
+     * The connection went to another scope: its permit is held until it ends, so that the
+     * server's open sockets never exceed maxConnections unnoticed. The observer must not refer
+     * to the connection, or the connection's Cleaner backstop could never run.
+     */
+    private void releaseWhenEnded(ServerCounters counters, Runnable releasePermit) {
+        String remote = String.valueOf(connection.remoteAddress());
+        try {
+            connection.onEnded(ending -> {
+                counters.transferredEnded(remote, ending);
+                releasePermit.run();
+            });
+        } catch (IllegalStateException e) {
+            releasePermit.run(); // already observed (not by the server): do not hold the permit forever
+        }
     }
 
     /** Arms the time and idle limits; either may be null (no limit). */
-    void armLimits(ScheduledExecutorService timer, java.time.Duration handlerTimeLimit, java.time.Duration idleLimit) {
+    private void armLimits(ScheduledExecutorService timer, Duration handlerTimeLimit, Duration idleLimit) {
         if (handlerTimeLimit != null) {
             timeLimit = timer.schedule(() -> expire("time-limit", "handler time limit " + handlerTimeLimit + " exceeded"),
                     handlerTimeLimit.toNanos(), TimeUnit.NANOSECONDS);
@@ -52,7 +138,7 @@ final class ServedConnection {
         }
     }
 
-    private void scheduleIdleCheck(ScheduledExecutorService timer, java.time.Duration idleLimit) {
+    private void scheduleIdleCheck(ScheduledExecutorService timer, Duration idleLimit) {
         long half = Math.max(1, idleLimit.toNanos() / 2);
         idleCheck = timer.schedule(() -> {
             long bytes = connection.bytesRead() + connection.bytesWritten();
@@ -69,7 +155,7 @@ final class ServedConnection {
         }, half, TimeUnit.NANOSECONDS);
     }
 
-    void disarmLimits() {
+    private void disarmLimits() {
         if (timeLimit != null) {
             timeLimit.cancel(false);
         }
@@ -81,7 +167,8 @@ final class ServedConnection {
 
     /**
      * Ends the connection with RST and interrupts its handler: its scope fails, blocked I/O on
-     * the connection wakes at once, and interruptible calls elsewhere are interrupted.
+     * the connection wakes at once, and interruptible calls elsewhere are interrupted. A
+     * connection the handler transferred to another scope is left to that scope.
      */
     void expire(String kind, String reason) {
         if (!connection.isOpen()) {
@@ -95,7 +182,9 @@ final class ServedConnection {
         if (s != null) {
             s.abort(cause);
         }
-        connection.abort(reason, cause);
+        if (s == null || s.owns(connection)) {
+            connection.abort(reason, cause);
+        }
         handlerThread.interrupt();
     }
 }

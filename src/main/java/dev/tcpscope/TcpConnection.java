@@ -89,7 +89,7 @@ public final class TcpConnection implements AutoCloseable {
     TcpConnection(NativeSocket socket) {
         this.socket = socket;
         this.ender = new ConnectionEnder(socket, this);
-        this.output = new ConnectionOutput(socket, ender);
+        this.output = new ConnectionOutput(socket, ender, this);
     }
 
     /**

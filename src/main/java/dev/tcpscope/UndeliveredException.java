@@ -3,10 +3,14 @@ package dev.tcpscope;
 import java.util.Map;
 
 /**
- * A {@link TcpScope}'s work succeeded, but not every byte of it reached a peer: at least one
- * connection's graceful ending was not acknowledged by its deadline (or the peer reset), so that
- * connection was aborted and its peer received RST. Thrown by {@link TcpScope#close()} and
- * {@link TcpScope#call}: the exchange did not complete, whatever the work returned.
+ * The program declared a {@link TcpScope}'s success, but not every connection the scope was to
+ * end gracefully could be: at least one ended aborted, and its peer received RST — its bytes
+ * were not acknowledged by the finish deadline, its peer reset, a failed write had poisoned it,
+ * or a subtask that did not succeed had written to it. Thrown by {@link TcpScope#finish()} (and
+ * so by {@link TcpScope#call}, and counted as {@code undelivered} by a {@link TcpServer}): the
+ * exchange did not complete, whatever the work returned. The scope never aborts a connection
+ * silently after success was declared. The message names each such connection and why;
+ * {@link #endings()} has them all.
  */
 public class UndeliveredException extends RuntimeException {
 

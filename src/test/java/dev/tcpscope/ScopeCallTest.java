@@ -25,8 +25,8 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 /**
- * The lambda form {@link TcpScope#call}: it sees the body's exception, even one thrown after
- * {@code join()}, which try-with-resources cannot show to {@code close()}.
+ * The lambda form {@link TcpScope#call}: returning declares success (joined and finished for the
+ * body); any exception, even one thrown after {@code join()}, aborts.
  */
 @Timeout(value = 30, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class ScopeCallTest {
@@ -133,6 +133,47 @@ class ScopeCallTest {
         assertInstanceOf(IllegalStateException.class, thrown.getSuppressed()[0]); // owner did not join
         reader.get().assertWokenByOurSide();
         Await.result(seen, "the peer's read").assertReset();
+    }
+
+    /** A body that finished the scope itself: a later exception cannot undo the graceful ending. */
+    @Test
+    void exceptionAfterTheBodysOwnFinishKeepsTheGracefulEnding() throws Exception {
+        var boom = new IllegalStateException("after finish");
+        AtomicReference<TcpConnection> connection = new AtomicReference<>();
+        var thrown = assertThrows(IllegalStateException.class, () -> TcpScope.call(server.address(),
+                (scope, conn) -> {
+                    connection.set(conn);
+                    conn.write(MESSAGE);
+                    scope.join();
+                    scope.finish();
+                    throw boom;
+                }));
+        assertSame(boom, thrown);
+        Await.result(seen, "the peer's read").assertEof(MESSAGE);
+        assertEquals(ConnectionEnding.Mode.GRACEFUL, connection.get().ending().orElseThrow().mode());
+    }
+
+    /**
+     * A body that swallows the failure of its own join() and returns: the scope failed, so
+     * call() cannot declare success; it says so, and the peer sees RST.
+     */
+    @Test
+    void aBodyThatSwallowsAFailedJoinGetsIllegalStateException() throws Exception {
+        var thrown = assertThrows(IllegalStateException.class, () -> TcpScope.call(server.address(),
+                (scope, conn) -> {
+                    conn.write(MESSAGE);
+                    scope.fork(() -> {
+                        throw new IOException("subtask failed");
+                    });
+                    try {
+                        scope.join();
+                    } catch (StructuredTaskScope.FailedException ignored) {
+                        // swallowed
+                    }
+                    return "looks fine";
+                }));
+        assertInstanceOf(StructuredTaskScope.FailedException.class, thrown.getCause());
+        Await.result(seen, "the peer's read").assertReset(MESSAGE);
     }
 
     @Test

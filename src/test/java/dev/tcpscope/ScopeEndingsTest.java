@@ -30,8 +30,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Every way out of a {@link TcpScope}, each observed by a real JDK peer: success ends every
- * connection with FIN after every byte, anything else ends it with RST.
+ * Every way out of a {@link TcpScope}, each observed by a real JDK peer: success, declared by
+ * {@code finish()}, ends every connection with FIN after every byte; anything else ends it with
+ * RST, including an exception between {@code join()} and {@code finish()}.
  */
 @Timeout(value = 30, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class ScopeEndingsTest {
@@ -77,6 +78,7 @@ class ScopeEndingsTest {
             Subtask<Void> writer = scope.fork(() -> write(connection, MESSAGE));
             assertNull(scope.join());
             assertEquals(Subtask.State.SUCCESS, writer.state());
+            scope.finish();
         }
         Await.result(seen, "the peer's read").assertEof(MESSAGE);
 
@@ -118,11 +120,58 @@ class ScopeEndingsTest {
             scope.fork(() -> write(connection, MESSAGE));
             scope.join();
             assertTrue(Arrays.equals(reply, replyRead.get()));
+            scope.finish();
         }
         Await.result(seen, "the peer's read").assertEof(new byte[0]);
         assertTrue(Arrays.equals(MESSAGE, request.get()));
         assertEnded(scope, connection, ConnectionEnding.Mode.GRACEFUL);
         assertEquals(PeerEnding.FIN, scope.endings().get(connection).result().peerEnding());
+    }
+
+    /**
+     * Connections the work ended itself keep their ending and are not reported: one aborted by
+     * the work (its peer sees RST), one finished by the work (EOF), one left to the scope (EOF).
+     * Checked by breaking the code: with ScopeFinish reporting every responsible connection that
+     * ended aborted, finish() threw for the one the work had aborted on purpose.
+     */
+    @Test
+    void connectionsTheWorkEndedItselfKeepTheirEndingAndAreNotReported() throws Exception {
+        try (JdkPeer.Server second = JdkPeer.Server.open(); JdkPeer.Server third = JdkPeer.Server.open()) {
+            var scope = TcpScope.open();
+            TcpConnection aborted;
+            TcpConnection finished;
+            TcpConnection left;
+            CompletableFuture<Seen> seenAborted;
+            CompletableFuture<Seen> seenFinished;
+            CompletableFuture<Seen> seenLeft;
+            var cause = new IllegalStateException("this one is given up on purpose");
+            try (scope) {
+                aborted = scope.connect(server.address());
+                seenAborted = server.accept().readToEndAndCloseAsync();
+                finished = scope.connect(second.address());
+                seenFinished = second.accept().readToEndAndCloseAsync();
+                left = scope.connect(third.address());
+                seenLeft = third.accept().readToEndAndCloseAsync();
+                scope.fork(() -> {
+                    aborted.write(MESSAGE);
+                    aborted.abort(cause);
+                    return null;
+                });
+                scope.fork(() -> {
+                    finished.write(MESSAGE);
+                    return finished.finish();
+                });
+                scope.fork(() -> write(left, MESSAGE));
+                scope.join();
+                scope.finish(); // nothing to report: the abort was the work's own
+            }
+            Await.result(seenAborted, "the aborted peer's read").assertReset(MESSAGE);
+            Await.result(seenFinished, "the finished peer's read").assertEof(MESSAGE);
+            Await.result(seenLeft, "the third peer's read").assertEof(MESSAGE);
+            assertSame(cause, scope.endings().get(aborted).cause());
+            assertEquals("finish()", scope.endings().get(finished).reason());
+            assertEnded(scope, left, ConnectionEnding.Mode.GRACEFUL);
+        }
     }
 
     // ---------------------------------------------------------------- a subtask fails
@@ -154,30 +203,56 @@ class ScopeEndingsTest {
         assertSame(failure, scope.endings().get(connection).cause());
     }
 
+    /**
+     * awaitAll() returns normally although a subtask failed. The failed subtask wrote half a
+     * message to one connection: that one is aborted at once and finish() reports it; the other,
+     * which the failed subtask never touched, ends with FIN. Checked by breaking the code: without
+     * the write hook (ScopeBranch.noteWrite a no-op) the half message got FIN; with finish()
+     * ignoring connections aborted before it (ScopeFinish's abortedByScope check removed),
+     * finish() returned normally.
+     */
     @Test
-    void awaitAllReturnsNormallyButAFailedSubtaskStillAborts() throws Exception {
-        var scope = TcpScope.open(Joiner.awaitAll());
-        TcpConnection connection;
-        CompletableFuture<Seen> seen;
-        Subtask<Void> failing;
-        try (scope) {
-            connection = scope.connect(server.address());
-            seen = server.accept().readToEndAndCloseAsync();
-            failing = scope.fork(() -> {
-                connection.write(MESSAGE);
-                throw new IOException("the work failed after writing");
-            });
-            assertNull(scope.join()); // awaitAll() does not throw
-            assertEquals(Subtask.State.FAILED, failing.state());
-        } // no exception from close either: the user's joiner decided join() returns normally
-        Await.result(seen, "the peer's read").assertReset(MESSAGE);
-        assertEnded(scope, connection, ConnectionEnding.Mode.ABORTED);
+    void awaitAllWithAFailedSubtaskAbortsWhatItWroteToAndFinishReportsIt() throws Exception {
+        byte[] half = Arrays.copyOf(MESSAGE, MESSAGE.length / 2);
+        try (JdkPeer.Server other = JdkPeer.Server.open()) {
+            var scope = TcpScope.open(Joiner.awaitAll());
+            TcpConnection written;
+            TcpConnection untouched;
+            CompletableFuture<Seen> seenWritten;
+            CompletableFuture<Seen> seenUntouched;
+            Subtask<Void> failing;
+            UndeliveredException thrown;
+            try (scope) {
+                written = scope.connect(server.address());
+                seenWritten = server.accept().readToEndAndCloseAsync();
+                untouched = scope.connect(other.address());
+                seenUntouched = other.accept().readToEndAndCloseAsync();
+                failing = scope.fork(() -> {
+                    written.write(half);
+                    throw new IOException("the work failed after half a message");
+                });
+                scope.fork(() -> write(untouched, MESSAGE));
+                assertNull(scope.join()); // awaitAll() does not throw
+                assertEquals(Subtask.State.FAILED, failing.state());
+                assertFalse(written.isOpen(), "aborted when the subtask failed, before finish()");
+                thrown = assertThrows(UndeliveredException.class, scope::finish);
+            }
+            Await.result(seenWritten, "the written peer's read").assertReset(half);
+            Await.result(seenUntouched, "the untouched peer's read").assertEof(MESSAGE);
+            assertTrue(thrown.getMessage().contains(String.valueOf(written.remoteAddress())), thrown::getMessage);
+            assertFalse(thrown.getMessage().contains(String.valueOf(untouched.remoteAddress())), thrown::getMessage);
+            assertEquals(ConnectionEnding.Mode.ABORTED, thrown.endings().get(written).mode());
+            assertEquals(ConnectionEnding.Mode.GRACEFUL, thrown.endings().get(untouched).mode());
+            assertEnded(scope, written, ConnectionEnding.Mode.ABORTED);
+            assertEnded(scope, untouched, ConnectionEnding.Mode.GRACEFUL);
+        }
     }
 
     @Test
-    void anySuccessfulResultCancelsTheOthersAndCancelledCountsAsFailure() throws Exception {
-        // The documented rule: whatever the Joiner, a subtask that did not end in SUCCESS
-        // (here: cancelled while blocked reading) means the connections are aborted.
+    void aCancelledSubtaskThatOnlyReadDoesNotTaintTheConnection() throws Exception {
+        // anySuccessfulResultOrThrow() cancels the reader once another subtask succeeds. The
+        // reader wrote nothing and the connection is the scope's own: finish() ends it with FIN;
+        // without finish() it would be aborted like any other.
         var scope = TcpScope.open(Joiner.<String>anySuccessfulResultOrThrow());
         TcpConnection connection;
         CompletableFuture<Seen> seen;
@@ -190,10 +265,12 @@ class ScopeEndingsTest {
             reader.awaitParked();
             scope.fork(() -> "first");
             assertEquals("first", scope.join());
+            reader.assertWokenByOurSide(); // the cancellation interrupted it
+            connection.write(MESSAGE);
+            scope.finish();
         }
-        Await.result(seen, "the peer's read").assertReset();
-        reader.assertWokenByOurSide();
-        assertEnded(scope, connection, ConnectionEnding.Mode.ABORTED);
+        Await.result(seen, "the peer's read").assertEof(MESSAGE);
+        assertEnded(scope, connection, ConnectionEnding.Mode.GRACEFUL);
     }
 
     @Test
@@ -209,6 +286,7 @@ class ScopeEndingsTest {
                 return MESSAGE.length;
             });
             assertEquals(MESSAGE.length, scope.join());
+            scope.finish();
         }
         Await.result(seen, "the peer's read").assertEof(MESSAGE);
         assertEnded(scope, connection, ConnectionEnding.Mode.GRACEFUL);
@@ -330,23 +408,33 @@ class ScopeEndingsTest {
         assertSame(cause, scope.endings().get(connection).cause());
     }
 
+    /**
+     * The case the explicit finish() exists for: the work succeeded, then the program threw
+     * before declaring success. Checked by breaking the code: with close() finishing a scope
+     * whose join() returned (the old rule), the peer saw every byte and EOF.
+     */
     @Test
-    void exceptionAfterJoinIsInvisibleToTryWithResources() throws Exception {
-        // Documented: close() cannot see it; abort(cause) or the lambda form call() can.
+    void exceptionAfterJoinWithoutFinishAborts() throws Exception {
+        var boom = new IllegalStateException("after join, before finish");
+        byte[] half = Arrays.copyOf(MESSAGE, MESSAGE.length / 2);
         var scope = TcpScope.open();
         AtomicReference<TcpConnection> connection = new AtomicReference<>();
         AtomicReference<CompletableFuture<Seen>> seen = new AtomicReference<>();
-        assertThrows(IllegalStateException.class, () -> {
+        var thrown = assertThrows(IllegalStateException.class, () -> {
             try (scope) {
                 connection.set(scope.connect(server.address()));
                 seen.set(server.accept().readToEndAndCloseAsync());
-                scope.fork(() -> write(connection.get(), MESSAGE));
+                scope.fork(() -> write(connection.get(), half));
                 scope.join();
-                throw new IllegalStateException("after join, not told to the scope");
+                throw boom; // e.g. the second half could not be produced
             }
         });
-        Await.result(seen.get(), "the peer's read").assertEof(MESSAGE);
-        assertEnded(scope, connection.get(), ConnectionEnding.Mode.GRACEFUL);
+        assertSame(boom, thrown);
+        assertEquals(0, thrown.getSuppressed().length, () -> Arrays.toString(thrown.getSuppressed()));
+        Await.result(seen.get(), "the peer's read").assertReset(half);
+        assertEnded(scope, connection.get(), ConnectionEnding.Mode.ABORTED);
+        assertTrue(scope.endings().get(connection.get()).reason().contains("without finish()"),
+                scope.endings().get(connection.get())::reason);
     }
 
     @Test

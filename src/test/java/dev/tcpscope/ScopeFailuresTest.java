@@ -182,13 +182,20 @@ class ScopeFailuresTest {
         }
     }
 
+    /**
+     * join() returned normally and every subtask succeeded, but the write it swallowed poisoned
+     * the connection: finish() aborts it and says so. Checked by breaking the code: with
+     * ScopeFinish not reporting the connections it ended itself (only those aborted before it),
+     * finish() returned normally.
+     */
     @Test
-    void writeTimedOutPartWayPoisonsTheConnectionAndTheScopeAborts() throws Exception {
+    void writeTimedOutPartWayPoisonsTheConnectionAndFinishReportsIt() throws Exception {
         byte[] message = seeded(16 << 20, 4); // far more than the kernel buffers between us
         try (JdkPeer.Server slow = JdkPeer.Server.open(SMALL_RECEIVE_BUFFER)) {
             var scope = TcpScope.open();
             TcpConnection connection;
             JdkPeer peer;
+            UndeliveredException thrown;
             try (scope) {
                 connection = scope.connect(slow.address());
                 peer = slow.accept(); // and does not read, for now
@@ -207,12 +214,14 @@ class ScopeFailuresTest {
                 assertTrue(connection.isPoisoned());
                 assertTrue(connection.bytesWritten() > 0 && connection.bytesWritten() < message.length,
                         () -> connection.bytesWritten() + " bytes written");
-            } // join() returned normally and every subtask succeeded, yet the scope aborts
+                thrown = assertThrows(UndeliveredException.class, scope::finish);
+            }
             Seen seen = Await.result(peer.readToEndAndCloseAsync(), "the peer's read");
             seen.assertReset(message);
             ConnectionEnding ending = endingOf(scope, connection);
             assertEquals(ConnectionEnding.Mode.ABORTED, ending.mode());
             assertTrue(ending.reason().contains("poison"), ending::reason);
+            assertTrue(thrown.getMessage().contains("poison"), thrown::getMessage);
         }
     }
 
@@ -239,9 +248,10 @@ class ScopeFailuresTest {
                     });
                     scope.join();
                     assertFalse(c.isPoisoned(), "the write completed into the send buffer");
+                    scope.finish();
                 }
             });
-            // close() aborted the connection before throwing: the peer, reading at last, sees
+            // finish() aborted the connection before throwing: the peer, reading at last, sees
             // the bytes that had reached it and then the reset.
             Await.result(peer.get().readToEndAndCloseAsync(), "the peer's read").assertReset(message);
             ConnectionEnding ending = thrown.endings().get(connection.get());

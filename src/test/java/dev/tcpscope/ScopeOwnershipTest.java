@@ -109,6 +109,7 @@ class ScopeOwnershipTest {
 
             pool.fork(() -> write(k, PART_TWO));
             pool.join();
+            pool.finish();
         }
         Await.result(seenKept, "the kept peer's read").assertEof(concat(PART_ONE, PART_TWO));
         assertEquals(ConnectionEnding.Mode.GRACEFUL, modeOf(pool, kept));
@@ -127,7 +128,8 @@ class ScopeOwnershipTest {
                 request.fork(() -> write(moved, PART_ONE));
                 request.join();
                 request.transfer(moved, pool);
-            } // the request scope succeeds: the moved connection is not its to finish
+                request.finish();
+            } // the request scope succeeded: the moved connection was not its to finish
             assertTrue(moved.isOpen());
             assertTrue(request.endings().isEmpty());
         } // the pool closes without join(): it aborts what it owns
@@ -172,6 +174,7 @@ class ScopeOwnershipTest {
             assertThrows(IllegalStateException.class, () -> closed.adopt(connection));
             scope.fork(() -> write(connection, PART_ONE));
             scope.join();
+            scope.finish();
         }
         Await.result(seen, "the peer's read").assertEof(PART_ONE);
     }
@@ -188,6 +191,7 @@ class ScopeOwnershipTest {
                 accepted = scope.adopt(listener.accept());
                 scope.fork(() -> write(accepted, PART_ONE));
                 scope.join();
+                scope.finish();
             }
             Await.result(seen, "the client's read").assertEof(PART_ONE);
             assertEquals(ConnectionEnding.Mode.GRACEFUL, modeOf(scope, accepted));
@@ -221,6 +225,7 @@ class ScopeOwnershipTest {
         assertTrue(connection.isOpen(), "the refused adopt did not touch the connection");
         first.fork(() -> write(connection, PART_ONE));
         first.join();
+        first.finish();
         first.close();
         Await.result(seen, "the peer's read").assertEof(PART_ONE);
     }
@@ -237,7 +242,8 @@ class ScopeOwnershipTest {
             scope.fork(() -> write(connection, PART_ONE));
             scope.join();
             assertThrows(IllegalStateException.class, () -> scope.fork(() -> write(connection, PART_TWO)));
-        } // the refused fork ran nothing: the scope still succeeded
+            scope.finish(); // the refused fork ran nothing: the scope still succeeds
+        }
         Await.result(seen, "the peer's read").assertEof(PART_ONE);
     }
 
@@ -268,6 +274,7 @@ class ScopeOwnershipTest {
             }
             scope.fork(() -> write(connection, PART_ONE));
             scope.join(); // the refused join on the other thread did not count as one
+            scope.finish();
         }
         Await.result(seen, "the peer's read").assertEof(PART_ONE);
     }
@@ -296,6 +303,7 @@ class ScopeOwnershipTest {
             seen = server.accept().readToEndAndCloseAsync();
             scope.fork(() -> write(connection, PART_ONE));
             scope.join();
+            scope.finish();
         }
         Await.result(seen, "the peer's read").assertEof(PART_ONE);
         assertThrows(ConnectionClosedException.class, () -> connection.write(PART_TWO));
@@ -354,6 +362,7 @@ class ScopeOwnershipTest {
             });
             assertEquals(ConnectionEnding.Mode.ABORTED, modeOf(inner, innerConnection.get()));
             outer.join(); // the outer work recovers from the inner failure and succeeds
+            outer.finish();
         }
         Await.result(seenInner.get(), "the inner peer's read").assertReset(PART_TWO);
         Await.result(seenOuter, "the outer peer's read").assertEof(PART_ONE);

@@ -11,6 +11,8 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.concurrent.StructuredTaskScope.Joiner;
 
 /**
  * The code samples of README.md, compiled by the build. {@code ReadmeSamplesTest} checks that
@@ -37,14 +39,28 @@ final class ReadmeSamples {
             var reply = scope.fork(() -> readReply(conn));
             scope.fork(() -> { writeRequest(conn); return null; });
             scope.join();
-            use(reply.get());
-        }   // success -> every owned connection finished; anything else -> every one aborted
+            use(reply.get());                               // throws? close() aborts: the peer sees RST
+            scope.finish();                                 // success, declared: every connection ends with FIN
+        }   // close() without finish() aborts every owned connection, whatever happened
 
         String r = TcpScope.call(address, (scope, conn) -> {
             writeRequest(conn);
-            return readReply(conn);             // any exception, even after join(), aborts
+            return readReply(conn);             // returning declares success; any exception aborts
         });
         use(r);
+    }
+
+    static void race(List<InetSocketAddress> replicas) throws Exception {
+        // README: racing connections
+        try (var race = TcpScope.open(Joiner.<TcpConnection>anySuccessfulResultOrThrow())) {
+            for (InetSocketAddress replica : replicas) {
+                race.fork(() -> race.connect(replica));     // one subtask per address
+            }
+            TcpConnection fastest = race.join();            // the first to connect; the others are cancelled
+            writeRequest(fastest);
+            use(readReply(fastest));
+            race.finish();                                  // FIN to the winner; the losers' peers get RST
+        }
     }
 
     static void listener() throws IOException {
@@ -70,6 +86,14 @@ final class ReadmeSamples {
                 out.write(render(request));     // throws? the client sees RST, not a short page
             });                                  // returns: the client sees every byte, then FIN
         }
+    }
+
+    static void transfer(TcpServer server, TcpScope<Object, Void> pool) {
+        // README: a server that hands connections to a pool
+        server.serve((conn, scope) -> {
+            readRequest(conn.inputStream());
+            scope.transfer(conn, pool);         // the pool's scope ends it now; the server leaves it alone
+        });
     }
 
     // ---- stand-ins for the application code the samples call

@@ -34,14 +34,15 @@ import java.util.function.Consumer;
  *   <tbody>
  *   <tr><td>FIN after its last byte</td>
  *       <td>writes every byte, then {@link TcpConnection#shutdownOutput()} (a half-close); once both
- *           directions have ended so, the scope succeeds and finishes both connections</td>
+ *           directions have ended so, {@code join()} returns and {@code finish()} ends both
+ *           connections gracefully</td>
  *       <td>every byte, then FIN</td></tr>
  *   <tr><td>RST</td>
  *       <td>its read throws {@link dev.tcpscope.ConnectionResetException}: the subtask fails and the
  *           scope aborts both connections</td>
  *       <td>RST</td></tr>
  *   <tr><td>(the relay fails: upstream refused, a write fails, the relay is closed)</td>
- *       <td>the scope does not succeed and aborts both connections</td>
+ *       <td>{@code finish()} is never reached: closing the scope aborts both connections</td>
  *       <td>RST, on both sides</td></tr>
  *   </tbody>
  * </table>
@@ -173,6 +174,7 @@ public final class Relay implements AutoCloseable {
             scope.fork(() -> pump(client, server));          // the request, then the client's FIN
             scope.fork(() -> pump(server, client));          // the response, then the upstream's FIN
             scope.join();                                    // a reset or failure either way throws
+            scope.finish();                                  // both directions ended cleanly: FIN to both
         } catch (Exception e) {
             // Failed, interrupted by close(), upstream unreachable, or not delivered: whatever
             // it was, the scope has aborted both connections.

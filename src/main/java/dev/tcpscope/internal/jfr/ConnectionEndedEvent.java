@@ -30,7 +30,8 @@ public final class ConnectionEndedEvent extends jdk.jfr.Event {
     public String reason;
 
     @Label("Abort Kind")
-    @Description("handler-failed, time-limit, idle, shutdown, undelivered, or none")
+    @Description("handler-failed, time-limit, idle, shutdown, undelivered, transferred (ended by the scope the"
+            + " handler transferred it to), or none")
     public String abortKind;
 
     @Label("Bytes Read")
