@@ -473,6 +473,11 @@ public final class TcpConnection implements AutoCloseable {
         this.finishQuietPeriod = period;
     }
 
+    /** {@return the quiet period of the graceful ending; see {@link #setFinishQuietPeriod}} */
+    public Duration finishQuietPeriod() {
+        return finishQuietPeriod;
+    }
+
     private static long deadline(Duration timeout) {
         return Deadline.after(timeout);
     }

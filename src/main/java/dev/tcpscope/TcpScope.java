@@ -47,6 +47,16 @@ import java.util.function.Function;
  * preview API of JDK 25). A scope dropped without {@code close()} is not kept reachable by its
  * owner thread: the Cleaner backstop of its connections aborts them.
  *
+ * <p><b>Java release.</b> This class uses {@link java.util.concurrent.StructuredTaskScope}, a
+ * preview API of JDK 25 (JEP 505), so its class file and those of its nested types carry the
+ * preview marking (class file version 69.65535): they load only on JDK 25, with
+ * {@code --enable-preview}. On JDK 26 or later the first use throws
+ * {@link UnsupportedClassVersionError} from the class loader ("... was compiled with preview
+ * features that are unsupported ..."), before any tcpscope code runs: this jar's scope was
+ * compiled against JDK 25's StructuredTaskScope and needs a tcpscope built for the running
+ * release. {@link TcpConnection} and {@link TcpListener} carry no marking and work on JDK 25 and
+ * any later JDK. See README.md, "Java versions".
+ *
  * @param <T> result type of the subtasks
  * @param <R> result type of {@link #join()}
  */

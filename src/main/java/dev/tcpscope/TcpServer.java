@@ -61,6 +61,16 @@ import java.util.concurrent.locks.LockSupport;
  * ECONNABORTED and other errors are counted and the loop goes on. {@link #stats()} shows the
  * counters, and JFR records {@code dev.tcpscope.ConnectionAccepted} and
  * {@code dev.tcpscope.ConnectionEnded} events.
+ *
+ * <p><b>Java release.</b> This class uses {@link java.util.concurrent.StructuredTaskScope}, a
+ * preview API of JDK 25 (JEP 505), so its class file and those of its nested types carry the
+ * preview marking (class file version 69.65535): they load only on JDK 25, with
+ * {@code --enable-preview}. On JDK 26 or later the first use throws
+ * {@link UnsupportedClassVersionError} from the class loader ("... was compiled with preview
+ * features that are unsupported ..."), before any tcpscope code runs: this jar's server was
+ * compiled against JDK 25's StructuredTaskScope and needs a tcpscope built for the running
+ * release. {@link TcpConnection} and {@link TcpListener} carry no marking and work on JDK 25 and
+ * any later JDK. See README.md, "Java versions".
  */
 public final class TcpServer implements AutoCloseable {
 
@@ -120,6 +130,18 @@ public final class TcpServer implements AutoCloseable {
         /** Deadline of each graceful ending (default {@link TcpConnection#DEFAULT_FINISH_TIMEOUT}). */
         public Builder finishTimeout(Duration timeout) {
             options = options.withFinishTimeout(timeout);
+            return this;
+        }
+
+        /**
+         * The quiet period of each graceful ending (default
+         * {@link TcpConnection#DEFAULT_FINISH_QUIET_PERIOD}): once a client has acknowledged
+         * everything, the server waits for its FIN only while it keeps sending; a client that
+         * stays quiet this long is not waited for, so that it does not hold a handler thread and a
+         * connection permit until the finish timeout (nginx's {@code lingering_timeout}).
+         */
+        public Builder finishQuietPeriod(Duration period) {
+            options = options.withFinishQuietPeriod(period);
             return this;
         }
 

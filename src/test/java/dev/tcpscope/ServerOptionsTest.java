@@ -18,6 +18,7 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.function.Consumer;
 
@@ -161,6 +162,32 @@ class ServerOptionsTest {
         }
     }
 
+    /**
+     * A client that read the whole response and keeps its socket open without a word holds the
+     * handler and its permit only for the quiet period, not the finish timeout (10 minutes here,
+     * past the test's guard); the period reaches every served connection. Checked: with
+     * ServedConnection not passing the option on, the handler saw the 2 s default and the test
+     * failed. (ConnectionEndingTruthsTest proves from the peer's side what the period does.)
+     */
+    @Test
+    void finishQuietPeriodBoundsTheWaitForAQuietPeersFin() throws Exception {
+        Duration quiet = Duration.ofMillis(150);
+        TcpServer server = loopback().finishTimeout(Duration.ofMinutes(10)).finishQuietPeriod(quiet).bind();
+        CompletableFuture<Duration> seenByHandler = new CompletableFuture<>();
+        TcpServer.Handler greeter = greeter(server);
+        try (var running = RunningServer.start(server, (conn, scope) -> {
+                 seenByHandler.complete(conn.finishQuietPeriod());
+                 greeter.handle(conn, scope);
+             });
+             JdkPeer peer = JdkPeer.connect(server.localAddress().getPort())) {
+            Seen received = request(peer, "x"); // reads to EOF, and does not close
+            assertTrue(received.isEof(), received::toString);
+            ServerStats stats = running.awaitStats("the connection ended while the peer stays open", s -> s.active() == 0);
+            assertEquals(1, stats.graceful(), stats::toString);
+            assertEquals(quiet, seenByHandler.getNow(null));
+        }
+    }
+
     @Test
     void badOptionsAreRejected() throws Exception {
         InetSocketAddress address = new InetSocketAddress(LOOPBACK, 0);
@@ -175,6 +202,7 @@ class ServerOptionsTest {
                 b -> b.idleLimit(Duration.ofMillis(-1)),
                 b -> b.finishTimeout(Duration.ZERO),
                 b -> b.finishTimeout(Duration.ofSeconds(-1)),
+                b -> b.finishQuietPeriod(Duration.ZERO),
                 b -> b.drainPeriod(Duration.ofNanos(-1)));
         for (int i = 0; i < bad.size(); i++) {
             var option = bad.get(i);
@@ -185,6 +213,7 @@ class ServerOptionsTest {
         assertThrows(NullPointerException.class, () -> TcpServer.builder(null));
         assertThrows(NullPointerException.class, () -> TcpServer.builder(address).finishTimeout(null));
         assertThrows(NullPointerException.class, () -> TcpServer.builder(address).drainPeriod(null));
+        assertThrows(NullPointerException.class, () -> TcpServer.builder(address).finishQuietPeriod(null));
 
         // Not errors: null means "no limit"; zero drain period means "abort at once".
         try (TcpServer server = TcpServer.builder(address).handlerTimeLimit(null).idleLimit(null)
