@@ -35,6 +35,7 @@ class DemoTest {
             "handler throws an Error",
             "handler aborts (the JDK has only close)",
             "a subtask fails",
+            "an exception after join()",
             "the scope times out",
             "the server shuts down mid-response",
             "the process calls System.exit",

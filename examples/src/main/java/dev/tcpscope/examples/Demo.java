@@ -182,6 +182,30 @@ public final class Demo {
                             });
                             scope.join();
                         }),
+                scenario("an exception after join()",
+                        (ch, half) -> {
+                            try (var tasks = StructuredTaskScope.open()) {
+                                tasks.fork(() -> {
+                                    writeAll(ch, responsePart(2));
+                                    return null;
+                                });
+                                tasks.join();
+                                throw new IllegalStateException("the footer could not be rendered");
+                            }
+                        },
+                        (conn, scope, half) -> {
+                            // A scope of its own in try-with-resources: join() succeeded, then the
+                            // work failed; close() without finish() aborts.
+                            try (var inner = TcpScope.open()) {
+                                scope.transfer(conn, inner);
+                                inner.fork(() -> {
+                                    conn.write(responsePart(2));
+                                    return null;
+                                });
+                                inner.join();
+                                throw new IllegalStateException("the footer could not be rendered");
+                            }
+                        }),
                 scenario("the scope times out",
                         (ch, half) -> {
                             try (var tasks = StructuredTaskScope.open(StructuredTaskScope.Joiner.awaitAllSuccessfulOrThrow(),
