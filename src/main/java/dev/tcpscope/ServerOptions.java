@@ -5,82 +5,120 @@ import java.time.Duration;
 import java.util.Objects;
 
 /**
- * The options of a {@link TcpServer}, as {@link TcpServer.Builder} collects them: an immutable
- * value, so that a server keeps the options it was bound with whatever happens to its builder.
- * Each option is checked where it is set; the defaults are in {@link #defaults}.
- *
- * @param address          where to listen
- * @param backlog          listen backlog
- * @param v6Only           IPV6_V6ONLY for an IPv6 address
- * @param maxConnections   most connections holding a permit at once
- * @param handlerTimeLimit longest a handler may run, or null
- * @param idleLimit        longest a connection may carry no bytes, or null
- * @param finishTimeout    deadline of each graceful ending
- * @param finishQuietPeriod how long a graceful ending waits for a quiet peer's FIN once all is acknowledged
- * @param drainPeriod      how long running handlers may go on after shutdown begins
+ * The options of a {@link TcpServer}, as {@link TcpServer.Builder} collects them. Each option is
+ * checked where it is set; the defaults are the initial values. A server keeps a {@link #copy()}
+ * of the builder's options, so later changes to the builder (to bind another server) do not
+ * reach it; the server itself only reads them.
  */
-record ServerOptions(InetSocketAddress address, int backlog, boolean v6Only, int maxConnections,
-                     Duration handlerTimeLimit, Duration idleLimit, Duration finishTimeout, Duration finishQuietPeriod,
-                     Duration drainPeriod) {
+final class ServerOptions {
 
     static final int DEFAULT_MAX_CONNECTIONS = 10_000;
     static final Duration DEFAULT_DRAIN_PERIOD = Duration.ofSeconds(5);
 
-    static ServerOptions defaults(InetSocketAddress address) {
-        return new ServerOptions(Objects.requireNonNull(address, "address"), TcpListener.DEFAULT_BACKLOG, false,
-                DEFAULT_MAX_CONNECTIONS, null, null, TcpConnection.DEFAULT_FINISH_TIMEOUT,
-                TcpConnection.DEFAULT_FINISH_QUIET_PERIOD, DEFAULT_DRAIN_PERIOD);
+    private final InetSocketAddress address;
+    private int backlog = TcpListener.DEFAULT_BACKLOG;
+    private boolean v6Only;
+    private int maxConnections = DEFAULT_MAX_CONNECTIONS;
+    private Duration handlerTimeLimit;    // null: no limit
+    private Duration idleLimit;           // null: no limit
+    private Duration finishTimeout = TcpConnection.DEFAULT_FINISH_TIMEOUT;
+    private Duration finishQuietPeriod = TcpConnection.DEFAULT_FINISH_QUIET_PERIOD;
+    private Duration drainPeriod = DEFAULT_DRAIN_PERIOD;
+
+    ServerOptions(InetSocketAddress address) {
+        this.address = Objects.requireNonNull(address, "address");
     }
 
-    ServerOptions withBacklog(int backlog) {
-        if (backlog < 1) {
-            throw new IllegalArgumentException("backlog must be at least 1: " + backlog);
-        }
-        return new ServerOptions(address, backlog, v6Only, maxConnections, handlerTimeLimit, idleLimit,
-                finishTimeout, finishQuietPeriod, drainPeriod);
+    /** {@return an independent copy, for a server to keep} */
+    ServerOptions copy() {
+        ServerOptions c = new ServerOptions(address);
+        c.backlog = backlog;
+        c.v6Only = v6Only;
+        c.maxConnections = maxConnections;
+        c.handlerTimeLimit = handlerTimeLimit;
+        c.idleLimit = idleLimit;
+        c.finishTimeout = finishTimeout;
+        c.finishQuietPeriod = finishQuietPeriod;
+        c.drainPeriod = drainPeriod;
+        return c;
     }
 
-    ServerOptions withV6Only(boolean v6Only) {
-        return new ServerOptions(address, backlog, v6Only, maxConnections, handlerTimeLimit, idleLimit,
-                finishTimeout, finishQuietPeriod, drainPeriod);
+    // ---------------------------------------------------------------- setting (the builder)
+
+    void backlog(int backlog) {
+        this.backlog = atLeastOne(backlog, "backlog");
     }
 
-    ServerOptions withMaxConnections(int maxConnections) {
-        if (maxConnections < 1) {
-            throw new IllegalArgumentException("maxConnections must be at least 1: " + maxConnections);
-        }
-        return new ServerOptions(address, backlog, v6Only, maxConnections, handlerTimeLimit, idleLimit,
-                finishTimeout, finishQuietPeriod, drainPeriod);
+    void v6Only(boolean v6Only) {
+        this.v6Only = v6Only;
     }
 
-    ServerOptions withHandlerTimeLimit(Duration limit) {
-        return new ServerOptions(address, backlog, v6Only, maxConnections, positiveOrNull(limit, "handlerTimeLimit"),
-                idleLimit, finishTimeout, finishQuietPeriod, drainPeriod);
+    void maxConnections(int maxConnections) {
+        this.maxConnections = atLeastOne(maxConnections, "maxConnections");
     }
 
-    ServerOptions withIdleLimit(Duration limit) {
-        return new ServerOptions(address, backlog, v6Only, maxConnections, handlerTimeLimit,
-                positiveOrNull(limit, "idleLimit"), finishTimeout, finishQuietPeriod, drainPeriod);
+    void handlerTimeLimit(Duration limit) {
+        this.handlerTimeLimit = positiveOrNull(limit, "handlerTimeLimit");
     }
 
-    ServerOptions withFinishTimeout(Duration timeout) {
-        return new ServerOptions(address, backlog, v6Only, maxConnections, handlerTimeLimit, idleLimit,
-                Objects.requireNonNull(positiveOrNull(timeout, "finishTimeout"), "finishTimeout"), finishQuietPeriod,
-                drainPeriod);
+    void idleLimit(Duration limit) {
+        this.idleLimit = positiveOrNull(limit, "idleLimit");
     }
 
-    ServerOptions withFinishQuietPeriod(Duration period) {
-        return new ServerOptions(address, backlog, v6Only, maxConnections, handlerTimeLimit, idleLimit, finishTimeout,
-                Objects.requireNonNull(positiveOrNull(period, "finishQuietPeriod"), "finishQuietPeriod"), drainPeriod);
+    void finishTimeout(Duration timeout) {
+        this.finishTimeout = positive(timeout, "finishTimeout");
     }
 
-    ServerOptions withDrainPeriod(Duration period) {
+    void finishQuietPeriod(Duration period) {
+        this.finishQuietPeriod = positive(period, "finishQuietPeriod");
+    }
+
+    void drainPeriod(Duration period) {
         Objects.requireNonNull(period, "drainPeriod");
         if (period.isNegative()) {
             throw new IllegalArgumentException("drainPeriod must not be negative: " + period);
         }
-        return new ServerOptions(address, backlog, v6Only, maxConnections, handlerTimeLimit, idleLimit,
-                finishTimeout, finishQuietPeriod, period);
+        this.drainPeriod = period;
+    }
+
+    // ---------------------------------------------------------------- reading (the server)
+
+    /** {@return where to listen} */
+    InetSocketAddress address() { return address; }
+
+    /** {@return the listen backlog} */
+    int backlog() { return backlog; }
+
+    /** {@return IPV6_V6ONLY for an IPv6 address} */
+    boolean v6Only() { return v6Only; }
+
+    /** {@return most connections holding a permit at once} */
+    int maxConnections() { return maxConnections; }
+
+    /** {@return longest a handler may run, or null} */
+    Duration handlerTimeLimit() { return handlerTimeLimit; }
+
+    /** {@return longest a connection may carry no bytes, or null} */
+    Duration idleLimit() { return idleLimit; }
+
+    /** {@return deadline of each graceful ending} */
+    Duration finishTimeout() { return finishTimeout; }
+
+    /** {@return how long a graceful ending waits for a quiet peer's FIN once all is acknowledged} */
+    Duration finishQuietPeriod() { return finishQuietPeriod; }
+
+    /** {@return how long running handlers may go on after shutdown begins} */
+    Duration drainPeriod() { return drainPeriod; }
+
+    private static int atLeastOne(int value, String name) {
+        if (value < 1) {
+            throw new IllegalArgumentException(name + " must be at least 1: " + value);
+        }
+        return value;
+    }
+
+    private static Duration positive(Duration d, String name) {
+        return Objects.requireNonNull(positiveOrNull(d, name), name);
     }
 
     private static Duration positiveOrNull(Duration d, String name) {

@@ -88,21 +88,21 @@ public final class TcpServer implements AutoCloseable {
 
     /** Options of a server; every one has a documented default. */
     public static final class Builder {
-        private ServerOptions options;
+        private final ServerOptions options;
 
         private Builder(InetSocketAddress address) {
-            this.options = ServerOptions.defaults(address);
+            this.options = new ServerOptions(address);
         }
 
         /** Listen backlog (default {@link TcpListener#DEFAULT_BACKLOG}). */
         public Builder backlog(int backlog) {
-            options = options.withBacklog(backlog);
+            options.backlog(backlog);
             return this;
         }
 
         /** IPV6_V6ONLY for an IPv6 bind address (default false: {@code [::]} also accepts IPv4). */
         public Builder v6Only(boolean v6Only) {
-            options = options.withV6Only(v6Only);
+            options.v6Only(v6Only);
             return this;
         }
 
@@ -111,25 +111,25 @@ public final class TcpServer implements AutoCloseable {
          * those transferred to another scope that have not ended yet.
          */
         public Builder maxConnections(int maxConnections) {
-            options = options.withMaxConnections(maxConnections);
+            options.maxConnections(maxConnections);
             return this;
         }
 
         /** Longest a handler may run before its connection is reset (default: no limit). */
         public Builder handlerTimeLimit(Duration limit) {
-            options = options.withHandlerTimeLimit(limit);
+            options.handlerTimeLimit(limit);
             return this;
         }
 
         /** Longest a connection may carry no bytes either way before it is reset (default: no limit). */
         public Builder idleLimit(Duration limit) {
-            options = options.withIdleLimit(limit);
+            options.idleLimit(limit);
             return this;
         }
 
         /** Deadline of each graceful ending (default {@link TcpConnection#DEFAULT_FINISH_TIMEOUT}). */
         public Builder finishTimeout(Duration timeout) {
-            options = options.withFinishTimeout(timeout);
+            options.finishTimeout(timeout);
             return this;
         }
 
@@ -141,13 +141,13 @@ public final class TcpServer implements AutoCloseable {
          * connection permit until the finish timeout (nginx's {@code lingering_timeout}).
          */
         public Builder finishQuietPeriod(Duration period) {
-            options = options.withFinishQuietPeriod(period);
+            options.finishQuietPeriod(period);
             return this;
         }
 
         /** How long running handlers may go on after shutdown begins (default 5 s). */
         public Builder drainPeriod(Duration period) {
-            options = options.withDrainPeriod(period);
+            options.drainPeriod(period);
             return this;
         }
 
@@ -157,7 +157,7 @@ public final class TcpServer implements AutoCloseable {
          * another server) do not reach it.
          */
         public TcpServer bind() throws IOException {
-            ServerOptions bound = options;
+            ServerOptions bound = options.copy();
             TcpListener listener = TcpListener.bind(bound.address(), bound.backlog(), bound.v6Only());
             try {
                 return new TcpServer(bound, listener);
