@@ -1,0 +1,159 @@
+package dev.tcpscope.oracle;
+
+import dev.tcpscope.TcpConnection;
+import dev.tcpscope.TcpScope;
+import dev.tcpscope.TcpServer;
+import dev.tcpscope.UndeliveredException;
+import dev.tcpscope.server.RunningServer;
+import dev.tcpscope.testing.Await;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * The paths of a {@link TcpServer} handler, one server per scenario: the handler returns, throws
+ * (an exception, an Error, a failed subtask), is still running when the server shuts down, runs
+ * past its time limit or goes idle, or transfers its connection to a longer-lived scope (a
+ * keep-alive pool) owned by the program's thread, which then succeeds.
+ */
+final class ServerPaths {
+
+    /** A shutdown's drain period: the handler is blocked, so this only delays the abort a little. */
+    private static final Duration SHORT_DRAIN = Duration.ofMillis(50);
+    /** How long the transfer path waits for the server to be done with the handler (no failure if not). */
+    private static final Duration HANDLER_DONE_WAIT = Duration.ofSeconds(2);
+
+    private ServerPaths() {}
+
+    /** {@return the server of {@code s}, bound to an ephemeral loopback port, not serving yet} */
+    static TcpServer bind(Scenario s) throws IOException {
+        TcpServer.Builder b = TcpServer.builder(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))
+                .finishTimeout(s.finishTimeout())
+                .drainPeriod(s.path() == EndingPath.SERVER_SHUTDOWN ? SHORT_DRAIN : Duration.ofSeconds(2));
+        if (s.path() == EndingPath.SERVER_TIME_LIMIT) {
+            b.handlerTimeLimit(s.limit());
+        } else if (s.path() == EndingPath.SERVER_IDLE_LIMIT) {
+            b.idleLimit(s.limit());
+        }
+        return b.bind();
+    }
+
+    static void run(ProgramContext cx) {
+        EndingPath path = cx.scenario().path();
+        ProgramRecord rec = cx.record();
+        TcpServer server = cx.wiring().server();
+        CountDownLatch handlerReady = new CountDownLatch(1); // blocked (shutdown) or returned (transfer)
+        AtomicBoolean transferred = new AtomicBoolean();
+        var pool = path == EndingPath.SERVER_TRANSFER ? TcpScope.open().finishTimeout(cx.scenario().finishTimeout()) : null;
+        try (RunningServer running = RunningServer.start(server,
+                (conn, scope) -> handle(cx, conn, scope, pool, handlerReady, transferred))) {
+            if (path == EndingPath.SERVER_SHUTDOWN) {
+                if (handlerReady.await(ProgramContext.EVENT_WAIT.toMillis(), TimeUnit.MILLISECONDS)) {
+                    running.close(); // shutdown: the drain period passes, the blocked handler is aborted
+                }
+            } else if (pool != null) {
+                endPool(cx, running, pool, handlerReady, transferred);
+            }
+            running.awaitStats("the connection ended", st -> st.accepted() == 1 && st.active() == 0);
+        } catch (Throwable t) {
+            rec.harnessProblem("the server did not end its connection: " + t);
+        } finally {
+            if (pool != null && !pool.endings().isEmpty()) {
+                rec.scopeEndings(pool.endings());
+            }
+            rec.serverStats(server.stats());
+        }
+    }
+
+    /** The program's thread, owner of the pool: once the handler has transferred and returned, succeeds. */
+    private static void endPool(ProgramContext cx, RunningServer running, TcpScope<Object, Void> pool,
+                                CountDownLatch handlerReturned, AtomicBoolean transferred) throws Exception {
+        try (pool) {
+            if (!handlerReturned.await(ProgramIo.GUARD.toMillis(), TimeUnit.MILLISECONDS) || !transferred.get()) {
+                return; // the handler failed first: nothing was transferred
+            }
+            // Let the server be done with the handler before the pool ends the connection, so that
+            // what the server does to a transferred connection (known hole 4) happens every time.
+            try {
+                Await.until(() -> "", HANDLER_DONE_WAIT, () -> running.stats().active() == 0);
+            } catch (AssertionError stillCounted) {
+                // a server that counts the connection until the pool ends it: fine
+            }
+            pool.join();
+            cx.record().declared();
+            ScopePaths.declareSuccess(pool);
+        } catch (UndeliveredException e) {
+            cx.record().undelivered(e);
+        }
+    }
+
+    private static void handle(ProgramContext cx, TcpConnection conn, TcpScope<Object, Void> scope,
+                               TcpScope<Object, Void> pool, CountDownLatch handlerReady, AtomicBoolean transferred)
+            throws Exception {
+        ProgramRecord rec = cx.record();
+        cx.got(conn);
+        try {
+            switch (cx.scenario().path()) {
+                case SERVER_RETURN -> {
+                    cx.exchangeIn(scope, conn);
+                    scope.join();
+                    cx.beforeEnding(conn);
+                    rec.declared(); // returning declares success
+                }
+                case SERVER_THROW -> {
+                    cx.exchangeIn(scope, conn);
+                    scope.join();
+                    throw new PlannedFailure("the handler throws");
+                }
+                case SERVER_ERROR -> {
+                    cx.exchangeIn(scope, conn);
+                    scope.join();
+                    throw new PlannedFailure.AsError("the handler throws an Error");
+                }
+                case SERVER_SUBTASK_FAILS -> {
+                    if (cx.scenario().readerWriter()) {
+                        scope.fork(() -> cx.read(conn));
+                    }
+                    scope.fork(() -> cx.writeThenFail(conn));
+                    scope.join();
+                }
+                case SERVER_SHUTDOWN, SERVER_TIME_LIMIT, SERVER_IDLE_LIMIT -> writeThenBlock(cx, conn, scope, handlerReady);
+                case SERVER_TRANSFER -> {
+                    cx.exchangeIn(scope, conn);
+                    scope.join();
+                    cx.beforeEnding(conn);
+                    scope.transfer(conn, pool);
+                    transferred.set(true);
+                }
+                default -> throw new IllegalArgumentException("not a server path: " + cx.scenario().path());
+            }
+        } catch (Throwable t) {
+            rec.failed(t);
+            throw t;
+        } finally {
+            handlerReady.countDown();
+        }
+    }
+
+    private static void writeThenBlock(ProgramContext cx, TcpConnection conn, TcpScope<Object, Void> scope,
+                                       CountDownLatch blocked) throws Exception {
+        if (cx.scenario().readerWriter()) {
+            scope.fork(() -> cx.write(conn));
+            scope.fork(() -> {
+                ProgramIo.block(conn);
+                return null;
+            });
+            blocked.countDown();
+            scope.join();
+        } else {
+            cx.write(conn);
+            blocked.countDown();
+            ProgramIo.block(conn);
+        }
+    }
+}
