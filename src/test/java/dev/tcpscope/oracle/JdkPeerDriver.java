@@ -69,6 +69,7 @@ final class JdkPeerDriver implements PeerDriver {
         private final PeerPlan plan;
         private final ServerSocketChannel listener;
         private final int connectPort;
+        private final CompletableFuture<Boolean> connected = new CompletableFuture<>();
         private final CompletableFuture<Boolean> resetSent = new CompletableFuture<>();
         private final CompletableFuture<PeerReport> done = new CompletableFuture<>();
         private final CRC32 crc = new CRC32();
@@ -82,7 +83,7 @@ final class JdkPeerDriver implements PeerDriver {
         private PeerReport.Seen seen;
         private String sendError;       // "ECONNRESET" or "EPIPE": the first failing write's report
         private long nextReadNanos;
-        private long progressNanos = System.nanoTime();
+        private volatile long progressNanos = System.nanoTime();
 
         Loop(String id, PeerPlan plan, ServerSocketChannel listener, int connectPort) {
             this.id = id;
@@ -109,7 +110,9 @@ final class JdkPeerDriver implements PeerDriver {
                 }
                 channel.configureBlocking(false);
                 key = channel.register(s, 0);
+                connected.complete(true);
                 checkThresholds();
+                maybeHalfClose();
                 while (!done.isDone()) {
                     step();
                 }
@@ -117,6 +120,7 @@ final class JdkPeerDriver implements PeerDriver {
                 finish(PeerReport.Seen.ERROR, "peer loop failed: " + e, false, "-");
             } finally {
                 closeQuietly();
+                connected.complete(false);
                 resetSent.complete(false);
             }
         }
@@ -238,9 +242,18 @@ final class JdkPeerDriver implements PeerDriver {
             if (written > 0) {
                 progressNanos = System.nanoTime();
             }
-            if (sent == plan.sends() && plan.halfClose() && !halfClosed) {
+            maybeHalfClose();
+        }
+
+        /** FIN once every byte is sent (at once when there is nothing to send). */
+        private void maybeHalfClose() {
+            if (sent == plan.sends() && plan.halfClose() && !halfClosed && !done.isDone()) {
                 halfClosed = true;
-                channel.shutdownOutput();
+                try {
+                    channel.shutdownOutput();
+                } catch (IOException alreadyReset) {
+                    // the reads that follow report the reset
+                }
             }
         }
 
@@ -310,9 +323,19 @@ final class JdkPeerDriver implements PeerDriver {
         }
 
         @Override
+        public boolean awaitConnected(Duration timeout) {
+            return await(connected, timeout);
+        }
+
+        @Override
         public boolean awaitResetSent(Duration timeout) {
+            return await(resetSent, timeout);
+        }
+
+        /** Waits for {@code event}, or for the end of the connection (then the event did not happen). */
+        private boolean await(CompletableFuture<Boolean> event, Duration timeout) {
             try {
-                return CompletableFuture.anyOf(resetSent, done).thenApply(x -> resetSent.getNow(false))
+                return CompletableFuture.anyOf(event, done).thenApply(x -> event.getNow(false))
                         .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
             } catch (TimeoutException | ExecutionException e) {
                 return false;

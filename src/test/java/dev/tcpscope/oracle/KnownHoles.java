@@ -51,9 +51,10 @@ final class KnownHoles {
 
         // 3: the scope finished after an exception that followed join().
         // (With a peer that reset first, the graceful ending then also says "delivered; the peer
-        // then reset", hole 2; fixing hole 3 makes that scope abort, so hole 3 explains both.)
-        if (s.path() == EndingPath.SCOPE_EXCEPTION_AFTER_JOIN && graceful
-                && only(rules, Rule.FAILURE_BUT_GRACEFUL, Rule.DELIVERED_AFTER_PEER_RESET)) {
+        // then reset", hole 2; with a short finish timeout it may run out after our FIN arrived, and
+        // the peer sees EOF after a failure. Fixing hole 3 makes that scope abort: it explains all.)
+        if (s.path() == EndingPath.SCOPE_EXCEPTION_AFTER_JOIN && rules.contains(Rule.FAILURE_BUT_FINISHED)
+                && only(rules, Rule.FAILURE_BUT_FINISHED, Rule.DELIVERED_AFTER_PEER_RESET, Rule.ABORTED_BUT_PEER_SAW_FIN)) {
             return 3;
         }
         // 4: the server reset the connection its handler had transferred to the pool.
@@ -72,7 +73,7 @@ final class KnownHoles {
         if (racy && (rules.contains(Rule.READER_SAW_EOF_ON_RESET) || relayedResetAsFin || relayedResetToPeer)
                 && only(rules, Rule.READER_SAW_EOF_ON_RESET, Rule.DELIVERED_AFTER_PEER_RESET,
                         Rule.ABORTED_BUT_PEER_SAW_FIN, Rule.RELAYS_DISAGREE, Rule.SCOPE_REPORT_WRONG,
-                        Rule.FAILURE_BUT_GRACEFUL)) {
+                        Rule.FAILURE_BUT_FINISHED)) {
             return 1;
         }
         // 2: finish() after the peer's reset reported "delivered; the peer then reset".

@@ -89,7 +89,8 @@ final class Oracle {
 
         // tcpscope's report against the peer's observation.
         String exempt = null;
-        if (graceful && !peerResetFirst && !(p.seen() == PeerReport.Seen.EOF && p.count() == written)) {
+        // (A peer that reset itself did not read to our end: what it saw proves nothing here.)
+        if (graceful && !p.peerReset() && !(p.seen() == PeerReport.Seen.EOF && p.count() == written)) {
             broken.put(Rule.GRACEFUL_BUT_PEER_NO_FIN, "GRACEFUL, but " + p + " of " + written + " written");
         }
         if (!graceful && p.seen() == PeerReport.Seen.EOF) {
@@ -110,9 +111,11 @@ final class Oracle {
         }
 
         // The program against tcpscope's report.
-        if (failed && graceful) {
-            broken.put(Rule.FAILURE_BUT_GRACEFUL, "the program failed (" + rec.failure() + ") but the ending is "
-                    + e.mode() + " \"" + e.reason() + "\"");
+        // Only a finish learns how the peer ended: an abort records UNKNOWN.
+        boolean finishRan = graceful || e.result().peerEnding() != PeerEnding.UNKNOWN;
+        if (failed && finishRan) {
+            broken.put(Rule.FAILURE_BUT_FINISHED, "the program failed (" + rec.failure() + ") but tcpscope ran the"
+                    + " graceful ending: " + e.mode() + " \"" + e.reason() + "\"");
         }
         if (declared && !graceful && s.behaviour().readsEverything() && !s.shortFinish()) {
             broken.put(Rule.SUCCESS_NOT_DELIVERED, "declared success, peer " + s.behaviour() + ", but ABORTED \""

@@ -18,8 +18,8 @@ import java.util.function.LongFunction;
  *       run's budget; none when {@code oracle.scenarios} is given);</li>
  *   <li>{@code oracle.replay}: a scenario's seed, hex: run only that scenario,
  *       {@code oracle.repeat} times (default 1);</li>
- *   <li>{@code oracle.only}: run only scenarios whose description contains this text (e.g.
- *       {@code RESETS_FIRST}, {@code reader+writer});</li>
+ *   <li>{@code oracle.only}: run only scenarios whose description contains each of these
+ *       comma-separated texts (e.g. {@code reader+writer,RESETS_FIRST});</li>
  *   <li>{@code oracle.knownHoles}: {@code fail} to count known holes as mismatches
  *       ({@link KnownHoles});</li>
  *   <li>{@code oracle.verbose}: {@code true} to print every scenario's views, not only mismatches.</li>
@@ -71,7 +71,8 @@ final class OracleRun {
             seeds = i -> {
                 for (int tries = 0; tries < 100_000; tries++) {
                     long seed = ScenarioGenerator.seedOf(runSeed, (int) cursor[0]++);
-                    if (ScenarioGenerator.generate(seed).describe().contains(only)) {
+                    String d = ScenarioGenerator.generate(seed).describe();
+                    if (java.util.Arrays.stream(only.split(",")).allMatch(d::contains)) {
                         return seed;
                     }
                 }

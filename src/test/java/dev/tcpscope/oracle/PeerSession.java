@@ -13,6 +13,13 @@ interface PeerSession {
     int port();
 
     /**
+     * Waits until the peer's connect() has returned, or its accept(), at most {@code timeout}.
+     *
+     * @return whether it did (false: it failed, or did not in time)
+     */
+    boolean awaitConnected(Duration timeout);
+
+    /**
      * Waits until the peer has reset its connection (its plan said so), at most {@code timeout}.
      *
      * @return whether it did

@@ -55,10 +55,18 @@ final class ProgramContext {
         return got(c);
     }
 
-    /** Records a connection the program was given (the lambda form's, a handler's). */
+    /**
+     * Records a connection the program got (also the lambda form's, a handler's). When the peer
+     * connects, waits until the peer's connect() has returned: a program that ends before that can
+     * make the peer's connect() itself fail (EPIPE, ECONNRESET), and the JDK then closes the
+     * peer's channel with the bytes it had received, which the peer could no longer report.
+     */
     TcpConnection got(TcpConnection c) {
         ProgramIo.prepare(c);
         record.connection(c);
+        if (!scenario.ourSideConnects() && !wiring.peer().awaitConnected(EVENT_WAIT)) {
+            record.harnessProblem("the peer's connect() did not return");
+        }
         return c;
     }
 

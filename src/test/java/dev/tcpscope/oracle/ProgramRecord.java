@@ -181,6 +181,6 @@ final class ProgramRecord {
                 + (writeFailure != null ? "; writer failed: " + writeFailure : "")
                 + (serverStats != null ? "; server " + serverStats : "")
                 + (relaySessions.isEmpty() ? "" : "; relays " + relaySessions.stream()
-                        .map(r -> r == null ? "hung" : r.succeeded() ? "ok" : "failed").toList());
+                        .map(r -> r == null ? "hung" : r.succeeded() ? "ok" : "failed: " + r.failure()).toList());
     }
 }

@@ -57,7 +57,7 @@ final class PythonPeerDriver implements PeerDriver {
     @Override
     public PeerSession listen(String id, PeerPlan plan) throws IOException {
         forget();
-        process.sendLine("LISTEN " + id + " " + plan.words());
+        send("LISTEN " + id + " " + plan.words());
         String port = await(id, List.of("PORT"), COMMAND_REPLY);
         if (port == null) {
             throw new IOException("the Python peer did not listen: " + process.describe());
@@ -68,11 +68,20 @@ final class PythonPeerDriver implements PeerDriver {
     @Override
     public PeerSession connect(String id, int port, PeerPlan plan) {
         forget();
-        process.sendLine("CONNECT " + id + " " + port + " " + plan.words());
+        send("CONNECT " + id + " " + port + " " + plan.words());
         return new Session(id, -1);
     }
 
-    /** Drops events of earlier scenarios nobody asked for (e.g. a CONNECTED line). */
+    /** Sends a command; a process that died meanwhile is noticed by the waits (and replaced by the runner). */
+    private void send(String line) {
+        try {
+            process.sendLine(line);
+        } catch (java.io.UncheckedIOException died) {
+            // alive() is false now
+        }
+    }
+
+    /** Drops events of earlier scenarios nobody asked for. */
     private synchronized void forget() {
         lines.clear();
     }
@@ -126,9 +135,18 @@ final class PythonPeerDriver implements PeerDriver {
         }
 
         @Override
+        public boolean awaitConnected(Duration timeout) {
+            return awaitEvent("CONNECTED", timeout);
+        }
+
+        @Override
         public boolean awaitResetSent(Duration timeout) {
-            // A DONE first means the peer ended without resetting (our ending came first).
-            String line = await(id, List.of("RESET_SENT", "DONE"), timeout);
+            return awaitEvent("RESET_SENT", timeout);
+        }
+
+        /** Waits for {@code word}; a DONE first means the connection ended without it. */
+        private boolean awaitEvent(String word, Duration timeout) {
+            String line = await(id, List.of(word, "DONE"), timeout);
             if (line != null && line.startsWith("DONE")) {
                 synchronized (PythonPeerDriver.this) {
                     lines.addFirst(line); // for awaitDone
@@ -140,15 +158,21 @@ final class PythonPeerDriver implements PeerDriver {
 
         @Override
         public void resume() {
-            process.sendLine("RESUME " + id);
+            send("RESUME " + id);
         }
 
         @Override
         public PeerReport awaitDone(Duration timeout) {
             String line = await(id, List.of("DONE"), timeout);
             if (line == null && alive()) {
-                process.sendLine("CANCEL " + id); // a hung peer: end it, so the next scenario starts clean
+                send("CANCEL " + id); // a hung peer: end it, so the next scenario starts clean
                 await(id, List.of("DONE"), COMMAND_REPLY);
+            }
+            if (line == null && !alive()) {
+                // It died (a bug of the peer): say how, as an error the oracle reports.
+                String stderr = process.stderr().strip();
+                return new PeerReport(PeerReport.Seen.ERROR, 0, 0, 0, false, "-", "the Python peer died: "
+                        + stderr.substring(Math.max(0, stderr.length() - 600)).replace('\n', ' '));
             }
             return line == null ? null : PeerReport.parse(line);
         }

@@ -17,8 +17,11 @@ enum Rule {
     GRACEFUL_BUT_PEER_NO_FIN,
     /** tcpscope reports an abort, but the peer saw a clean end, and neither exempt case applies. */
     ABORTED_BUT_PEER_SAW_FIN,
-    /** The program failed, yet the connection ended gracefully. */
-    FAILURE_BUT_GRACEFUL,
+    /**
+     * The program failed, yet tcpscope ran the graceful ending (sent FIN): the connection ended
+     * GRACEFUL, or a finish that then failed (its peer ending is known, which only a finish learns).
+     */
+    FAILURE_BUT_FINISHED,
     /** The peer reset before our ending began, yet tcpscope reports the exchange delivered. */
     DELIVERED_AFTER_PEER_RESET,
     /** The program declared success to a peer that reads everything in time, yet it was not delivered. */

@@ -15,7 +15,8 @@ PLAN is key=value words (every key required):
   slow=0|1     read 4 KiB at a time, 1 ms apart           guard=S  give up after S s without progress
 
 Events on stdout:
-  PORT id port | CONNECTED id | STOPPED id count | HALF_CLOSED id | RESET_SENT id count state
+  PORT id port | CONNECTED id (connected or accepted) | STOPPED id count | HALF_CLOSED id
+  RESET_SENT id count state
   DONE id SEEN count crc32 sent peerreset state detail
 SEEN is EOF (our FIN), RST (our RST), NONE (the peer reset before either arrived) or ERROR.
 The pattern is byte i = i % 251, the same as dev.tcpscope.testing.Patterns.
@@ -64,7 +65,9 @@ class Peer:
     def attach(self, sock):
         sock.setblocking(False)
         self.sock = sock
+        say('CONNECTED %s' % self.cid)
         self.check_thresholds()
+        self.maybe_half_close()
 
     def update(self):
         """Registers the socket for what the peer wants now; unregisters it while it wants
@@ -156,9 +159,15 @@ class Peer:
             return
         self.sent += n
         self.progress = time.monotonic()
-        if self.sent == self.plan['sends'] and self.plan['halfclose'] and not self.half_closed:
+        self.maybe_half_close()
+
+    def maybe_half_close(self):
+        if self.sent == self.plan['sends'] and self.plan['halfclose'] and not self.half_closed and not self.done:
             self.half_closed = True
-            self.sock.shutdown(socket.SHUT_WR)
+            try:
+                self.sock.shutdown(socket.SHUT_WR)
+            except OSError:
+                pass  # already reset: the reads that follow report it
             say('HALF_CLOSED %s' % self.cid)
 
     def end(self, seen):
@@ -188,7 +197,10 @@ class Peer:
             return
         self.done = True
         if seen == 'ERROR' and self.sock is not None and self.sock.fileno() >= 0:
-            self.abort()
+            try:
+                self.abort()
+            except OSError:
+                pass
         say('DONE %s %s %d %d %d %d %s %s' % (self.cid, seen, self.count, self.crc, self.sent, peer_reset, state,
                                                 detail.replace(' ', '_')))
 
@@ -248,13 +260,19 @@ def main():
                 del listeners[owner[0]]
                 owner[1].attach(sock)
             elif isinstance(owner, Peer):
-                if mask & selectors.EVENT_WRITE and owner.want_write():
-                    owner.on_write()
-                if mask & selectors.EVENT_READ and owner.want_read():
-                    owner.on_read()
+                try:
+                    if mask & selectors.EVENT_WRITE and owner.want_write():
+                        owner.on_write()
+                    if mask & selectors.EVENT_READ and owner.want_read():
+                        owner.on_read()
+                except Exception as e:  # a bug of this peer: report it, keep serving
+                    owner.finish('ERROR', 'peer bug: %r' % e)
         for peer in list(peers.values()):
             if peer.sock is not None:
-                peer.tick()
+                try:
+                    peer.tick()
+                except Exception as e:
+                    peer.finish('ERROR', 'peer bug: %r' % e)
 
 
 def command(words, sel, peers, listeners):
@@ -291,7 +309,6 @@ def command(words, sel, peers, listeners):
             sock.close()
             peer.finish('ERROR', 'connect: %s' % e)
             return
-        say('CONNECTED %s' % cid)
         peer.attach(sock)
     elif words[0] == 'RESUME':
         peer = peers.get(words[1])
