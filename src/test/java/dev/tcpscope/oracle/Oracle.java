@@ -214,7 +214,12 @@ final class Oracle {
     private static void checkRelays(ProgramRecord rec, PeerReport p, boolean graceful, String exempt,
                                     Map<Rule, String> broken) {
         var sessions = rec.relaySessions();
-        if (sessions.isEmpty() || sessions.contains(null) || exempt != null) {
+        if (sessions.contains(null)) {
+            broken.put(Rule.RELAYS_DISAGREE, "a relay's session never ended: " + rec.relaySessions().stream()
+                    .map(r -> r == null ? "still running" : r.succeeded() ? "ok" : "failed").toList());
+            return;
+        }
+        if (sessions.isEmpty() || exempt != null) {
             return;
         }
         boolean allSucceeded = sessions.stream().allMatch(Relay.Session::succeeded);

@@ -30,7 +30,7 @@ final class OracleRun {
 
     /** The short run (the test suite's): a fixed seed, so that it runs the same scenarios every time. */
     static final long SHORT_RUN_SEED = 0x7C5C0FEL;
-    static final int SHORT_RUN_SCENARIOS = 300;
+    static final int SHORT_RUN_SCENARIOS = 900;
     static final Duration SHORT_RUN_BUDGET = Duration.ofSeconds(40);
     static final Path REPORT = Path.of("target", "oracle-report.txt");
     /** {@code -Doracle.verbose=true}: print every scenario's three views, not only mismatches. */

@@ -60,6 +60,7 @@ final class OutcomeTable {
     /** {@return how to report one scenario: what it was, what each view said, what broke, how to replay it} */
     static String describe(Observation o, Verdict v) {
         return o + "\n    broken: " + String.join("\n            ", v.violations())
+                + (v.hole() > 0 ? "\n    explained by known hole " + v.hole() + " (KnownHoles)" : "")
                 + "\n    replay: " + OracleRun.replayCommand(o.scenario().seed());
     }
 

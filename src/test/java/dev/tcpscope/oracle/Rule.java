@@ -36,6 +36,6 @@ enum Rule {
     READER_WRONG_END,
     /** One of our reads returned bytes that are not the peer's pattern. */
     READER_BYTES_CORRUPT,
-    /** A relay's session outcome contradicts the end-to-end outcome. */
+    /** A relay's session outcome contradicts the end-to-end outcome, or the session never ended. */
     RELAYS_DISAGREE
 }

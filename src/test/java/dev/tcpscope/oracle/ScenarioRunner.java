@@ -63,10 +63,7 @@ final class ScenarioRunner implements AutoCloseable {
                 wiring.peer().resume();
             }
             peer = wiring.peer().awaitDone(PEER_GUARD);
-            record.relaySessions(wiring.relays().awaitSessions(SETTLE));
-            if (record.relaySessions().contains(null)) {
-                record.harnessProblem("a relay's session did not end");
-            }
+            record.relaySessions(wiring.relays().awaitSessions(SETTLE)); // one that never ends: the oracle says so
         }
         checkSockets(record);
         return new Observation(s, record, peer);
