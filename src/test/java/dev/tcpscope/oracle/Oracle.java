@@ -77,6 +77,8 @@ final class Oracle {
         boolean peerResetFirst = p.peerReset() && s.behaviour().resetsBeforeOurEnding()
                 && (Boolean.TRUE.equals(rec.peerResetSeenBeforeEnding()) || p.stateAtReset().equals("ESTABLISHED"));
         boolean peerResetOnFin = p.peerReset() && s.behaviour() == PeerBehaviour.RESETS_ON_OUR_FIN;
+        // Only a finish learns how the peer ended: an abort records UNKNOWN.
+        boolean finishRan = graceful || e.result().peerEnding() != PeerEnding.UNKNOWN;
 
         // tcpscope's report agrees with itself.
         FinishResult f = rec.finishResult();
@@ -98,8 +100,8 @@ final class Oracle {
                 exempt = "exempt-a";
             } else if (declared && e.result().peerEnding() != PeerEnding.RST && p.count() == written) {
                 exempt = "exempt-b";
-            } else if (peerResetOnFin && p.count() == written) {
-                exempt = null; // the peer had our FIN, then reset: not delivered is the cautious report
+            } else if (peerResetOnFin && finishRan && p.count() == written) {
+                exempt = null; // the finish's FIN arrived, then the peer reset: not delivered is the cautious report
             } else {
                 broken.put(Rule.ABORTED_BUT_PEER_SAW_FIN, "ABORTED (" + e.reason() + "), but " + p
                         + " of " + written + " written");
@@ -111,8 +113,6 @@ final class Oracle {
         }
 
         // The program against tcpscope's report.
-        // Only a finish learns how the peer ended: an abort records UNKNOWN.
-        boolean finishRan = graceful || e.result().peerEnding() != PeerEnding.UNKNOWN;
         if (failed && finishRan) {
             broken.put(Rule.FAILURE_BUT_FINISHED, "the program failed (" + rec.failure() + ") but tcpscope ran the"
                     + " graceful ending: " + e.mode() + " \"" + e.reason() + "\"");
