@@ -35,7 +35,18 @@ final class ScenarioRunner implements AutoCloseable {
         return runner;
     }
 
-    Observation run(Scenario s) throws IOException {
+    /** Runs {@code s}; whatever goes wrong is in the observation (a harness problem), never thrown. */
+    Observation run(Scenario s) {
+        ProgramRecord record = new ProgramRecord();
+        try {
+            return run(s, record);
+        } catch (IOException | RuntimeException | AssertionError e) {
+            record.harnessProblem("the scenario could not run: " + e);
+            return new Observation(s, record, null);
+        }
+    }
+
+    private Observation run(Scenario s, ProgramRecord record) throws IOException {
         if (!python.alive()) {
             python.close();
             python = PythonPeerDriver.start();
@@ -43,7 +54,6 @@ final class ScenarioRunner implements AutoCloseable {
         if (baselineSockets < 0) {
             baselineSockets = OpenSockets.count();
         }
-        ProgramRecord record = new ProgramRecord();
         PeerReport peer;
         PeerDriver driver = s.peerKind() == Scenario.PeerKind.PYTHON ? python : jdk;
         try (Wiring wiring = Wiring.open(s, driver, "s" + ids.incrementAndGet())) {
