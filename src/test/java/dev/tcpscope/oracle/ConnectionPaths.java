@@ -12,6 +12,7 @@ final class ConnectionPaths {
 
     private ConnectionPaths() {}
 
+    @SuppressWarnings("try") // close() inside the try: the path under test is an explicit close()
     static void run(ProgramContext cx) {
         Scenario s = cx.scenario();
         ProgramRecord rec = cx.record();

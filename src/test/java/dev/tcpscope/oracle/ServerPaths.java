@@ -40,6 +40,7 @@ final class ServerPaths {
         return b.bind();
     }
 
+    @SuppressWarnings("try") // the shutdown path closes the server inside the try: that is the shutdown under test
     static void run(ProgramContext cx) {
         EndingPath path = cx.scenario().path();
         ProgramRecord rec = cx.record();
