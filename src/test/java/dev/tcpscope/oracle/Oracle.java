@@ -1,0 +1,234 @@
+package dev.tcpscope.oracle;
+
+import dev.tcpscope.ConnectionEnding;
+import dev.tcpscope.FinishResult;
+import dev.tcpscope.PeerEnding;
+import dev.tcpscope.ServerStats;
+import dev.tcpscope.examples.Relay;
+
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * The ending oracle: checks what the program did, what the peer observed and what tcpscope
+ * reported against each other, by the promise — FIN only when the program declared success and
+ * every byte was delivered; RST on every other path:
+ * <ul>
+ *   <li>declared success and a peer that reads everything: the peer sees every byte (CRC) then
+ *       FIN, and tcpscope reports delivered / GRACEFUL;</li>
+ *   <li>any failure: the peer sees RST and tcpscope reports an abort (ABORTED, not delivered, the
+ *       scope's UndeliveredException or the server's counters);</li>
+ *   <li>tcpscope's report always matches what the peer observed; when the peer resets, our reads
+ *       report ConnectionResetException (never -1) and the ending is not delivered unless
+ *       everything was acknowledged before the reset.</li>
+ * </ul>
+ * Two cases are exempt, as documented: (a) after the program's own {@code shutdownOutput()} a
+ * later RST reads as EOF at the peer (the commitment point); (b) "unconfirmed": the finish
+ * deadline passed after our FIN reached the peer but before its acknowledgement came back, so the
+ * peer saw every byte and FIN while tcpscope reports not delivered. Nothing else is excused.
+ */
+final class Oracle {
+
+    private Oracle() {}
+
+    /** {@return the verdict on {@code o}; known holes are tolerated or not as {@link KnownHoles} says} */
+    static Verdict check(Observation o) {
+        Map<Rule, String> broken = new EnumMap<>(Rule.class);
+        String outcome = consistentOutcome(o, broken);
+        if (broken.isEmpty()) {
+            return new Verdict(outcome, java.util.List.of(), 0);
+        }
+        int hole = KnownHoles.attribute(o, broken);
+        var violations = broken.entrySet().stream().map(e -> e.getKey() + ": " + e.getValue()).toList();
+        if (hole > 0 && KnownHoles.tolerated()) {
+            return new Verdict("known-hole-" + hole, violations, hole);
+        }
+        return new Verdict(Verdict.MISMATCH, violations, hole);
+    }
+
+    /** Applies every rule, recording what breaks; {@return the outcome's name if nothing does} */
+    private static String consistentOutcome(Observation o, Map<Rule, String> broken) {
+        Scenario s = o.scenario();
+        ProgramRecord rec = o.program();
+        PeerReport p = o.peer();
+        for (String problem : rec.harnessProblems()) {
+            broken.merge(Rule.HARNESS, problem, (a, b) -> a + "; " + b);
+        }
+        ConnectionEnding e = rec.ending();
+        if (e == null) {
+            broken.put(Rule.NO_ENDING, rec.connection() == null ? "the program never got a connection: "
+                    + rec.failure() : "no ending recorded");
+        }
+        if (p == null || p.seen() == PeerReport.Seen.ERROR) {
+            broken.put(Rule.HARNESS, p == null ? "the peer never reported" : "the peer failed: " + p.detail());
+        }
+        if (e == null || p == null) {
+            return null;
+        }
+        boolean graceful = e.mode() == ConnectionEnding.Mode.GRACEFUL;
+        boolean delivered = e.result().delivered();
+        boolean failed = rec.failure() != null;
+        boolean declared = rec.isDeclared() && !failed;
+        long written = e.bytesWritten();
+        // The peer reset before our ending began: the program waited for the reset, or the peer
+        // saw its socket still ESTABLISHED when it reset (our FIN had not arrived).
+        boolean peerResetFirst = p.peerReset() && s.behaviour().resetsBeforeOurEnding()
+                && (Boolean.TRUE.equals(rec.peerResetSeenBeforeEnding()) || p.stateAtReset().equals("ESTABLISHED"));
+        boolean peerResetOnFin = p.peerReset() && s.behaviour() == PeerBehaviour.RESETS_ON_OUR_FIN;
+        // Only a finish learns how the peer ended: an abort records UNKNOWN.
+        boolean finishRan = graceful || e.result().peerEnding() != PeerEnding.UNKNOWN;
+
+        // tcpscope's report agrees with itself.
+        FinishResult f = rec.finishResult();
+        if (graceful != delivered || (f != null && f.delivered() != delivered)) {
+            broken.put(Rule.REPORT_INCONSISTENT, "ending " + e.mode() + ", result " + e.result() + ", finish() " + f);
+        }
+        if (!p.bytesIntact() || p.count() > written) {
+            broken.put(Rule.PEER_BYTES_CORRUPT, p + ", we wrote " + written);
+        }
+
+        // tcpscope's report against the peer's observation.
+        String exempt = null;
+        // (A peer that reset itself did not read to our end: what it saw proves nothing here.)
+        if (graceful && !p.peerReset() && !(p.seen() == PeerReport.Seen.EOF && p.count() == written)) {
+            broken.put(Rule.GRACEFUL_BUT_PEER_NO_FIN, "GRACEFUL, but " + p + " of " + written + " written");
+        }
+        if (!graceful && p.seen() == PeerReport.Seen.EOF) {
+            if (rec.shutdownOutputAt() >= 0 && p.count() == rec.shutdownOutputAt()) {
+                exempt = "exempt-a";
+            } else if (declared && e.result().peerEnding() != PeerEnding.RST && p.count() == written) {
+                exempt = "exempt-b";
+            } else if (peerResetOnFin && finishRan && p.count() == written) {
+                exempt = null; // the finish's FIN arrived, then the peer reset: not delivered is the cautious report
+            } else {
+                broken.put(Rule.ABORTED_BUT_PEER_SAW_FIN, "ABORTED (" + e.reason() + "), but " + p
+                        + " of " + written + " written");
+            }
+        }
+        if (peerResetFirst && delivered) {
+            broken.put(Rule.DELIVERED_AFTER_PEER_RESET, "the peer reset after reading " + p.count()
+                    + " bytes, before our ending; tcpscope reports " + e.mode() + " \"" + e.result().reason() + "\"");
+        }
+
+        // The program against tcpscope's report.
+        if (failed && finishRan) {
+            broken.put(Rule.FAILURE_BUT_FINISHED, "the program failed (" + rec.failure() + ") but tcpscope ran the"
+                    + " graceful ending: " + e.mode() + " \"" + e.reason() + "\"");
+        }
+        if (declared && !graceful && s.behaviour().readsEverything() && !s.shortFinish()) {
+            broken.put(Rule.SUCCESS_NOT_DELIVERED, "declared success, peer " + s.behaviour() + ", but ABORTED \""
+                    + e.reason() + "\"");
+        }
+        if (Boolean.FALSE.equals(rec.peerResetSeenBeforeEnding())) {
+            broken.merge(Rule.HARNESS, "the peer's planned reset did not come before our ending", (a, b) -> a + "; " + b);
+        }
+        checkScopeReport(s, rec, e, declared, graceful, broken);
+        checkServerStats(s, rec, graceful, declared, broken);
+        checkReaders(s, rec, p, peerResetFirst, broken);
+        checkRelays(rec, p, graceful, exempt, broken);
+
+        if (exempt != null) {
+            return exempt;
+        } else if (p.peerReset() && s.behaviour().resetsBeforeOurEnding()) {
+            return "peer-reset";
+        } else if (peerResetOnFin) {
+            return "reset-after-FIN";
+        } else if (graceful) {
+            return "FIN";
+        }
+        return declared ? "RST:undelivered" : "RST:failure";
+    }
+
+    private static void checkScopeReport(Scenario s, ProgramRecord rec, ConnectionEnding e, boolean declared,
+                                         boolean graceful, Map<Rule, String> broken) {
+        boolean scopeOwned = s.path().layer() == EndingPath.Layer.SCOPE || s.path() == EndingPath.SERVER_TRANSFER;
+        if (!scopeOwned) {
+            return;
+        }
+        boolean thrown = rec.undelivered() != null;
+        if (declared && !graceful && !thrown) {
+            broken.put(Rule.SCOPE_REPORT_WRONG, "declared success, the connection ended ABORTED (\"" + e.reason()
+                    + "\"), but no UndeliveredException");
+        } else if (thrown && (graceful || !declared)) {
+            broken.put(Rule.SCOPE_REPORT_WRONG, "UndeliveredException, but the connection is " + e.mode()
+                    + (declared ? "" : " and success was not declared"));
+        }
+        Map<?, ConnectionEnding> endings = rec.scopeEndings();
+        ConnectionEnding fromScope = endings == null ? null : endings.get(rec.connection());
+        if (fromScope != null && !Objects.equals(fromScope, e)) {
+            broken.put(Rule.SCOPE_REPORT_WRONG, "scope.endings() says " + fromScope + ", the connection " + e);
+        }
+    }
+
+    private static void checkServerStats(Scenario s, ProgramRecord rec, boolean graceful, boolean declared,
+                                         Map<Rule, String> broken) {
+        ServerStats st = rec.serverStats();
+        if (s.path().layer() != EndingPath.Layer.SERVER || st == null) {
+            return;
+        }
+        if (st.accepted() != 1 || st.active() != 0) {
+            broken.put(Rule.SERVER_STATS_WRONG, "expected 1 accepted, 0 active: " + st);
+            return;
+        }
+        if (s.path() == EndingPath.SERVER_TRANSFER) {
+            return; // the pool, not the server, ends a transferred connection
+        }
+        Set<String> kinds = declared ? Set.of("undelivered") : switch (s.path()) {
+            case SERVER_TIME_LIMIT -> Set.of("time-limit", "handler-failed");
+            case SERVER_IDLE_LIMIT -> Set.of("idle", "handler-failed");
+            case SERVER_SHUTDOWN -> Set.of("shutdown", "handler-failed");
+            default -> Set.of("handler-failed");
+        };
+        boolean ok = graceful ? st.graceful() == 1 && st.aborted() == 0
+                : st.graceful() == 0 && st.aborted() == 1 && kinds.containsAll(st.abortedByKind().keySet());
+        if (!ok) {
+            broken.put(Rule.SERVER_STATS_WRONG, "ending " + (graceful ? "GRACEFUL" : "ABORTED, expected one of "
+                    + kinds) + ", server counted " + st);
+        }
+    }
+
+    private static void checkReaders(Scenario s, ProgramRecord rec, PeerReport p, boolean peerResetFirst,
+                                     Map<Rule, String> broken) {
+        for (ReadRecord r : new ReadRecord[] {rec.reader(), rec.probe()}) {
+            if (r == null) {
+                continue;
+            }
+            if (!r.bytesIntact()) {
+                broken.put(Rule.READER_BYTES_CORRUPT, "our reader got " + r);
+            }
+            if (peerResetFirst && r.end() == ReadRecord.End.EOF) {
+                broken.put(Rule.READER_SAW_EOF_ON_RESET, "the peer reset after reading " + p.count()
+                        + " bytes; our " + (r == rec.probe() ? "probe read" : "reader") + " got " + r);
+            } else if (!p.peerReset() && r.end() == ReadRecord.End.RESET) {
+                broken.put(Rule.READER_WRONG_END, "the peer never reset, our reader got " + r);
+            } else if (r.end() == ReadRecord.End.EOF && r.count() != p.sent() && p.seen() != PeerReport.Seen.ERROR) {
+                broken.put(Rule.READER_WRONG_END, "our reader got " + r + " but the peer sent " + p.sent());
+            } else if (r.end() == ReadRecord.End.TIMEOUT) {
+                broken.merge(Rule.HARNESS, "our reader hit its guard timeout: " + r, (a, b) -> a + "; " + b);
+            }
+        }
+    }
+
+    private static void checkRelays(ProgramRecord rec, PeerReport p, boolean graceful, String exempt,
+                                    Map<Rule, String> broken) {
+        var sessions = rec.relaySessions();
+        if (sessions.contains(null)) {
+            broken.put(Rule.RELAYS_DISAGREE, "a relay's session never ended: " + rec.relaySessions().stream()
+                    .map(r -> r == null ? "still running" : r.succeeded() ? "ok" : "failed").toList());
+            return;
+        }
+        if (sessions.isEmpty() || exempt != null) {
+            return;
+        }
+        boolean allSucceeded = sessions.stream().allMatch(Relay.Session::succeeded);
+        boolean allFailed = sessions.stream().noneMatch(Relay.Session::succeeded);
+        if (graceful && p.seen() == PeerReport.Seen.EOF && !p.peerReset() && !allSucceeded) {
+            broken.put(Rule.RELAYS_DISAGREE, "both ends ended cleanly, but a relay reports a failure: "
+                    + sessions.stream().map(Relay.Session::failure).toList());
+        } else if ((p.seen() == PeerReport.Seen.RST || (p.peerReset() && p.seen() == PeerReport.Seen.NONE)) && !allFailed) {
+            broken.put(Rule.RELAYS_DISAGREE, "an end was reset, but a relay reports success");
+        }
+    }
+}
