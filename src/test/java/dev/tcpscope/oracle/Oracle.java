@@ -77,8 +77,9 @@ final class Oracle {
         boolean peerResetFirst = p.peerReset() && s.behaviour().resetsBeforeOurEnding()
                 && (Boolean.TRUE.equals(rec.peerResetSeenBeforeEnding()) || p.stateAtReset().equals("ESTABLISHED"));
         boolean peerResetOnFin = p.peerReset() && s.behaviour() == PeerBehaviour.RESETS_ON_OUR_FIN;
-        // Only a finish learns how the peer ended: an abort records UNKNOWN.
-        boolean finishRan = graceful || e.result().peerEnding() != PeerEnding.UNKNOWN;
+        // Every ending that finish() made, graceful or not, gives a reason starting "finish"
+        // (ConnectionEnder); an abort's peer ending can be RST too (a reset it had seen).
+        boolean finishRan = graceful || e.reason().startsWith("finish");
 
         // tcpscope's report agrees with itself.
         FinishResult f = rec.finishResult();

@@ -10,29 +10,18 @@ import java.util.concurrent.StructureViolationException;
  * The paths of a {@link TcpScope}, as a program writes them, and the only place the oracle
  * declares a scope's success.
  *
- * <p><b>The scope API is changing</b> to an explicit success: {@code scope.join(); scope.finish();}
- * will end every owned connection gracefully (throwing {@link UndeliveredException} if one was not
- * delivered), and {@code close()} without {@code finish()} will abort every one. Today success is
- * {@code close()} after a normal {@code join()}. The lines that change are marked {@code NEW-API}:
- * <ol>
- *   <li>{@link #declareSuccess}: its body becomes {@code scope.finish();} (used by every success
- *       path here and by {@code ServerPaths}' transfer pool);</li>
- *   <li>{@link #closeWithoutFinish}: un-comment {@code scope.join();}, so that it is a joined scope
- *       closed without {@code finish()} (today: a scope closed without {@code join()});</li>
- *   <li>{@link #call}: nothing, unless the lambda form changes too.</li>
- * </ol>
- * {@link #exceptionAfterJoin} stays as it is: today {@code close()} finishes after such an
- * exception (known hole 3), with the new API the same code aborts.
+ * <p>Success is explicit: {@code scope.join(); scope.finish();} ends every owned connection
+ * gracefully (throwing {@link UndeliveredException} if one was not delivered), and {@code close()}
+ * without {@code finish()} aborts every one, also after a normal {@code join()} — so
+ * {@link #exceptionAfterJoin} (an exception between {@code join()} and {@code finish()}) aborts.
  */
 final class ScopePaths {
 
     private ScopePaths() {}
 
-    /** Declares the scope's success: ends its connections gracefully, now or at close(). */
+    /** Declares the scope's success: ends its connections gracefully. */
     static void declareSuccess(TcpScope<?, ?> scope) {
-        // Current API: nothing to do; close() after a normal join() finishes every connection and
-        // throws UndeliveredException if one was not delivered.
-        // NEW-API: scope.finish();
+        scope.finish();
     }
 
     static void run(ProgramContext cx) {
@@ -94,7 +83,7 @@ final class ScopePaths {
                 }
                 cx.beforeEnding(c);
                 cx.record().declared();
-                return null; // returning normally declares success (NEW-API: unchanged)
+                return null; // returning normally declares success
             });
         } catch (UndeliveredException e) {
             cx.record().scopeEndings(e.endings());
@@ -117,7 +106,7 @@ final class ScopePaths {
         try (scope) {
             cx.exchangeIn(scope, cx.openIn(scope));
             scope.join();
-            throw new PlannedFailure("an exception after join()"); // today close() finishes: known hole 3
+            throw new PlannedFailure("an exception after join()"); // close() without finish(): aborts
         } finally {
             cx.record().scopeEndings(scope.endings());
         }
@@ -127,7 +116,7 @@ final class ScopePaths {
         var scope = open(cx);
         try (scope) {
             cx.exchangeIn(scope, cx.openIn(scope));
-            // NEW-API: scope.join();
+            scope.join(); // a joined scope, closed without finish()
             cx.record().failed(new PlannedFailure("close() without finish()"));
         } catch (IllegalStateException forkedButNotJoined) {
             // the JDK's complaint about the fork without join(), after the connections were aborted
