@@ -1,5 +1,6 @@
 package dev.tcpscope;
 
+import dev.tcpscope.internal.socket.SocketOptions;
 import dev.tcpscope.peers.Pair;
 import dev.tcpscope.peers.Pair.Side;
 import dev.tcpscope.peers.PythonPeer;
@@ -108,6 +109,39 @@ class ConnectionEndingTruthsTest {
             Received got = received.get(30, TimeUnit.SECONDS);
             assertEquals(Seen.End.EOF, got.end(), got::toString);
             assertTrue(got.isPattern(total), got::toString);
+        }
+    }
+
+    /**
+     * The peer sends FIN, then, while our bytes are still unacknowledged (its window is full) and
+     * our FIN waits behind them, resets. No read can see that RST (Linux reads the FIN first):
+     * finish() must notice it anyway, and report not delivered at once instead of waiting for a
+     * deadline (10 minutes here, past the test's timeout). Checked: without LingeringClose asking
+     * for the pending error while it waits after the peer's FIN, the test timed out.
+     */
+    @Test
+    void aResetAfterThePeersFinEndsTheWaitForAcknowledgement() throws Exception {
+        try (JdkPeer.Server server = JdkPeer.Server.open(4096);
+             TcpConnection conn = TcpConnection.connect(server.address(), Duration.ofSeconds(10));
+             JdkPeer peer = server.accept()) {
+            int ourPort = conn.localAddress().getPort();
+            int peerPort = peer.socket().getLocalPort();
+            // Room in our send buffer, none in the peer's window (it never reads): the write
+            // completes, and most of its bytes stay unacknowledged.
+            conn.nativeSocket().options().setInt(SocketOptions.SOL_SOCKET, SocketOptions.SO_SNDBUF, 1 << 20);
+            conn.write(new byte[64 * 1024]);
+            peer.sendFin();
+            CompletableFuture<FinishResult> finishing = CompletableFuture.supplyAsync(() -> conn.finish(Duration.ofMinutes(10)));
+            // Our shutdown(SHUT_WR) after the peer's FIN moves our socket from CLOSE_WAIT to LAST_ACK.
+            Await.until("finish() sent (queued) our FIN", () -> TcpStates.of(ourPort, peerPort)
+                    .map(state -> state == TcpStates.State.LAST_ACK).orElse(false));
+
+            peer.reset();
+
+            FinishResult result = finishing.get(50, TimeUnit.SECONDS);
+            assertFalse(result.delivered(), result::toString);
+            assertEquals(PeerEnding.RST, result.peerEnding(), result::toString);
+            assertTrue(result.unacknowledgedBytes() > 0, result::toString);
         }
     }
 

@@ -118,10 +118,16 @@ public final class LingeringClose {
             long waitNanos = acknowledged ? Math.min(remaining, quietUntil - now) : Math.min(pause, remaining);
             pause = Math.min(pause * 2, LONGEST_POLL_NANOS);
             if (peerEnd == PeerEnd.FIN) {
-                // Nothing more to read; only the acknowledgement is awaited.
+                // Nothing more to read; only the acknowledgement is awaited. A RST after the
+                // peer's FIN shows in no read (the FIN is read first): ask for it at each poll.
                 LockSupport.parkNanos(LingeringClose.class, waitNanos);
                 if (Thread.currentThread().isInterrupted()) {
                     return abort(socket, unacknowledged, peerEnd, discarded, "interrupted while waiting for acknowledgement", null);
+                }
+                try {
+                    socket.pollPendingError();
+                } catch (IOException e) {
+                    return abort(socket, unacknowledged, peerEnd, discarded, "getsockopt(SO_ERROR) failed: " + e.getMessage(), e);
                 }
                 continue;
             }

@@ -322,6 +322,28 @@ public final class NativeSocket {
         }
     }
 
+    /**
+     * Takes the socket's pending error, if there is one, into the record (getsockopt SO_ERROR,
+     * in the control slot). For waits that no longer read: after the peer's FIN, every read
+     * returns 0 first, so a RST that follows is seen by no read.
+     *
+     * @return whether a fatal error is recorded now
+     */
+    public boolean pollPendingError() throws IOException {
+        synchronized (errors.controlLock()) {
+            errors.enter(FatalErrorRecord.CONTROL);
+            try {
+                int error = options.getInt(SocketOptions.SOL_SOCKET, SocketOptions.SO_ERROR);
+                if (error != 0 && !FatalErrorRecord.isTransient(error)) {
+                    errors.record(error, "getsockopt(SO_ERROR)");
+                }
+            } finally {
+                errors.exit(FatalErrorRecord.CONTROL);
+            }
+        }
+        return errors.get() != null;
+    }
+
     /** {@return whether a fatal error (a reset, a timeout...) has been recorded} */
     public boolean hasFailed() {
         return errors.get() != null;
