@@ -35,7 +35,10 @@ public final class Errno {
     public static final int EMFILE = Libc.EMFILE();
     public static final int EPIPE = Libc.EPIPE();
     public static final int ENOTSOCK = Libc.ENOTSOCK();
+    public static final int ENONET = Libc.ENONET();
+    public static final int EPROTO = Libc.EPROTO();
     public static final int ENOPROTOOPT = Libc.ENOPROTOOPT();
+    public static final int EOPNOTSUPP = Libc.EOPNOTSUPP();
     public static final int EAFNOSUPPORT = Libc.EAFNOSUPPORT();
     public static final int EADDRINUSE = Libc.EADDRINUSE();
     public static final int EADDRNOTAVAIL = Libc.EADDRNOTAVAIL();
@@ -74,7 +77,10 @@ public final class Errno {
         describe(EMFILE, "EMFILE", "Too many open files");
         describe(EPIPE, "EPIPE", "Broken pipe");
         describe(ENOTSOCK, "ENOTSOCK", "Socket operation on non-socket");
+        describe(ENONET, "ENONET", "Machine is not on the network");
+        describe(EPROTO, "EPROTO", "Protocol error");
         describe(ENOPROTOOPT, "ENOPROTOOPT", "Protocol not available");
+        describe(EOPNOTSUPP, "EOPNOTSUPP", "Operation not supported");
         describe(EAFNOSUPPORT, "EAFNOSUPPORT", "Address family not supported by protocol");
         describe(EADDRINUSE, "EADDRINUSE", "Address already in use");
         describe(EADDRNOTAVAIL, "EADDRNOTAVAIL", "Cannot assign requested address");
