@@ -20,7 +20,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * in a network namespace whose net.ipv4.ip_local_port_range is two ports wide (the sysctl is per
  * namespace), with a child JVM ({@link PortExhaustionChild}) that connects until a connect fails.
  *
- * <p>Checked: without the port wording in Errno the message was "connect to /127.0.0.1:5000:
+ * <p>Checked: without the port wording in Errno the message was "connect to localhost/127.0.0.1:5000:
  * EADDRNOTAVAIL (Cannot assign requested address)" and the test failed. About 2 s (one child JVM).
  */
 @Timeout(value = 300, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)

@@ -90,7 +90,24 @@ public final class LinuxSyscalls implements Syscalls {
         return value >= 0 ? value : -(int) ERRNO.get(state, 0L);
     }
 
-    private static AssertionError linkageBug(Throwable t) {
+    /**
+     * What a downcall that threw means. A caller's mistake reaches the caller as the exception
+     * the JDK raised: a segment whose arena is closed ({@link IllegalStateException}) or a
+     * confined segment used from another thread ({@link WrongThreadException}), both reachable
+     * from the public API through {@code recv} and {@code send}; no system call was made. An
+     * {@link Error} (out of memory, stack overflow) passes unchanged. Anything else (a wrong
+     * method type, a heap segment passed to a call not linked critical) is this library's own
+     * impossibility: an {@link AssertionError}.
+     *
+     * @return the AssertionError to throw; the other cases are thrown from here
+     */
+    private static AssertionError failure(Throwable t) {
+        if (t instanceof IllegalStateException || t instanceof WrongThreadException) {
+            throw (RuntimeException) t;
+        }
+        if (t instanceof Error e) {
+            throw e;
+        }
         return new AssertionError("downcall failed to invoke: " + t, t);
     }
 
@@ -100,7 +117,7 @@ public final class LinuxSyscalls implements Syscalls {
         try {
             return result((int) SOCKET.invokeExact(state, domain, type, protocol), state);
         } catch (Throwable t) {
-            throw linkageBug(t);
+            throw failure(t);
         }
     }
 
@@ -110,7 +127,7 @@ public final class LinuxSyscalls implements Syscalls {
         try {
             return result((int) CONNECT.invokeExact(state, fd, address, length), state);
         } catch (Throwable t) {
-            throw linkageBug(t);
+            throw failure(t);
         }
     }
 
@@ -120,7 +137,7 @@ public final class LinuxSyscalls implements Syscalls {
         try {
             return result((int) BIND.invokeExact(state, fd, address, length), state);
         } catch (Throwable t) {
-            throw linkageBug(t);
+            throw failure(t);
         }
     }
 
@@ -130,7 +147,7 @@ public final class LinuxSyscalls implements Syscalls {
         try {
             return result((int) LISTEN.invokeExact(state, fd, backlog), state);
         } catch (Throwable t) {
-            throw linkageBug(t);
+            throw failure(t);
         }
     }
 
@@ -140,7 +157,7 @@ public final class LinuxSyscalls implements Syscalls {
         try {
             return result((int) ACCEPT4.invokeExact(state, fd, address, lengthInOut, flags), state);
         } catch (Throwable t) {
-            throw linkageBug(t);
+            throw failure(t);
         }
     }
 
@@ -150,7 +167,7 @@ public final class LinuxSyscalls implements Syscalls {
         try {
             return result((int) GETSOCKOPT.invokeExact(state, fd, level, option, value, lengthInOut), state);
         } catch (Throwable t) {
-            throw linkageBug(t);
+            throw failure(t);
         }
     }
 
@@ -160,7 +177,7 @@ public final class LinuxSyscalls implements Syscalls {
         try {
             return result((int) SETSOCKOPT.invokeExact(state, fd, level, option, value, length), state);
         } catch (Throwable t) {
-            throw linkageBug(t);
+            throw failure(t);
         }
     }
 
@@ -170,7 +187,7 @@ public final class LinuxSyscalls implements Syscalls {
         try {
             return result((int) GETSOCKNAME.invokeExact(state, fd, address, lengthInOut), state);
         } catch (Throwable t) {
-            throw linkageBug(t);
+            throw failure(t);
         }
     }
 
@@ -180,7 +197,7 @@ public final class LinuxSyscalls implements Syscalls {
         try {
             return result((int) GETPEERNAME.invokeExact(state, fd, address, lengthInOut), state);
         } catch (Throwable t) {
-            throw linkageBug(t);
+            throw failure(t);
         }
     }
 
@@ -190,7 +207,7 @@ public final class LinuxSyscalls implements Syscalls {
         try {
             return result((int) SHUTDOWN.invokeExact(state, fd, how), state);
         } catch (Throwable t) {
-            throw linkageBug(t);
+            throw failure(t);
         }
     }
 
@@ -200,7 +217,7 @@ public final class LinuxSyscalls implements Syscalls {
         try {
             return result((int) CLOSE.invokeExact(state, fd), state);
         } catch (Throwable t) {
-            throw linkageBug(t);
+            throw failure(t);
         }
     }
 
@@ -210,7 +227,7 @@ public final class LinuxSyscalls implements Syscalls {
         try {
             return result((long) RECV.invokeExact(state, fd, buffer, buffer.byteSize(), 0), state);
         } catch (Throwable t) {
-            throw linkageBug(t);
+            throw failure(t);
         }
     }
 
@@ -220,7 +237,7 @@ public final class LinuxSyscalls implements Syscalls {
         try {
             return result((long) SEND.invokeExact(state, fd, buffer, buffer.byteSize(), MSG_NOSIGNAL), state);
         } catch (Throwable t) {
-            throw linkageBug(t);
+            throw failure(t);
         }
     }
 
@@ -230,7 +247,7 @@ public final class LinuxSyscalls implements Syscalls {
         try {
             return result((int) IOCTL.invokeExact(state, fd, request, intOut), state);
         } catch (Throwable t) {
-            throw linkageBug(t);
+            throw failure(t);
         }
     }
 
@@ -240,7 +257,7 @@ public final class LinuxSyscalls implements Syscalls {
         try {
             return result((int) FCNTL.invokeExact(state, fd, command), state);
         } catch (Throwable t) {
-            throw linkageBug(t);
+            throw failure(t);
         }
     }
 
@@ -250,7 +267,7 @@ public final class LinuxSyscalls implements Syscalls {
         try {
             return result((int) EPOLL_CREATE1.invokeExact(state, flags), state);
         } catch (Throwable t) {
-            throw linkageBug(t);
+            throw failure(t);
         }
     }
 
@@ -260,7 +277,7 @@ public final class LinuxSyscalls implements Syscalls {
         try {
             return result((int) EPOLL_CTL.invokeExact(state, epfd, op, fd, event), state);
         } catch (Throwable t) {
-            throw linkageBug(t);
+            throw failure(t);
         }
     }
 
@@ -270,7 +287,7 @@ public final class LinuxSyscalls implements Syscalls {
         try {
             return result((int) EPOLL_WAIT.invokeExact(state, epfd, events, maxEvents, timeoutMillis), state);
         } catch (Throwable t) {
-            throw linkageBug(t);
+            throw failure(t);
         }
     }
 }
