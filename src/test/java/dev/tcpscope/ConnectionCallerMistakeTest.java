@@ -47,10 +47,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * stream view had buffered, which stay buffered and are delivered by the graceful ending.
  *
  * <p>Checked: with {@code LinuxSyscalls.failure} wrapping every exception in an AssertionError as
- * before, the four segment tests failed (AssertionError thrown); with {@code ConnectionOutput.send}
- * poisoning on every failure as before, they and the timeout test failed on {@code isPoisoned};
- * without restoring the stream view's buffer after a flush that sent nothing, the buffered-bytes
- * test failed (the peer saw EOF after 0 of the 5 bytes).
+ * before, the four segment tests failed on both sides (AssertionError thrown); with
+ * {@code ConnectionOutput.send} poisoning on every failure as before, the two write tests and both
+ * timeout tests failed on {@code isPoisoned}; without restoring the stream view's buffer after a
+ * flush that sent nothing, the buffered-bytes test failed (the peer saw EOF after 0 of the 5 bytes).
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class ConnectionCallerMistakeTest {
