@@ -52,11 +52,36 @@ public final class NativeListener {
         NativeListener listener = new NativeListener(syscalls, poller, SocketDescriptor.adopt(fd, syscalls, poller), family);
         try {
             listener.options.setInt(SocketOptions.SOL_SOCKET, SocketOptions.SO_REUSEADDR, 1);
-        } catch (IOException | RuntimeException e) {
-            listener.close();
+        } catch (IOException | RuntimeException | Error e) {
+            listener.close(); // whatever was thrown: nobody else holds the new socket
             throw e;
         }
         return listener;
+    }
+
+    /** Prepares a listening socket before bind(2); accepted sockets inherit what it sets. */
+    @FunctionalInterface
+    public interface Preparation {
+        void prepare(NativeListener listener) throws IOException;
+    }
+
+    /**
+     * Opens a listening socket for {@code address}'s family, prepares it, binds it and listens:
+     * the listener, or nothing — on any failure, an Error included, the socket is closed before
+     * the exception propagates.
+     */
+    public static NativeListener listen(Syscalls syscalls, Poller poller, InetSocketAddress address, int backlog,
+                                        Preparation preparation) throws IOException {
+        NativeListener listener = open(syscalls, poller, SocketAddresses.family(address.getAddress()));
+        try {
+            preparation.prepare(listener);
+            listener.bind(address);
+            listener.listen(backlog);
+            return listener;
+        } catch (IOException | RuntimeException | Error e) {
+            listener.close();
+            throw e;
+        }
     }
 
     /** {@return options of the listening socket; accepted sockets inherit most of them} */
