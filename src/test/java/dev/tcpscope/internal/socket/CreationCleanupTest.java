@@ -26,8 +26,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
  * {@link NativeListener#open} and {@link NativeListener#listen} (which {@code TcpListener.bind}
  * uses) caught only {@code IOException | RuntimeException}, so an Error leaked the socket.
  *
- * <p>Checked: with the Error dropped from each of the three catch clauses, each test failed (0 of
- * the 1 socket opened was released).
+ * <p>Checked: with the Error dropped from the catch clause of Connector, of NativeListener.open,
+ * of NativeListener.listen in turn, the connection test, the opening test, and both listen tests
+ * failed (the socket opened was never released).
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class CreationCleanupTest {
