@@ -124,8 +124,9 @@ public final class Poller {
                 .priority(Thread.NORM_PRIORITY)
                 .inheritInheritableThreadLocals(false)
                 .unstarted(this::run);
-        // A new thread takes its creator's context class loader: whichever application thread
-        // first touched the library. The system class loader is never unloaded, so pins nothing.
+        // A new thread takes its creator's context class loader (whichever application thread
+        // first touched the library) unless, as here, it inherits no thread-locals; said again
+        // explicitly so that it does not hang on that rule. The system class loader pins nothing.
         t.setContextClassLoader(ClassLoader.getSystemClassLoader());
         this.thread = t;
     }
