@@ -106,64 +106,6 @@ class FaultInjectionTest {
     }
 
     /**
-     * The errors accept(2) says to treat like EAGAIN ("Error handling": network errors already
-     * pending on the new connection), and ECONNABORTED, belong to one dequeued connection, not to
-     * the listener: accept retries at once and returns the next connection, so that no caller
-     * (TcpServer) backs off or logs for them. The injection fails the call without making it, so
-     * the peer's connection is still queued for the retry. Checked: with these errnos thrown as
-     * before (the retry branch removed from NativeListener.accept), every case failed with
-     * SystemCallException or NoRouteToHostException.
-     */
-    @ParameterizedTest(name = "{0} on accept4 is retried")
-    @ValueSource(strings = {"ECONNABORTED", "ENETDOWN", "EPROTO", "ENOPROTOOPT", "EHOSTDOWN", "ENONET",
-            "EHOSTUNREACH", "EOPNOTSUPP", "ENETUNREACH"})
-    void acceptErrorsOfOnePendingConnectionAreRetried(String errnoName) throws Exception {
-        int errno = errnoNamed(errnoName);
-        assertTrue(Errno.isAcceptRetryable(errno));
-        NativeListener listener = Loopback.listen(sys, 4);
-        try (Socket peer = new Socket(Loopback.IPV4, listener.localAddress().getPort())) {
-            Injection injection = sys.inject(Call.ACCEPT4, errno, 2, Loopback.fd(listener));
-            long before = sys.calls(Call.ACCEPT4);
-
-            assertAcceptsAWorkingConnection(listener, peer);
-
-            assertEquals(2, injection.fired());
-            assertEquals(3, sys.calls(Call.ACCEPT4) - before, "two failed calls retried at once, then the real one");
-            assertEquals(2, listener.retriedErrors());
-        } finally {
-            listener.close();
-        }
-    }
-
-    private static int errnoNamed(String name) {
-        for (int errno = 1; errno < 200; errno++) {
-            if (Errno.name(errno).equals(name)) {
-                return errno;
-            }
-        }
-        throw new IllegalArgumentException("Errno does not name " + name);
-    }
-
-    /**
-     * connect(2) failing with EAGAIN is not "would block" (that is EINPROGRESS): for TCP it means
-     * no routing cache entry (or, on old kernels, no free port). It is a typed failure naming
-     * the errno, never the IllegalStateException that says a caller mishandled EAGAIN, and the
-     * attempt's socket is closed. Checked: before the fix, IllegalStateException.
-     */
-    @Test
-    void eagainOnConnectIsATypedFailure() throws Exception {
-        DescriptorCounts counts = DescriptorCounts.now();
-        sys.inject(Call.CONNECT, Errno.EAGAIN, 1);
-        SystemCallException e = assertThrowsExactly(SystemCallException.class,
-                () -> Loopback.connector(sys).connect(new InetSocketAddress(Loopback.IPV4, 9), Duration.ofSeconds(5),
-                        null, s -> {}));
-        assertEquals("connect", e.call());
-        assertEquals("EAGAIN", e.errnoName());
-        assertEquals(1, counts.openedSince());
-        counts.awaitAllReleased("the attempt's socket");
-    }
-
-    /**
      * connect(2) interrupted by a signal has started the handshake, which the kernel goes on
      * with: the layer must wait for it as for EINPROGRESS, not call connect again (EALREADY).
      * The injection therefore makes the real call and reports EINTR after it.
@@ -323,8 +265,8 @@ class FaultInjectionTest {
         }
     }
 
-    /** Accepts {@code peer}'s queued connection, checks bytes go both ways on it, and closes it. */
-    private static void assertAcceptsAWorkingConnection(NativeListener listener, Socket peer) throws IOException {
+    /** Accepts {@code peer}'s queued connection, checks bytes go both ways on it, and closes it (also for AcceptAndConnectErrnoTest). */
+    static void assertAcceptsAWorkingConnection(NativeListener listener, Socket peer) throws IOException {
         NativeSocket accepted = listener.accept(Loopback.deadline());
         try {
             peer.getOutputStream().write(HELLO);
