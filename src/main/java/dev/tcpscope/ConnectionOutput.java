@@ -14,10 +14,16 @@ import java.util.concurrent.locks.ReentrantLock;
  * The sending side of a {@link TcpConnection}: one writer at a time, the output stream view's
  * buffer, the half-close, and poisoning.
  *
- * <p><b>Poisoning.</b> A write that fails, times out or is interrupted leaves the peer with an
- * unknown prefix of the message. From then on only an abort is truthful: later writes throw, and
- * a graceful ending aborts instead. A later write reports the fatal error the socket recorded (a
- * reset stays a {@link ConnectionResetException}), or else that the connection is poisoned.
+ * <p><b>Poisoning.</b> A write that fails, times out or is interrupted after the kernel took part
+ * of its bytes leaves the peer with a prefix of the message. From then on only an abort is
+ * truthful: later writes throw, and a graceful ending aborts instead. A later write reports the
+ * fatal error the socket recorded (a reset stays a {@link ConnectionResetException}), or else that
+ * the connection is poisoned. A write that fails before the kernel took any of its bytes does not
+ * poison: the peer holds exactly the earlier writes, as if it had not been made — above all a
+ * caller's mistake such as a segment whose arena is closed ({@link IllegalStateException}) or a
+ * confined segment of another thread ({@link WrongThreadException}). Bytes the stream view had
+ * buffered stay buffered when their flush sends none of them: the writes that buffered them
+ * returned normally, so dropping them would lose data silently.
  *
  * <p>Every method that sends holds {@link #lock}; the ending takes it too, so that it never
  * interleaves FIN with a write in progress.
@@ -172,24 +178,35 @@ final class ConnectionOutput {
         if (pendingCount > 0) {
             int n = pendingCount;
             pendingCount = 0;
-            send(MemorySegment.ofArray(pending).asSlice(0, n), deadline);
+            long before = socket.bytesWritten();
+            try {
+                send(MemorySegment.ofArray(pending).asSlice(0, n), deadline);
+            } catch (IOException | RuntimeException | Error e) {
+                if (socket.bytesWritten() == before) {
+                    pendingCount = n; // none of them went out: still buffered (see the class comment)
+                }
+                throw e;
+            }
         }
     }
 
-    /** Sends and poisons the connection on any failure. */
+    /** Sends, and poisons the connection if it fails after the kernel took some of the bytes. */
     private void send(MemorySegment segment, long deadline) throws IOException {
         if (segment.byteSize() == 0) {
             return;
         }
         // Which scope branch wrote here: the scope aborts the connection if that work fails.
         ScopeBranch.noteWrite(connection);
-        long before = socket.bytesWritten();
+        long before = socket.bytesWritten(); // only the holder of `lock` sends: the difference is ours
         try {
             socket.write(segment, deadline);
         } catch (IOException | RuntimeException | Error e) {
-            poison = e;
+            long sent = socket.bytesWritten() - before;
+            if (sent > 0) {
+                poison = e;
+            }
             if (e instanceof InterruptedIOException interrupted) {
-                interrupted.bytesTransferred = (int) Math.min(Integer.MAX_VALUE, socket.bytesWritten() - before);
+                interrupted.bytesTransferred = (int) Math.min(Integer.MAX_VALUE, sent);
             }
             throw e;
         }

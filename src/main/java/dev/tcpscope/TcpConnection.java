@@ -48,9 +48,11 @@ import java.util.function.Consumer;
  * reads deliver the bytes that arrived before the reset and then throw
  * {@link ConnectionResetException}, every time after that too.
  *
- * <p><b>Poisoning.</b> A write that fails, times out or is interrupted leaves the peer with an
- * unknown prefix of the message: the connection is poisoned and can only be aborted;
- * {@code finish()} then aborts it and reports it as not delivered.
+ * <p><b>Poisoning.</b> A write that fails, times out or is interrupted after sending part of its
+ * bytes leaves the peer with a prefix of the message: the connection is poisoned and can only be
+ * aborted; {@code finish()} then aborts it and reports it as not delivered. A write that fails
+ * before sending anything (a segment whose arena is closed, a timeout while the send buffer
+ * stayed full) does not poison it.
  *
  * <p><b>Threads.</b> One thread may read while another writes. Blocking operations park the
  * calling thread (virtual threads release their carrier) and wake promptly when the connection is
@@ -165,7 +167,12 @@ public final class TcpConnection implements AutoCloseable {
         return n;
     }
 
-    /** Reads into {@code segment} (heap or native); see {@link #read(byte[], int, int)}. */
+    /**
+     * Reads into {@code segment} (heap or native); see {@link #read(byte[], int, int)}.
+     *
+     * @throws IllegalStateException the segment's arena is closed (nothing is read)
+     * @throws WrongThreadException  the segment is confined to another thread (likewise)
+     */
     public int read(MemorySegment segment) throws IOException {
         Objects.requireNonNull(segment, "segment");
         if (segment.isReadOnly()) {
@@ -186,7 +193,8 @@ public final class TcpConnection implements AutoCloseable {
 
     /**
      * Writes all of {@code bytes[offset, offset + length)}, waiting while the send buffer is full.
-     * On failure, timeout or interrupt the connection is poisoned (see the class comment).
+     * On failure, timeout or interrupt after part of the bytes went out, the connection is
+     * poisoned (see the class comment).
      */
     public void write(byte[] bytes, int offset, int length) throws IOException {
         Objects.checkFromIndexSize(offset, length, Objects.requireNonNull(bytes, "bytes").length);
@@ -211,7 +219,12 @@ public final class TcpConnection implements AutoCloseable {
         }
     }
 
-    /** Writes all of {@code segment} (heap or native); see {@link #write(byte[], int, int)}. */
+    /**
+     * Writes all of {@code segment} (heap or native); see {@link #write(byte[], int, int)}.
+     *
+     * @throws IllegalStateException the segment's arena is closed (nothing is sent; not poisoned)
+     * @throws WrongThreadException  the segment is confined to another thread (likewise)
+     */
     public void write(MemorySegment segment) throws IOException {
         Objects.requireNonNull(segment, "segment");
         try {

@@ -3,9 +3,7 @@ package dev.tcpscope;
 import dev.tcpscope.internal.poll.Deadline;
 import dev.tcpscope.internal.os.LinuxSyscalls;
 import dev.tcpscope.internal.os.Platform;
-import dev.tcpscope.internal.os.SocketAddresses;
 import dev.tcpscope.internal.poll.Poller;
-import dev.tcpscope.internal.poll.Readiness;
 import dev.tcpscope.internal.socket.Connector;
 import dev.tcpscope.internal.socket.NativeListener;
 import dev.tcpscope.internal.socket.NativeSocket;
@@ -61,19 +59,13 @@ public final class TcpListener implements AutoCloseable {
         }
         Platform.requireSupported(); // a clear refusal before any binding is loaded
         boolean v6 = address.getAddress() instanceof Inet6Address;
-        NativeListener listener = NativeListener.open(LinuxSyscalls.INSTANCE, Poller.shared(),
-                v6 ? SocketAddresses.AF_INET6 : SocketAddresses.AF_INET);
-        try {
-            listener.options().setLinger(SocketOptions.Linger.ABORT);
+        // NativeListener.listen closes the socket on any failure, Errors included.
+        NativeListener listener = NativeListener.listen(LinuxSyscalls.INSTANCE, Poller.shared(), address, backlog, l -> {
+            l.options().setLinger(SocketOptions.Linger.ABORT);
             if (v6) {
-                listener.options().setInt(SocketOptions.IPPROTO_IPV6, SocketOptions.IPV6_V6ONLY, v6Only ? 1 : 0);
+                l.options().setInt(SocketOptions.IPPROTO_IPV6, SocketOptions.IPV6_V6ONLY, v6Only ? 1 : 0);
             }
-            listener.bind(address);
-            listener.listen(backlog);
-        } catch (IOException | RuntimeException e) {
-            listener.close();
-            throw e;
-        }
+        });
         return new TcpListener(listener);
     }
 

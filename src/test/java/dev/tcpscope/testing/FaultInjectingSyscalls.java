@@ -36,14 +36,16 @@ import java.util.function.LongSupplier;
  *       allowed for calls that create a descriptor, since it would leak.</li>
  * </ul>
  *
- * <p>{@link #injectResult} makes calls return a chosen value instead, e.g. recv returning 0.
+ * <p>{@link #injectResult} makes calls return a chosen value instead, e.g. recv returning 0;
+ * {@link #injectThrow} makes them throw (an Error, say) instead of being made.
  *
  * <p>Injections are consumed in the order they were added; each fires at most {@code times}
  * times, for one descriptor or for any. Counting and injection are thread-safe: each injection
  * is claimed with an atomic decrement, so concurrent calls never fire one more than
  * {@code times} times. Use a fresh instance per test so counts and injections do not leak between
- * tests. The poller keeps using the real syscalls (it is process-wide); sockets and listeners
- * opened with this instance route all their calls through it.
+ * tests. The shared poller keeps using the real syscalls (it is process-wide); sockets and listeners
+ * opened with this instance route all their calls through it, and a poller of its own
+ * ({@code Poller.start(sys)}) routes its epoll calls through it.
  */
 public final class FaultInjectingSyscalls implements Syscalls {
 
@@ -72,17 +74,36 @@ public final class FaultInjectingSyscalls implements Syscalls {
     public static final class Injection {
         private final Call call;
         private final long result;
+        private final RuntimeException thrownRuntime;
+        private final Error thrownError;
         private final int fd;
         private final boolean afterCall;
         private final AtomicInteger remaining;
         private final AtomicInteger fired = new AtomicInteger();
 
         private Injection(Call call, long result, int times, int fd, boolean afterCall) {
+            this(call, result, null, null, times, fd, afterCall);
+        }
+
+        private Injection(Call call, long result, RuntimeException thrownRuntime, Error thrownError, int times,
+                          int fd, boolean afterCall) {
             this.call = call;
             this.result = result;
+            this.thrownRuntime = thrownRuntime;
+            this.thrownError = thrownError;
             this.fd = fd;
             this.afterCall = afterCall;
             this.remaining = new AtomicInteger(times);
+        }
+
+        /** Throws what this injection throws instead of returning, if it is one that throws. */
+        private void throwIfThrowing() {
+            if (thrownRuntime != null) {
+                throw thrownRuntime;
+            }
+            if (thrownError != null) {
+                throw thrownError;
+            }
         }
 
         /** Claims one firing if this injection matches and has firings left. */
@@ -114,7 +135,9 @@ public final class FaultInjectingSyscalls implements Syscalls {
 
         @Override
         public String toString() {
-            String what = result < 0 ? Errno.name((int) -result) : "returns " + result;
+            String what = thrownRuntime != null ? "throws " + thrownRuntime
+                    : thrownError != null ? "throws " + thrownError
+                    : result < 0 ? Errno.name((int) -result) : "returns " + result;
             return "Injection[" + call.callName() + " -> " + what + (fd == ANY_FD ? "" : " on fd " + fd)
                     + (afterCall ? " after the call" : "") + ", fired " + fired() + ", remaining " + remaining() + "]";
         }
@@ -175,6 +198,23 @@ public final class FaultInjectingSyscalls implements Syscalls {
         return add(new Injection(call, result, times, fd, false));
     }
 
+    /**
+     * Makes the next {@code times} calls of {@code call} on {@code fd} throw {@code thrown} instead
+     * of being made: what a downcall that fails to run looks like (an Error such as
+     * OutOfMemoryError, or the exception of a bug), for tests of cleanup paths.
+     *
+     * @param thrown a RuntimeException or an Error (the methods declare no checked exception)
+     */
+    public Injection injectThrow(Call call, Throwable thrown, int times, int fd) {
+        if (thrown instanceof RuntimeException r) {
+            return add(new Injection(call, 0, r, null, times, fd, false));
+        }
+        if (thrown instanceof Error e) {
+            return add(new Injection(call, 0, null, e, times, fd, false));
+        }
+        throw new IllegalArgumentException("a syscall can throw only unchecked exceptions: " + thrown);
+    }
+
     private static void requirePositive(int errno) {
         if (errno <= 0) {
             throw new IllegalArgumentException("errno must be positive: " + errno);
@@ -218,6 +258,7 @@ public final class FaultInjectingSyscalls implements Syscalls {
         if (injection == null) {
             return real.getAsInt();
         }
+        injection.throwIfThrowing();
         if (injection.afterCall) {
             real.getAsInt();
         }
@@ -230,6 +271,7 @@ public final class FaultInjectingSyscalls implements Syscalls {
         if (injection == null) {
             return real.getAsLong();
         }
+        injection.throwIfThrowing();
         if (injection.afterCall) {
             real.getAsLong();
         }

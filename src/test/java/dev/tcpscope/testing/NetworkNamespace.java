@@ -88,6 +88,18 @@ public final class NetworkNamespace implements AutoCloseable {
         run(exec(nft, "-f", rules.toString()));
     }
 
+    /**
+     * Sets a network sysctl of the namespace only (they are per network namespace), e.g.
+     * {@code net.ipv4.ip_local_port_range} to {@code "40000 40001"}, by writing its file under
+     * /proc/sys from inside the namespace.
+     */
+    public void sysctl(String name, String value) throws IOException, InterruptedException {
+        if (!name.startsWith("net.") || name.contains("/") || name.contains("..")) {
+            throw new IllegalArgumentException("not a network sysctl: " + name);
+        }
+        run(exec("sh", "-c", "printf '%s\\n' \"$1\" > \"/proc/sys/$2\"", "sh", value, name.replace('.', '/')));
+    }
+
     /** Deletes the namespace (its sockets and rules go with it). */
     @Override
     public void close() throws IOException, InterruptedException {

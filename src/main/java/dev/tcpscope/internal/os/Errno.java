@@ -16,7 +16,8 @@ import java.util.Map;
  * exception (Netty's {@code Errors}, socket2's {@code syscall!}).
  *
  * <p>EAGAIN, EINPROGRESS and EINTR never reach {@link #exception}: the socket layer parks on
- * the first two and retries the last. Values come from the generated bindings, which a test
+ * the first two and retries the last. The one exception is EAGAIN from connect, which is not
+ * "would block" there (see {@link #exception}). Values come from the generated bindings, which a test
  * checks against the C headers.
  */
 public final class Errno {
@@ -35,7 +36,10 @@ public final class Errno {
     public static final int EMFILE = Libc.EMFILE();
     public static final int EPIPE = Libc.EPIPE();
     public static final int ENOTSOCK = Libc.ENOTSOCK();
+    public static final int ENONET = Libc.ENONET();
+    public static final int EPROTO = Libc.EPROTO();
     public static final int ENOPROTOOPT = Libc.ENOPROTOOPT();
+    public static final int EOPNOTSUPP = Libc.EOPNOTSUPP();
     public static final int EAFNOSUPPORT = Libc.EAFNOSUPPORT();
     public static final int EADDRINUSE = Libc.EADDRINUSE();
     public static final int EADDRNOTAVAIL = Libc.EADDRNOTAVAIL();
@@ -74,7 +78,10 @@ public final class Errno {
         describe(EMFILE, "EMFILE", "Too many open files");
         describe(EPIPE, "EPIPE", "Broken pipe");
         describe(ENOTSOCK, "ENOTSOCK", "Socket operation on non-socket");
+        describe(ENONET, "ENONET", "Machine is not on the network");
+        describe(EPROTO, "EPROTO", "Protocol error");
         describe(ENOPROTOOPT, "ENOPROTOOPT", "Protocol not available");
+        describe(EOPNOTSUPP, "EOPNOTSUPP", "Operation not supported");
         describe(EAFNOSUPPORT, "EAFNOSUPPORT", "Address family not supported by protocol");
         describe(EADDRINUSE, "EADDRINUSE", "Address already in use");
         describe(EADDRNOTAVAIL, "EADDRNOTAVAIL", "Cannot assign requested address");
@@ -119,6 +126,20 @@ public final class Errno {
     }
 
     /**
+     * {@return whether accept4 failing with {@code errno} is to be retried at once} accept(2),
+     * "Error handling": Linux passes errors already pending on the new connection to accept4,
+     * and for TCP/IP the application should treat ENETDOWN, EPROTO, ENOPROTOOPT, EHOSTDOWN,
+     * ENONET, EHOSTUNREACH, EOPNOTSUPP and ENETUNREACH like EAGAIN by retrying; ECONNABORTED
+     * (the peer reset a connection still in the queue) is the same kind. Each of them is about
+     * one dequeued connection, never about the listener.
+     */
+    public static boolean isAcceptRetryable(int errno) {
+        return errno == ECONNABORTED || errno == ENETDOWN || errno == EPROTO || errno == ENOPROTOOPT
+                || errno == EHOSTDOWN || errno == ENONET || errno == EHOSTUNREACH || errno == EOPNOTSUPP
+                || errno == ENETUNREACH;
+    }
+
+    /**
      * Turns the failure of {@code call} into the exception a Java user expects.
      *
      * @param call    the system call, e.g. "connect"
@@ -127,11 +148,24 @@ public final class Errno {
      * @return the exception; the caller throws it
      */
     public static IOException exception(String call, int errno, String context) {
-        if (errno == EAGAIN || errno == EINTR || errno == EINPROGRESS) {
+        boolean connect = call.equals("connect");
+        if ((errno == EAGAIN && !connect) || errno == EINTR || errno == EINPROGRESS) {
             // These drive the poller or a retry loop; reaching here is a bug in the caller.
             throw new IllegalStateException(call + " returned " + name(errno) + " to the error path");
         }
         String message = call + (context != null ? " " + context : "") + ": " + describe(errno);
+        if (connect && errno == EADDRNOTAVAIL) {
+            // connect(2): every port of the ephemeral range (net.ipv4.ip_local_port_range) is in
+            // use towards this destination. Not a bind to a foreign address: bind reports that.
+            return new BindException(message + ": no free local port");
+        }
+        if (connect && errno == EAGAIN) {
+            // Not "would block" (a non-blocking connect says EINPROGRESS): connect(2) documents
+            // it for TCP as "insufficient entries in the routing cache", and kernels before 3.x
+            // reported port exhaustion with it. Typed, so that a caller can see the errno.
+            return new SystemCallException(message + ": no free local port or routing cache entry",
+                    call, errno, name(errno));
+        }
         if (errno == ECONNRESET || errno == EPIPE) {
             return new ConnectionResetException(message);
         }

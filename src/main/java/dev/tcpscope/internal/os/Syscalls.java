@@ -57,13 +57,15 @@ public interface Syscalls {
 
     /**
      * recv(2) with no flags into {@code buffer}, which may be a heap or a native segment (the
-     * call cannot block: every socket here is non-blocking).
+     * call cannot block: every socket here is non-blocking). May read fewer bytes than are
+     * queued, as recv(2) may: the implementation bounds one call on a heap segment.
      */
     long recv(int fd, MemorySegment buffer);
 
     /**
      * send(2) of {@code buffer} with MSG_NOSIGNAL, so that writing to a reset peer returns EPIPE
-     * instead of raising SIGPIPE; heap or native segment.
+     * instead of raising SIGPIPE; heap or native segment. One call, one system call; it may send
+     * fewer bytes than asked (a short count, as send(2) may), and callers loop.
      */
     long send(int fd, MemorySegment buffer);
 

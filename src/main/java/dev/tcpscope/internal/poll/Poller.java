@@ -25,8 +25,27 @@ import java.util.concurrent.locks.ReentrantLock;
  * lesson of Go's issue 59545).
  *
  * <p>The thread blocks in epoll_wait, in native code: it is a platform thread of its own, never a
- * virtual thread's carrier. An unexpected exception while dispatching one event is logged and
- * the loop goes on, so that one failure never strands every waiter.
+ * virtual thread's carrier. It inherits nothing from the thread that happened to start it (the
+ * JDK's {@code InnocuousThread}): no inheritable thread-locals, the system class loader as its
+ * context class loader, normal priority — so it never pins an application's class loader.
+ *
+ * <p><b>Failure is loud and final for the instance (fail-stop).</b> epoll_wait fails only with
+ * EINTR (retried) or with EBADF, EFAULT or EINVAL, which say the poller's own state is broken and
+ * never heal; and anything thrown in the loop (an Error, an exception of a bug) may have lost
+ * edges that epoll_wait had already handed over, which, edge-triggered, would never come again.
+ * So anything but EINTR ends the loop, and then, in this order: {@link #failure} is set; every
+ * registered descriptor's waiters are unparked; the failure is logged (a logger that throws
+ * changes nothing). A waiter checks the failure after publishing itself and before parking,
+ * exactly as it checks the closed flag, so no thread parked on this poller can miss it: it wakes
+ * with a {@link PollerFailedException}, as does every later wait on its descriptors and every
+ * registration. {@link #shared()} then starts a new poller for new sockets, so the process goes on.
+ *
+ * <p>Restarting the thread with the registrations intact was the alternative; it would need every
+ * registration re-signalled (edges lost with the failed iteration), and a limit on restarts for an
+ * error that persists (a second mechanism, and a decision when to give up). Fail-stop has one
+ * mechanism, proved like close: the flag first, the wake-up second, the re-check in between. The
+ * epoll descriptor of a failed poller stays open, so that a late deregistration never reaches a
+ * reused number; that is one descriptor per failure, which does not happen in a healthy process.
  */
 public final class Poller {
 
@@ -53,22 +72,23 @@ public final class Poller {
     private final int epfd;
     private final ReentrantLock tableLock = new ReentrantLock();
     private volatile AtomicReferenceArray<SocketDescriptor> slots = new AtomicReferenceArray<>(1024);
-    private int[] freeSlots = new int[0];
-    private int freeCount;
-    private int nextUnusedSlot;
-    private int generation;
+    private int[] freeSlots = new int[0];   // guarded by tableLock
+    private int freeCount;                  // guarded by tableLock
+    private int nextUnusedSlot;             // guarded by tableLock
+    private int generation;                 // guarded by tableLock
     private final AtomicLong wakeups = new AtomicLong();
+    private volatile Throwable failure;     // set once, before any waiter is woken for it
     private final Thread thread;
 
-    /** {@return the process-wide poller, started on first use} */
+    /** {@return the process-wide poller, started on first use, and again if the last one failed} */
     public static Poller shared() {
         Poller p = shared;
-        if (p == null) {
+        if (p == null || p.failure != null) {
             synchronized (Poller.class) {
                 p = shared;
-                if (p == null) {
+                if (p == null || p.failure != null) {
                     try {
-                        p = new Poller(LinuxSyscalls.INSTANCE);
+                        p = start(LinuxSyscalls.INSTANCE);
                     } catch (IOException e) {
                         throw new IllegalStateException("cannot start the tcpscope poller: " + e.getMessage(), e);
                     }
@@ -79,6 +99,18 @@ public final class Poller {
         return p;
     }
 
+    /**
+     * Starts a poller of its own whose epoll calls go through {@code syscalls}: {@link #shared()}
+     * uses it with the real calls; tests inject faults into epoll_wait and epoll_ctl with it.
+     *
+     * @throws IOException epoll_create1 failed (e.g. EMFILE)
+     */
+    public static Poller start(Syscalls syscalls) throws IOException {
+        Poller poller = new Poller(syscalls);
+        poller.thread.start();
+        return poller;
+    }
+
     private Poller(Syscalls syscalls) throws IOException {
         this.syscalls = syscalls;
         int fd = syscalls.epollCreate1(Libc.EPOLL_CLOEXEC());
@@ -86,8 +118,17 @@ public final class Poller {
             throw Errno.exception("epoll_create1", -fd, null);
         }
         this.epfd = fd;
-        this.thread = Thread.ofPlatform().daemon().name("tcpscope-poller").unstarted(this::run);
-        thread.start();
+        Thread t = Thread.ofPlatform()
+                .daemon()
+                .name("tcpscope-poller")
+                .priority(Thread.NORM_PRIORITY)
+                .inheritInheritableThreadLocals(false)
+                .unstarted(this::run);
+        // A new thread takes its creator's context class loader (whichever application thread
+        // first touched the library) unless, as here, it inherits no thread-locals; said again
+        // explicitly so that it does not hang on that rule. The system class loader pins nothing.
+        t.setContextClassLoader(ClassLoader.getSystemClassLoader());
+        this.thread = t;
     }
 
     /** {@return how many times epoll_wait has returned: for tests that look for busy loops} */
@@ -95,30 +136,58 @@ public final class Poller {
         return wakeups.get();
     }
 
-    /** Adds the descriptor to the epoll set for its whole life, under a fresh key. */
+    /** {@return what stopped this poller, or {@code null} while it runs} */
+    public Throwable failure() {
+        return failure;
+    }
+
+    /** {@return how many descriptors are registered now: for accounting (no slot leaks)} */
+    public int registeredCount() {
+        tableLock.lock();
+        try {
+            return nextUnusedSlot - freeCount;
+        } finally {
+            tableLock.unlock();
+        }
+    }
+
+    /** {@return the poller's thread, for tests of what it inherits and whether it ended} */
+    Thread thread() {
+        return thread;
+    }
+
+    /**
+     * Adds the descriptor to the epoll set for its whole life, under a fresh key.
+     *
+     * @throws PollerFailedException this poller has failed
+     */
     void register(SocketDescriptor descriptor, int fd) throws IOException {
         long key;
         tableLock.lock();
         try {
+            // Checked under the lock that fail() takes after setting the flag: either the flag is
+            // seen here, or fail() sees this descriptor in the table and wakes its waiters.
+            Throwable f = failure;
+            if (f != null) {
+                throw new PollerFailedException("register", f);
+            }
             int index;
             if (freeCount > 0) {
                 index = freeSlots[--freeCount];
             } else {
-                index = nextUnusedSlot++;
-                if (index >= slots.length()) {
+                if (nextUnusedSlot >= slots.length()) {
                     grow();
                 }
+                index = nextUnusedSlot++;
             }
             generation++;
             key = ((long) generation << 32) | index;
             // The key is in place before epoll_ctl, so the very first edge is not dropped.
             descriptor.setPollKey(key);
             slots.set(index, descriptor);
-        } catch (RuntimeException | Error e) {
+        } finally {
             tableLock.unlock();
-            throw e;
         }
-        tableLock.unlock();
         int result;
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment event = arena.allocate(epoll_event.layout());
@@ -133,12 +202,18 @@ public final class Poller {
         }
     }
 
-    /** Removes a descriptor before its close(2); its slot may then serve a new generation. */
+    /**
+     * Removes a descriptor before its close(2); its slot may then serve a new generation. The
+     * slot is freed even if epoll_ctl throws: an event of the old key is dropped as stale anyway.
+     */
     void deregister(int fd, long key) {
-        // Explicit, rather than relying on close(2): a child process between fork and exec can
-        // still hold the open file description, which would keep the registration alive.
-        syscalls.epollCtl(epfd, Libc.EPOLL_CTL_DEL(), fd, MemorySegment.NULL);
-        freeSlot(key);
+        try {
+            // Explicit, rather than relying on close(2): a child process between fork and exec can
+            // still hold the open file description, which would keep the registration alive.
+            syscalls.epollCtl(epfd, Libc.EPOLL_CTL_DEL(), fd, MemorySegment.NULL);
+        } finally {
+            freeSlot(key);
+        }
     }
 
     private void freeSlot(long key) {
@@ -167,29 +242,79 @@ public final class Poller {
     }
 
     private void run() {
-        MemorySegment events = Arena.global().allocate(EVENT_SIZE * MAX_EVENTS, 8);
-        while (true) {
-            int n = syscalls.epollWait(epfd, events, MAX_EVENTS, -1);
-            wakeups.incrementAndGet();
-            if (n < 0) {
-                if (-n != Errno.EINTR) {
-                    // Not expected on a valid epoll descriptor; pause so a persistent error is
-                    // logged every 100 ms instead of spinning the poller thread.
-                    LOG.log(System.Logger.Level.ERROR, "epoll_wait failed: " + Errno.describe(-n));
-                    java.util.concurrent.locks.LockSupport.parkNanos(100_000_000L);
+        Throwable cause;
+        try {
+            poll();
+            cause = new AssertionError("the poller loop returned");
+        } catch (Throwable t) {
+            cause = t;
+        }
+        fail(cause);
+    }
+
+    /** The loop: returns only by throwing. Allocates nothing per event. */
+    private void poll() throws IOException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment events = arena.allocate(EVENT_SIZE * MAX_EVENTS, 8);
+            while (true) {
+                int n = syscalls.epollWait(epfd, events, MAX_EVENTS, -1);
+                wakeups.incrementAndGet();
+                if (n < 0) {
+                    if (-n == Errno.EINTR) {
+                        continue;
+                    }
+                    // EBADF, EFAULT or EINVAL (epoll_wait(2)): retrying cannot help.
+                    throw Errno.exception("epoll_wait", -n, null);
                 }
-                continue;
-            }
-            for (int i = 0; i < n; i++) {
-                long offset = i * EVENT_SIZE;
-                int ready = events.get(ValueLayout.JAVA_INT_UNALIGNED, offset + EVENTS_OFFSET);
-                long key = events.get(ValueLayout.JAVA_LONG_UNALIGNED, offset + DATA_OFFSET);
-                try {
+                for (int i = 0; i < n; i++) {
+                    long offset = i * EVENT_SIZE;
+                    int ready = events.get(ValueLayout.JAVA_INT_UNALIGNED, offset + EVENTS_OFFSET);
+                    long key = events.get(ValueLayout.JAVA_LONG_UNALIGNED, offset + DATA_OFFSET);
                     dispatch(key, ready);
-                } catch (Throwable t) {
-                    LOG.log(System.Logger.Level.ERROR, "tcpscope poller: dispatch failed", t);
                 }
             }
+        }
+    }
+
+    /**
+     * Stops this poller for good: the flag first, then every registered descriptor's waiters are
+     * woken (they see the flag), then the log. Runs on the poller's thread, as its last act.
+     */
+    private void fail(Throwable cause) {
+        failure = cause;
+        AtomicReferenceArray<SocketDescriptor> table;
+        int used;
+        tableLock.lock();
+        try {
+            table = slots;
+            used = nextUnusedSlot;
+        } finally {
+            tableLock.unlock();
+        }
+        for (int i = 0; i < used; i++) {
+            SocketDescriptor descriptor = table.get(i);
+            if (descriptor != null) {
+                descriptor.wakeWaiters(); // LockSupport.unpark: allocates nothing
+            }
+        }
+        try {
+            LOG.log(System.Logger.Level.ERROR, "tcpscope poller failed; its connections fail with "
+                    + "PollerFailedException, new ones use a new poller", cause);
+        } catch (Throwable ignored) {
+            // Every waiter is already awake; a failing logger must not hide that.
+        }
+    }
+
+    /** {@return whether this poller has failed} */
+    boolean hasFailed() {
+        return failure != null;
+    }
+
+    /** Throws if this poller has failed: nothing can wait for readiness on it any more. */
+    void throwIfFailed(String operation) throws PollerFailedException {
+        Throwable f = failure;
+        if (f != null) {
+            throw new PollerFailedException(operation, f);
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.tcpscope.internal.poll;
 
+import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.net.SocketTimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
@@ -12,8 +13,13 @@ import java.util.concurrent.locks.LockSupport;
  * <p>The state is {@code null} (nothing known), {@link #READY} (an edge arrived that nobody has
  * consumed yet) or the parked {@link Thread}. The poller calls {@link #signal()} on every edge;
  * a waiter consumes READY and retries its system call, or publishes itself and parks. Because
- * the waiter re-checks READY and the closed flag after publishing itself, and the closer sets the
- * flag before it calls {@link #wakeForClose()}, no wake-up is ever lost.
+ * the waiter re-checks READY, the closed flag and the poller's failure after publishing itself,
+ * and the closer (or the failing poller) sets its flag before it calls {@link #wake()}, no
+ * wake-up is ever lost.
+ *
+ * <p>A waiter withdraws itself in a {@code finally}, so that parking that throws (an Error in a
+ * virtual thread's yield, say) never leaves a thread published: the next waiter could then
+ * neither publish itself nor park, and would spin.
  *
  * <p>At most one thread waits per direction: the socket layer holds a per-direction lock.
  */
@@ -21,11 +27,36 @@ public final class Readiness {
 
     private static final Object READY = new Object();
 
+    /** How a waiter parks: {@link LockSupport}, except in the test that makes parking throw. */
+    @FunctionalInterface
+    interface Parking {
+        /** {@code nanos} value of a wait without a deadline. */
+        long UNTIMED = -1;
+
+        /** The real thing: LockSupport, with the Readiness as blocker (tests look for it). */
+        Parking LOCK_SUPPORT = (blocker, nanos) -> {
+            if (nanos == UNTIMED) {
+                LockSupport.park(blocker);
+            } else {
+                LockSupport.parkNanos(blocker, nanos);
+            }
+        };
+
+        /** Parks the current thread for at most {@code nanos}, or without limit if {@link #UNTIMED}. */
+        void park(Readiness blocker, long nanos);
+    }
+
     private final AtomicReference<Object> state = new AtomicReference<>();
     private final String direction;
+    private final Parking parking;
 
     Readiness(String direction) {
+        this(direction, Parking.LOCK_SUPPORT);
+    }
+
+    Readiness(String direction, Parking parking) {
         this.direction = direction;
+        this.parking = parking;
     }
 
     /** Called by the poller for every readiness edge: marks READY and unparks any waiter. */
@@ -36,8 +67,8 @@ public final class Readiness {
         }
     }
 
-    /** Called after the descriptor was marked closed: wakes the waiter so it sees the flag. */
-    void wakeForClose() {
+    /** Called after the descriptor was marked closed or its poller failed: wakes the waiter so it sees the flag. */
+    void wake() {
         if (state.get() instanceof Thread waiter) {
             LockSupport.unpark(waiter);
         }
@@ -60,14 +91,14 @@ public final class Readiness {
      * @param deadline     a {@link System#nanoTime()} value, or {@link Deadline#NONE}
      * @param operation    named in the exceptions, e.g. "read"
      * @throws dev.tcpscope.ConnectionClosedException the descriptor was closed (now or before)
+     * @throws PollerFailedException the poller stopped: no readiness will ever be reported
      * @throws InterruptedIOException the thread was interrupted; its interrupt status stays set
      * @throws SocketTimeoutException the deadline passed
      */
-    void await(SocketDescriptor descriptor, long deadline, String operation)
-            throws dev.tcpscope.ConnectionClosedException, InterruptedIOException, SocketTimeoutException {
+    void await(SocketDescriptor descriptor, long deadline, String operation) throws IOException {
         Thread me = Thread.currentThread();
         while (true) {
-            descriptor.throwIfClosed(operation);
+            descriptor.throwIfUnusable(operation);
             if (me.isInterrupted()) {
                 throw new InterruptedIOException(operation + " interrupted");
             }
@@ -84,16 +115,15 @@ public final class Readiness {
             if (!state.compareAndSet(null, me)) {
                 continue; // an edge arrived meanwhile: consume it above
             }
-            if (!descriptor.isClosed()) {
-                if (deadline == Deadline.NONE) {
-                    LockSupport.park(this);
-                } else {
-                    LockSupport.parkNanos(this, remaining);
+            try {
+                if (!descriptor.isUnusable()) {
+                    parking.park(this, deadline == Deadline.NONE ? Parking.UNTIMED : remaining);
                 }
+            } finally {
+                // Woken by an edge (state is READY), a close, the poller's failure, an interrupt,
+                // the deadline or spuriously — or parking threw: withdraw if still published.
+                state.compareAndSet(me, null);
             }
-            // Woken by an edge (state is READY), a close, an interrupt, the deadline or
-            // spuriously: withdraw if still published, then look at the state again.
-            state.compareAndSet(me, null);
         }
     }
 

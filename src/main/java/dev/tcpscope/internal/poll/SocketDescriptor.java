@@ -18,7 +18,8 @@ import java.util.concurrent.atomic.AtomicReference;
  * pass it to a call: no byte can go to, or come from, a newer connection that reuses it.
  *
  * <p>State word: bit 62 = closed, bit 61 = destroyed (close(2) done or under way), low bits =
- * references.
+ * references. Destruction is exception-safe: once a descriptor is marked destroyed, close(2) runs
+ * even if deregistering from the poller throws.
  */
 public final class SocketDescriptor {
 
@@ -122,23 +123,47 @@ public final class SocketDescriptor {
                 break;
             }
         }
-        readable.wakeForClose();
-        writable.wakeForClose();
+        wakeWaiters();
         destroyIfLast();
         return true;
     }
 
+    /**
+     * Deregisters and closes the number once the last reference is gone. Marked DESTROYED first,
+     * so that it happens once; then close(2) runs whatever deregistering throws (an Error from
+     * the downcall, say), since a descriptor marked destroyed is never closed by anyone else.
+     */
     private void destroyIfLast() {
         if (!state.compareAndSet(CLOSED, CLOSED | DESTROYED)) {
             return; // references remain, or someone else is destroying it
         }
-        long key = pollKey;
-        if (key != Poller.UNREGISTERED) {
-            poller.deregister(fd, key);
+        try {
+            long key = pollKey;
+            if (key != Poller.UNREGISTERED) {
+                poller.deregister(fd, key);
+            }
+        } finally {
+            try {
+                // Never retried, whatever it returns: after close(2) the number may be reused at once.
+                syscalls.close(fd);
+            } finally {
+                RELEASED.incrementAndGet();
+            }
         }
-        // Never retried, whatever it returns: after close(2) the number may be reused at once.
-        syscalls.close(fd);
-        RELEASED.incrementAndGet();
+    }
+
+    /**
+     * Unparks the threads waiting on either direction so that they look at the flags again: the
+     * closed flag, or the poller's failure. The caller has set the flag it wakes them for.
+     */
+    void wakeWaiters() {
+        readable.wake();
+        writable.wake();
+    }
+
+    /** {@return the poller this descriptor is registered with} */
+    Poller poller() {
+        return poller;
     }
 
     /** {@return whether {@link #close} has been called} */
@@ -151,10 +176,17 @@ public final class SocketDescriptor {
         return (state.get() & DESTROYED) != 0;
     }
 
-    void throwIfClosed(String operation) throws ConnectionClosedException {
+    /** Throws if the descriptor is closed, or its poller failed: a wait could never end well. */
+    void throwIfUnusable(String operation) throws IOException {
         if (isClosed()) {
             throw closedException(operation);
         }
+        poller.throwIfFailed(operation);
+    }
+
+    /** {@return whether a waiter must not park: the descriptor is closed or its poller failed} */
+    boolean isUnusable() {
+        return isClosed() || poller.hasFailed();
     }
 
     /** {@return the exception for an operation attempted on, or woken by, the closed descriptor} */

@@ -99,10 +99,14 @@ public final class Connector {
                     e.addSuppressed(first);
                 }
                 throw e;
-            } catch (IOException | RuntimeException e) {
+            } catch (IOException | RuntimeException | Error e) {
+                // Error too (thrown by a preparation, or out of memory): the socket is ours to close.
                 socket.close("abandoned", e);
                 if (e instanceof RuntimeException re) {
                     throw re;
+                }
+                if (e instanceof Error error) {
+                    throw error;
                 }
                 if (first == null) {
                     first = (IOException) e;

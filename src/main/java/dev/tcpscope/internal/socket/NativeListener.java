@@ -13,6 +13,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.net.InetSocketAddress;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -29,6 +30,7 @@ public final class NativeListener {
     private final SocketOptions options;
     private final int family;
     private final ReentrantLock acceptLock = new ReentrantLock();
+    private final LongAdder retriedErrors = new LongAdder();
 
     private NativeListener(Syscalls syscalls, Poller poller, SocketDescriptor descriptor, int family) {
         this.syscalls = syscalls;
@@ -50,11 +52,36 @@ public final class NativeListener {
         NativeListener listener = new NativeListener(syscalls, poller, SocketDescriptor.adopt(fd, syscalls, poller), family);
         try {
             listener.options.setInt(SocketOptions.SOL_SOCKET, SocketOptions.SO_REUSEADDR, 1);
-        } catch (IOException | RuntimeException e) {
-            listener.close();
+        } catch (IOException | RuntimeException | Error e) {
+            listener.close(); // whatever was thrown: nobody else holds the new socket
             throw e;
         }
         return listener;
+    }
+
+    /** Prepares a listening socket before bind(2); accepted sockets inherit what it sets. */
+    @FunctionalInterface
+    public interface Preparation {
+        void prepare(NativeListener listener) throws IOException;
+    }
+
+    /**
+     * Opens a listening socket for {@code address}'s family, prepares it, binds it and listens:
+     * the listener, or nothing — on any failure, an Error included, the socket is closed before
+     * the exception propagates.
+     */
+    public static NativeListener listen(Syscalls syscalls, Poller poller, InetSocketAddress address, int backlog,
+                                        Preparation preparation) throws IOException {
+        NativeListener listener = open(syscalls, poller, SocketAddresses.family(address.getAddress()));
+        try {
+            preparation.prepare(listener);
+            listener.bind(address);
+            listener.listen(backlog);
+            return listener;
+        } catch (IOException | RuntimeException | Error e) {
+            listener.close();
+            throw e;
+        }
     }
 
     /** {@return options of the listening socket; accepted sockets inherit most of them} */
@@ -95,7 +122,11 @@ public final class NativeListener {
      * closed or the thread is interrupted. The new socket is non-blocking and close-on-exec
      * from birth (accept4 flags), so no other process can inherit it.
      *
-     * @throws dev.tcpscope.SystemCallException e.g. EMFILE, ECONNABORTED: the listener remains usable
+     * <p>Errors of one pending connection (ECONNABORTED and the network errors accept(2) says to
+     * retry, see {@link Errno#isAcceptRetryable}) are skipped and counted in
+     * {@link #retriedErrors()}; they never reach the caller.
+     *
+     * @throws dev.tcpscope.SystemCallException e.g. EMFILE: the listener remains usable
      */
     public NativeSocket accept(long deadline) throws IOException {
         Deadline.lock(acceptLock, deadline, "accept");
@@ -111,7 +142,7 @@ public final class NativeListener {
                         InetSocketAddress remote;
                         try {
                             remote = SocketAddresses.decode(sa);
-                        } catch (RuntimeException e) {
+                        } catch (RuntimeException | Error e) {
                             syscalls.close(accepted);
                             throw e;
                         }
@@ -120,6 +151,11 @@ public final class NativeListener {
                     int errno = -accepted;
                     if (errno == Errno.EAGAIN) {
                         descriptor.awaitReadable(deadline, "accept");
+                    } else if (Errno.isAcceptRetryable(errno)) {
+                        // One dequeued connection failed (accept(2), "Error handling"): try the
+                        // next at once. Not parking: it may already be queued, and its edge was
+                        // consumed with this one.
+                        retriedErrors.increment();
                     } else if (errno != Errno.EINTR) {
                         throw Errno.exception("accept4", errno, null);
                     }
@@ -130,6 +166,11 @@ public final class NativeListener {
         } finally {
             acceptLock.unlock();
         }
+    }
+
+    /** {@return how many accept4 calls failed with an error of one pending connection and were retried} */
+    public long retriedErrors() {
+        return retriedErrors.sum();
     }
 
     /** Stops listening; a thread parked in {@link #accept} wakes with ConnectionClosedException. */

@@ -356,6 +356,24 @@ public class Libc extends Libc$shared {
     public static int EPIPE() {
         return EPIPE;
     }
+    private static final int ENONET = (int)64L;
+    /**
+     * {@snippet lang=c :
+     * #define ENONET 64
+     * }
+     */
+    public static int ENONET() {
+        return ENONET;
+    }
+    private static final int EPROTO = (int)71L;
+    /**
+     * {@snippet lang=c :
+     * #define EPROTO 71
+     * }
+     */
+    public static int EPROTO() {
+        return EPROTO;
+    }
     private static final int ENOTSOCK = (int)88L;
     /**
      * {@snippet lang=c :
