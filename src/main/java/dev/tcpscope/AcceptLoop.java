@@ -13,8 +13,9 @@ import java.util.function.Consumer;
 /**
  * The accept loop of a {@link TcpServer}: takes a permit (at most {@code maxConnections}
  * connections hold one), accepts, and hands the connection on; survives accept errors, backing
- * off on a timer when out of descriptors (EMFILE, ENFILE) instead of spinning, and skipping
- * ECONNABORTED.
+ * off on a timer when out of descriptors (EMFILE, ENFILE) or on an unknown error instead of
+ * spinning. (The errors of a single pending connection, such as ECONNABORTED, are retried by
+ * {@link TcpListener#accept()} and never reach it.)
  */
 final class AcceptLoop {
 
@@ -69,18 +70,18 @@ final class AcceptLoop {
                 permits.release();
                 counters.acceptAttempt();
                 counters.acceptError();
+                // Errors of one pending connection (ECONNABORTED and the others accept(2) lists)
+                // never get here: TcpListener.accept retries them. What does is out of descriptors
+                // (EMFILE, ENFILE) or unknown: pause instead of spinning.
                 boolean exhausted = e instanceof SystemCallException s && Errno.isDescriptorExhaustion(s.errno());
-                if (exhausted || !(e instanceof SystemCallException s2 && s2.errno() == Errno.ECONNABORTED)) {
-                    // Out of descriptors (or an error we do not know): pause instead of spinning.
-                    LOG.log(exhausted ? System.Logger.Level.WARNING : System.Logger.Level.ERROR,
-                            "accept failed, backing off " + Duration.ofNanos(backoff) + ": " + e.getMessage());
-                    counters.backoff();
-                    LockSupport.parkNanos(this, backoff);
-                    if (Thread.interrupted()) {
-                        return true;
-                    }
-                    backoff = Math.min(backoff * 2, LONGEST_BACKOFF_NANOS);
+                LOG.log(exhausted ? System.Logger.Level.WARNING : System.Logger.Level.ERROR,
+                        "accept failed, backing off " + Duration.ofNanos(backoff) + ": " + e.getMessage());
+                counters.backoff();
+                LockSupport.parkNanos(this, backoff);
+                if (Thread.interrupted()) {
+                    return true;
                 }
+                backoff = Math.min(backoff * 2, LONGEST_BACKOFF_NANOS);
                 continue;
             }
             counters.accepted(connection);
