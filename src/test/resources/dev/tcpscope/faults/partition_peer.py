@@ -12,8 +12,14 @@ import sys
 import threading
 
 
+LOCK = threading.Lock()
+
+
 def say(line):
-    print(line, flush=True)
+    # One write per line under a lock: print() from two threads can interleave a line and a newline.
+    with LOCK:
+        sys.stdout.write(line + '\n')
+        sys.stdout.flush()
 
 
 def reader(i, conn):
