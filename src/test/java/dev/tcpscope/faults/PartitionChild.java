@@ -63,6 +63,7 @@ public final class PartitionChild {
             connection.setWriteTimeout(timeout);
             connections.add(connection);
         }
+        byte[] big = new byte[BIG]; // shared by the writers (only read), allocated outside the timed window
         System.out.println("CONNECTED");
         commands.readLine();
         CountDownLatch woken = new CountDownLatch(count);
@@ -78,7 +79,7 @@ public final class PartitionChild {
                     if (reader) {
                         outcome = "returned:" + connection.read(new byte[100]);
                     } else {
-                        connection.write(new byte[BIG]);
+                        connection.write(big);
                         outcome = "returned";
                     }
                 } catch (IOException e) {
