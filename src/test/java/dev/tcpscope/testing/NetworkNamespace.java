@@ -100,6 +100,33 @@ public final class NetworkNamespace implements AutoCloseable {
         run(exec("sh", "-c", "printf '%s\\n' \"$1\" > \"/proc/sys/$2\"", "sh", value, name.replace('.', '/')));
     }
 
+    /**
+     * Cuts, inside the namespace, every TCP segment to or from its local {@code port} in both
+     * directions (nftables, input and output hooks): a partition, as if a cable were pulled, for
+     * the connections of a server listening on that port. {@link #removeRules()} heals it.
+     */
+    public void partitionTcpPort(int port) throws IOException, InterruptedException {
+        String nft = ensureNft();
+        Files.writeString(rules, """
+                table inet tcpscope_test {
+                    chain input {
+                        type filter hook input priority 0; policy accept;
+                        tcp dport %d drop
+                    }
+                    chain output {
+                        type filter hook output priority 0; policy accept;
+                        tcp sport %d drop
+                    }
+                }
+                """.formatted(port, port));
+        run(exec(nft, "-f", rules.toString()));
+    }
+
+    /** Removes the rules of {@link #dropTcpTo} or {@link #partitionTcpPort}: traffic flows again. */
+    public void removeRules() throws IOException, InterruptedException {
+        run(exec(ensureNft(), "delete", "table", "inet", "tcpscope_test"));
+    }
+
     /** Deletes the namespace (its sockets and rules go with it). */
     @Override
     public void close() throws IOException, InterruptedException {
@@ -124,7 +151,7 @@ public final class NetworkNamespace implements AutoCloseable {
         return false;
     }
 
-    private static String ip() {
+    static String ip() {
         return CProgram.findOnPath("ip").or(() -> existing("/usr/sbin/ip", "/sbin/ip")).map(Path::toString)
                 .orElseThrow(() -> new AssertionFailedError("the ip command (iproute2) is not installed"));
     }
@@ -151,7 +178,7 @@ public final class NetworkNamespace implements AutoCloseable {
         return Optional.empty();
     }
 
-    private static void run(List<String> command) throws IOException, InterruptedException {
+    static void run(List<String> command) throws IOException, InterruptedException {
         run(command, Map.of());
     }
 

@@ -1,0 +1,18 @@
+package dev.tcpscope;
+
+import dev.tcpscope.internal.socket.SocketOptions;
+
+/**
+ * The socket options of a connection, for tests and child JVMs outside this package (the fault
+ * suite, {@code dev.tcpscope.faults}) that must read buffer sizes or clear SO_LINGER on purpose:
+ * {@link TcpConnection#nativeSocket()} is package-private.
+ */
+public final class SocketOptionsOf {
+
+    private SocketOptionsOf() {}
+
+    /** {@return the socket options of {@code connection}'s socket} */
+    public static SocketOptions connection(TcpConnection connection) {
+        return connection.nativeSocket().options();
+    }
+}
