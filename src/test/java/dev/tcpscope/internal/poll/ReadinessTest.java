@@ -236,12 +236,12 @@ class ReadinessTest {
     }
 
     @Test
-    void wakeForCloseWithoutAWaiterLeavesNoEdge() {
-        readiness.wakeForClose();
+    void aWakeWithoutAWaiterLeavesNoEdge() {
+        readiness.wake();
         assertFalse(readiness.hasPendingEdge());
         readiness.signal();
-        readiness.wakeForClose();
-        assertTrue(readiness.hasPendingEdge(), "a pending edge survives a wake for close");
+        readiness.wake();
+        assertTrue(readiness.hasPendingEdge(), "a pending edge survives a wake");
     }
 
     @Test
