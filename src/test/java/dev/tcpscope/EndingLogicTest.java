@@ -2,6 +2,7 @@ package dev.tcpscope;
 
 import dev.tcpscope.peers.Pair;
 import dev.tcpscope.peers.Pair.Side;
+import dev.tcpscope.peers.TcpStates;
 import dev.tcpscope.testing.Forked;
 import dev.tcpscope.testing.JdkPeer;
 import dev.tcpscope.testing.OpenSockets;
@@ -18,6 +19,7 @@ import java.io.UncheckedIOException;
 import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -128,6 +130,7 @@ class EndingLogicTest {
                 conn.write(all, 0, 100);
                 conn.write(ByteBuffer.wrap(all, 100, 100));
                 conn.outputStream().write(all, 200, 100);
+                conn.outputStream().flush();
                 return null;
             }).await().assertReturned();
 
@@ -257,12 +260,15 @@ class EndingLogicTest {
             TcpConnection conn = p.connection();
             conn.setFinishQuietPeriod(Duration.ofMillis(100));
             conn.write(Patterns.bytes(0, 1000));
+            int ourPort = conn.localAddress().getPort();
 
             FinishResult result = conn.finish(FINISH);
 
             assertTrue(result.delivered(), result.toString());
             assertEquals(PeerEnding.TIMEOUT, result.peerEnding());
             assertTrue(result.reason().contains("quiet period"), result.reason());
+            assertEquals(Optional.of(TcpStates.State.FIN_WAIT2), TcpStates.of(ourPort, p.peer().localPort()),
+                    "closed with the linger cleared: our FIN is acknowledged and we wait for the peer's, no RST");
             Seen seen = p.peer().readToEnd();
             assertTrue(seen.isEof(), "delivered: the peer sees our FIN after every byte: " + seen);
             assertEquals(1000, seen.data().length);

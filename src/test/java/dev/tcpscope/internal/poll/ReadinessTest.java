@@ -35,11 +35,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * consults. Each way out of a wait is checked, and so is what a wait leaves behind for the next
  * one: a consumed edge is gone, a withdrawn waiter does not make the next waiter spin.
  *
- * <p>Checked by breaking {@code Readiness} on purpose (then restored): without the re-check of the
- * closed flag after publishing (a close between the check and the park was then lost), the
- * close test hung until its bound; without the withdrawal after waking, the second waiter after
- * a timeout spun instead of parking and {@link #aWaiterThatTimedOutLeavesNothingBehind} failed;
- * with {@link Readiness#signal()} not unparking, the signal test hung until its bound.
+ * <p>Checked by PIT (issue 11), which mutated {@code Readiness} and saw these tests fail or hang:
+ * without the re-check of the closed flag after publishing, with {@link Readiness#signal()} or
+ * {@link Readiness#wakeForClose()} not unparking, with a pending edge not consumed, with the
+ * deadline ignored. The two mutants that survive are in the README's list.
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class ReadinessTest {
