@@ -36,7 +36,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * (README, "Reliability"). Every outcome is what the peer saw (bytes, EOF or RST) plus the result
  * the API reported.
  *
- * <p>Checked by breaking the code on purpose (then restored), among others: the graceful ending
+ * <p>Checked through PIT's mutants (issue 11), which these tests kill, among others: the graceful ending
  * no longer flushing the stream view's buffer (the peer saw fewer bytes, then EOF); a write that
  * does not give its lock back (the finish on another thread aborted at its deadline); the output
  * not checking for an ending (a buffered write after an abort was accepted silently); the lock

@@ -34,11 +34,11 @@ import static org.junit.jupiter.api.Assertions.fail;
  * size by reflection (the one thing it reads that way) to know how many registrations make it
  * grow.
  *
- * <p>Checked by breaking {@code Poller} on purpose (then restored): with {@code grow} not copying
+ * <p>Checked through PIT's mutants of {@code Poller} (issue 11), which these tests kill: with {@code grow} not copying
  * the old entries, events no longer reached the descriptors registered before the growth; with
  * {@code freeSlot} not emptying the slot, a stale event still reached the closed descriptor; with
  * the failed registration not resetting the descriptor's key, its slot was freed twice and two
- * later registrations shared it. (PIT's report for issue 11 names the mutants each test kills.)
+ * later registrations shared it.
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class PollerSlotsTest {
