@@ -49,11 +49,17 @@ public final class Deadline {
     }
 
     /**
-     * Takes {@code lock}, giving up at {@code deadline} or on interrupt the way the operation
-     * waiting for it would: {@link SocketTimeoutException}, or {@link InterruptedIOException}
+     * Takes {@code lock}, at once if it is free; otherwise waits, giving up at {@code deadline} or
+     * on interrupt the way the operation waiting for it would: {@link SocketTimeoutException}, or {@link InterruptedIOException}
      * with the interrupt status set again.
      */
     public static void lock(ReentrantLock lock, long deadline, String operation) throws InterruptedIOException {
+        if (lock.tryLock()) {
+            // Free: the deadline and an interrupt matter only while waiting for another holder.
+            // (An operation cancelled before it starts then reports what it finds, e.g. that the
+            // connection was closed, not a wait "for another read" that never happened.)
+            return;
+        }
         try {
             if (deadline == NONE) {
                 lock.lockInterruptibly();

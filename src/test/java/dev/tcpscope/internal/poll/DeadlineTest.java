@@ -66,6 +66,17 @@ class DeadlineTest {
         Deadline.lock(lock, Deadline.NONE, "read");
         assertTrue(lock.isHeldByCurrentThread());
         lock.unlock();
+        // Even by an interrupted thread: it was not waiting for anyone (the operation itself then
+        // reports the interrupt if it has to wait, or what it found, e.g. a closed connection).
+        Thread.currentThread().interrupt();
+        try {
+            Deadline.lock(lock, Deadline.NONE, "read");
+            assertTrue(lock.isHeldByCurrentThread());
+            assertTrue(Thread.currentThread().isInterrupted(), "the interrupt status is kept");
+        } finally {
+            Thread.interrupted();
+            lock.unlock();
+        }
     }
 
     @Test
