@@ -183,7 +183,7 @@ public final class TcpConnection implements AutoCloseable {
             return -1;
         }
         try {
-            return socket.read(segment, deadline(readTimeout));
+            return socket.read(segment, Deadline.after(readTimeout));
         } finally {
             Reference.reachabilityFence(this);
         }
@@ -213,7 +213,7 @@ public final class TcpConnection implements AutoCloseable {
     public void write(ByteBuffer buffer) throws IOException {
         Objects.requireNonNull(buffer, "buffer");
         try {
-            output.write(buffer, deadline(writeTimeout));
+            output.write(buffer, Deadline.after(writeTimeout));
         } finally {
             Reference.reachabilityFence(this);
         }
@@ -228,7 +228,7 @@ public final class TcpConnection implements AutoCloseable {
     public void write(MemorySegment segment) throws IOException {
         Objects.requireNonNull(segment, "segment");
         try {
-            output.write(segment, deadline(writeTimeout));
+            output.write(segment, Deadline.after(writeTimeout));
         } finally {
             Reference.reachabilityFence(this);
         }
@@ -237,7 +237,7 @@ public final class TcpConnection implements AutoCloseable {
     /** Buffers bytes for the output stream view. */
     void writeBuffered(byte[] bytes, int offset, int length) throws IOException {
         try {
-            output.writeBuffered(bytes, offset, length, deadline(writeTimeout));
+            output.writeBuffered(bytes, offset, length, Deadline.after(writeTimeout));
         } finally {
             Reference.reachabilityFence(this);
         }
@@ -246,7 +246,7 @@ public final class TcpConnection implements AutoCloseable {
     /** Sends what the output stream view has buffered. */
     void flushBuffered() throws IOException {
         try {
-            output.flush(deadline(writeTimeout));
+            output.flush(Deadline.after(writeTimeout));
         } finally {
             Reference.reachabilityFence(this);
         }
@@ -264,7 +264,7 @@ public final class TcpConnection implements AutoCloseable {
      */
     public void shutdownOutput() throws IOException {
         try {
-            output.shutdown(deadline(writeTimeout));
+            output.shutdown(Deadline.after(writeTimeout));
         } finally {
             Reference.reachabilityFence(this);
         }
@@ -489,10 +489,6 @@ public final class TcpConnection implements AutoCloseable {
     /** {@return the quiet period of the graceful ending; see {@link #setFinishQuietPeriod}} */
     public Duration finishQuietPeriod() {
         return finishQuietPeriod;
-    }
-
-    private static long deadline(Duration timeout) {
-        return Deadline.after(timeout);
     }
 
     /** Sets TCP_NODELAY (disables Nagle's algorithm). */

@@ -296,10 +296,7 @@ public final class NativeSocket {
                     if (result == -Errno.ENOTCONN) {
                         // The connection is gone (reset or timed out) and no FIN was sent. The
                         // pending error may still be there: take it while in the slot.
-                        int error = options.getInt(SocketOptions.SOL_SOCKET, SocketOptions.SO_ERROR);
-                        if (error != 0) {
-                            errors.record(error, "shutdown(SHUT_WR)");
-                        }
+                        takePendingError("shutdown(SHUT_WR)");
                     }
                 } finally {
                     errors.exit(FatalErrorRecord.CONTROL);
@@ -333,15 +330,20 @@ public final class NativeSocket {
         synchronized (errors.controlLock()) {
             errors.enter(FatalErrorRecord.CONTROL);
             try {
-                int error = options.getInt(SocketOptions.SOL_SOCKET, SocketOptions.SO_ERROR);
-                if (error != 0 && !FatalErrorRecord.isTransient(error)) {
-                    errors.record(error, "getsockopt(SO_ERROR)");
-                }
+                takePendingError("getsockopt(SO_ERROR)");
             } finally {
                 errors.exit(FatalErrorRecord.CONTROL);
             }
         }
         return errors.get() != null;
+    }
+
+    /** getsockopt(SO_ERROR) takes the pending error: the caller holds the control slot. */
+    private void takePendingError(String call) throws IOException {
+        int error = options.getInt(SocketOptions.SOL_SOCKET, SocketOptions.SO_ERROR);
+        if (error != 0 && !FatalErrorRecord.isTransient(error)) {
+            errors.record(error, call);
+        }
     }
 
     /** {@return whether a fatal error (a reset, a timeout...) has been recorded} */
