@@ -94,12 +94,19 @@ public final class SocketDescriptor {
 
     /** Gives back a reference; the last one after {@link #close} performs close(2). */
     public void release() {
-        long s = state.decrementAndGet();
-        if ((s & REFERENCES) == REFERENCES) {
-            throw new IllegalStateException("release() without acquire() on fd " + fd);
-        }
-        if (s == CLOSED) {
-            destroyIfLast();
+        while (true) {
+            long s = state.get();
+            if ((s & REFERENCES) == 0) {
+                // Refused before touching the word: a decrement would borrow into the flags and
+                // leave a descriptor that reads as closed and destroyed, never closed.
+                throw new IllegalStateException("release() without acquire() on fd " + fd);
+            }
+            if (state.compareAndSet(s, s - 1)) {
+                if (s - 1 == CLOSED) {
+                    destroyIfLast();
+                }
+                return;
+            }
         }
     }
 

@@ -121,6 +121,33 @@ class SocketDescriptorTest {
         assertEquals(3, counts.openedSince(), "listener, client, accepted");
     }
 
+    /**
+     * A release() with no reference held is refused without touching the state word. Checked by
+     * restoring the old decrement-then-check release(): the word borrowed into the closed and
+     * destroyed bits, so the descriptor read as closed and close(2) never ran (the first assert
+     * failed, and the class's open-socket check reported the leaked socket).
+     */
+    @Test
+    void releaseWithoutAcquireIsRefusedAndTheDescriptorStillCloses() throws Exception {
+        var sys = new FaultInjectingSyscalls();
+        NativeSocket socket = NativeSocket.open(sys, Poller.shared(), SocketAddresses.AF_INET);
+        SocketDescriptor descriptor = socket.descriptor();
+
+        var e = assertThrowsExactly(IllegalStateException.class, descriptor::release);
+        assertTrue(e.getMessage().contains("without acquire"), e.getMessage());
+        assertFalse(descriptor.isClosed(), "a refused release() leaves the descriptor as it was");
+
+        int fd = descriptor.acquire();
+        descriptor.release();
+        assertTrue(fd >= 0);
+        assertTrue(socket.close("closed by test", null));
+        assertTrue(descriptor.isReleased());
+        assertEquals(1, sys.calls(Call.CLOSE), "close(2) exactly once");
+        assertThrowsExactly(IllegalStateException.class, descriptor::release,
+                "a release after the last one is refused too");
+        assertEquals(1, sys.calls(Call.CLOSE));
+    }
+
     @Test
     void failedSocketCreationOpensNothing() {
         var sys = new FaultInjectingSyscalls();
