@@ -4,6 +4,7 @@ import dev.tcpscope.bench.peers.Echo;
 import dev.tcpscope.bench.peers.EchoLoadClient;
 import dev.tcpscope.bench.peers.JdkServer;
 import dev.tcpscope.bench.peers.NettyEchoServer;
+import dev.tcpscope.bench.peers.NettyTransport;
 import dev.tcpscope.bench.peers.TcpscopeServer;
 import org.openjdk.jmh.annotations.AuxCounters;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -29,7 +30,9 @@ import java.util.concurrent.TimeUnit;
  * <ul>
  *   <li>{@code tcpscope}: {@link dev.tcpscope.TcpServer}, a virtual thread and a scope per connection;</li>
  *   <li>{@code jdk-virtual}: the baseline, blocking {@code SocketChannel}s on a virtual thread per connection;</li>
- *   <li>{@code netty-epoll}: Netty's native epoll transport with two event loops (one per core).</li>
+ *   <li>{@code netty-epoll}: Netty's native epoll transport with two event loops (one per core);</li>
+ *   <li>{@code netty-io_uring}: the same Netty server on the io_uring transport (bench/run leaves it
+ *       out, saying why, where io_uring_setup fails).</li>
  * </ul>
  * The score that matters is the secondary result {@code messages} (messages echoed per second);
  * the primary one counts rounds.
@@ -42,7 +45,7 @@ public class EchoThroughput {
 
     static final int MESSAGE_SIZE = 1024;
 
-    @Param({"tcpscope", "jdk-virtual", "netty-epoll"})
+    @Param({"tcpscope", "jdk-virtual", "netty-epoll", "netty-io_uring"})
     public String server;
 
     @Param({"1", "100", "1000"})
@@ -76,8 +79,9 @@ public class EchoThroughput {
                 running = s;
                 yield s.address();
             }
-            case "netty-epoll" -> {
-                NettyEchoServer s = NettyEchoServer.start(Runtime.getRuntime().availableProcessors());
+            case "netty-epoll", "netty-io_uring" -> {
+                NettyTransport transport = NettyTransport.of(server.substring("netty-".length()));
+                NettyEchoServer s = NettyEchoServer.start(transport, Runtime.getRuntime().availableProcessors());
                 running = s;
                 yield s.address();
             }

@@ -5,6 +5,7 @@ import dev.tcpscope.bench.peers.Echo;
 import dev.tcpscope.bench.peers.JdkServer;
 import dev.tcpscope.bench.peers.NettyEchoServer;
 import dev.tcpscope.bench.peers.NettyPingPongClient;
+import dev.tcpscope.bench.peers.NettyTransport;
 import dev.tcpscope.bench.peers.TcpscopeServer;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -18,6 +19,7 @@ import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.infra.BenchmarkParams;
 
 import java.io.EOFException;
 import java.io.IOException;
@@ -38,7 +40,9 @@ import java.util.concurrent.TimeUnit;
  *       buffers, client and server on virtual (resp. platform) threads — the baseline is
  *       {@code jdkVirtual};</li>
  *   <li>{@code nettyEpoll}: Netty's native epoll transport, round trips driven inside the client's
- *       event loop, batches of {@link #NETTY_BATCH}.</li>
+ *       event loop, batches of {@link #NETTY_BATCH};</li>
+ *   <li>{@code nettyIoUring}: the same on Netty's io_uring transport (bench/run leaves it out,
+ *       saying why, where io_uring_setup fails).</li>
  * </ul>
  * The virtual variants run the JMH worker itself as a virtual thread ({@code -Djmh.executor=VIRTUAL});
  * their setup checks that it is one. The C baseline is bench/c/pingpong.c, outside JMH.
@@ -46,7 +50,10 @@ import java.util.concurrent.TimeUnit;
  * <p>Sample mode: every round trip is timed, so the report has the median as well as the mean.
  * On a shared 2-core machine virtual-thread round trips are bimodal (whole iterations at several
  * times the usual latency happen, for the JDK as for tcpscope), which the mean and its error show
- * and the median does not hide.
+ * and the median does not hide. JMH's CSV has the percentiles ({@code :p0.50}, {@code :p0.99}...).
+ *
+ * <p>Every variant also counts its round trips and the JVM's voluntary context switches per
+ * iteration ({@link KernelSleeps}): the kernel sleeps per round trip.
  */
 @BenchmarkMode(Mode.SampleTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
@@ -62,19 +69,22 @@ public class PingPong {
 
     @Benchmark
     @Fork(jvmArgsAppend = {"--enable-preview", "--enable-native-access=ALL-UNNAMED", "-Djmh.executor=VIRTUAL"})
-    public int tcpscopeVirtual(TcpscopePair pair) throws IOException {
+    public int tcpscopeVirtual(TcpscopePair pair, KernelSleeps sleeps) throws IOException {
+        sleeps.roundTrips++;
         return pair.roundTrip();
     }
 
     @Benchmark
     @Fork(jvmArgsAppend = {"--enable-preview", "--enable-native-access=ALL-UNNAMED", "-Djmh.executor=VIRTUAL"})
-    public int jdkVirtual(JdkPair pair) throws IOException {
+    public int jdkVirtual(JdkPair pair, KernelSleeps sleeps) throws IOException {
+        sleeps.roundTrips++;
         return pair.roundTrip();
     }
 
     @Benchmark
     @Fork(jvmArgsAppend = {"--enable-preview", "--enable-native-access=ALL-UNNAMED"})
-    public int jdkPlatform(JdkPair pair) throws IOException {
+    public int jdkPlatform(JdkPair pair, KernelSleeps sleeps) throws IOException {
+        sleeps.roundTrips++;
         return pair.roundTrip();
     }
 
@@ -82,7 +92,17 @@ public class PingPong {
     @OperationsPerInvocation(NETTY_BATCH)
     @Fork(jvmArgsAppend = {"--enable-preview", "--enable-native-access=ALL-UNNAMED",
             "--sun-misc-unsafe-memory-access=allow"})
-    public int nettyEpoll(NettyPair pair) {
+    public int nettyEpoll(NettyPair pair, KernelSleeps sleeps) {
+        sleeps.roundTrips += NETTY_BATCH;
+        return pair.client.roundTrips(NETTY_BATCH);
+    }
+
+    @Benchmark
+    @OperationsPerInvocation(NETTY_BATCH)
+    @Fork(jvmArgsAppend = {"--enable-preview", "--enable-native-access=ALL-UNNAMED",
+            "--sun-misc-unsafe-memory-access=allow"})
+    public int nettyIoUring(NettyPair pair, KernelSleeps sleeps) {
+        sleeps.roundTrips += NETTY_BATCH;
         return pair.client.roundTrips(NETTY_BATCH);
     }
 
@@ -165,16 +185,18 @@ public class PingPong {
         }
     }
 
-    /** Netty epoll on both ends, one event loop each. */
+    /** Netty on both ends, one event loop each, on the transport the benchmark's name says. */
     @State(Scope.Thread)
     public static class NettyPair {
         NettyEchoServer server;
         NettyPingPongClient client;
 
         @Setup(Level.Trial)
-        public void open(Size size) throws InterruptedException {
-            server = NettyEchoServer.start(1);
-            client = NettyPingPongClient.connect(server.address(), size.bytes);
+        public void open(Size size, BenchmarkParams benchmark) throws InterruptedException {
+            NettyTransport transport = benchmark.getBenchmark().endsWith(".nettyIoUring")
+                    ? NettyTransport.IO_URING : NettyTransport.EPOLL;
+            server = NettyEchoServer.start(transport, 1);
+            client = NettyPingPongClient.connect(transport, server.address(), size.bytes);
         }
 
         @TearDown(Level.Trial)

@@ -9,16 +9,13 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.epoll.Epoll;
-import io.netty.channel.epoll.EpollIoHandler;
-import io.netty.channel.epoll.EpollServerSocketChannel;
-import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.channel.socket.SocketChannel;
 
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 
 /**
- * Netty's echo server on the native epoll transport: event loops of its own (one per core is
+ * Netty's echo server on a native transport (epoll or io_uring): event loops of its own (one per core is
  * the usual configuration; the acceptor shares them), pooled direct buffers, TCP_NODELAY, and the
  * canonical echo handler (write on read, flush on read-complete).
  */
@@ -32,18 +29,18 @@ public final class NettyEchoServer implements AutoCloseable {
         this.listener = listener;
     }
 
-    /** Binds to an ephemeral loopback port with {@code eventLoops} threads. */
-    public static NettyEchoServer start(int eventLoops) throws InterruptedException {
-        Epoll.ensureAvailability();
-        EventLoopGroup group = new MultiThreadIoEventLoopGroup(eventLoops, EpollIoHandler.newFactory());
+    /** Binds to an ephemeral loopback port with {@code eventLoops} threads of {@code transport}. */
+    public static NettyEchoServer start(NettyTransport transport, int eventLoops) throws InterruptedException {
+        transport.requireAvailable();
+        EventLoopGroup group = new MultiThreadIoEventLoopGroup(eventLoops, transport.newHandlerFactory());
         Channel listener = new ServerBootstrap()
                 .group(group)
-                .channel(EpollServerSocketChannel.class)
+                .channel(transport.serverChannel())
                 .option(ChannelOption.SO_BACKLOG, 4096)
                 .childOption(ChannelOption.TCP_NODELAY, true)
-                .childHandler(new ChannelInitializer<EpollSocketChannel>() {
+                .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
-                    protected void initChannel(EpollSocketChannel channel) {
+                    protected void initChannel(SocketChannel channel) {
                         channel.pipeline().addLast(EchoHandler.INSTANCE);
                     }
                 })

@@ -9,16 +9,15 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.epoll.EpollIoHandler;
-import io.netty.channel.epoll.EpollSocketChannel;
 
 import java.net.InetSocketAddress;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * Netty's side of the ping-pong: the round trips run inside the client's event loop (the reply's
- * read triggers the next write), the way a Netty program would do it, and a batch completes a
- * future. One hand-off from the calling thread per batch is all that is not Netty's own path.
+ * Netty's side of the ping-pong, on either native transport ({@link NettyTransport}): the round
+ * trips run inside the client's event loop (the reply's read triggers the next write), the way a
+ * Netty program would do it, and a batch completes a future. One hand-off from the calling thread
+ * per batch is all that is not Netty's own path.
  */
 public final class NettyPingPongClient implements AutoCloseable {
 
@@ -32,12 +31,15 @@ public final class NettyPingPongClient implements AutoCloseable {
         this.handler = handler;
     }
 
-    public static NettyPingPongClient connect(InetSocketAddress server, int messageSize) throws InterruptedException {
-        EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+    /** Connects over {@code transport} with one event loop. */
+    public static NettyPingPongClient connect(NettyTransport transport, InetSocketAddress server, int messageSize)
+            throws InterruptedException {
+        transport.requireAvailable();
+        EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, transport.newHandlerFactory());
         Handler handler = new Handler(messageSize);
         Channel channel = new Bootstrap()
                 .group(group)
-                .channel(EpollSocketChannel.class)
+                .channel(transport.socketChannel())
                 .option(ChannelOption.TCP_NODELAY, true)
                 .handler(handler)
                 .connect(server).sync().channel();
