@@ -5,11 +5,15 @@
  *
  *   pingpong SIZE ITERATIONS SECONDS
  *
- * Every round trip is timed. Warms up for one iteration, then prints two lines (tab-separated)
- * for bench/run's report, like JMH's sample mode: the mean and the median round trip of each
- * iteration of SECONDS, in microseconds:
+ * Every round trip is timed. Warms up for one iteration, then prints four lines (tab-separated)
+ * for bench/run's report, like JMH's sample mode: the mean, the median and the 99th percentile
+ * round trip of each iteration of SECONDS, in microseconds, and the process's voluntary context
+ * switches (getrusage(RUSAGE_SELF) ru_nvcsw, both threads) per round trip of each iteration:
  *   c <tab> pingpong <tab> c-blocking <tab> bytes=SIZE <tab> us/op <tab> mean mean ...
  *   c <tab> pingpong <tab> c-blocking:p0.50 <tab> bytes=SIZE <tab> us/op <tab> median median ...
+ *   c <tab> pingpong <tab> c-blocking:p0.99 <tab> bytes=SIZE <tab> us/op <tab> p99 p99 ...
+ *   c <tab> pingpong <tab> c-blocking:sleeps <tab> bytes=SIZE <tab> sleeps/rt <tab> figure figure ...
+ * (JMH's percentiles pool every iteration's samples; these are per iteration, then averaged.)
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -20,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -27,6 +32,18 @@
 #include "loopback.h"
 
 static int size;
+
+static long voluntary_switches(void) {
+    struct rusage usage;
+    if (getrusage(RUSAGE_SELF, &usage) < 0) die("getrusage");
+    return usage.ru_nvcsw;
+}
+
+static void print_line(const char *variant, const char *unit, const double *values, int count) {
+    printf("c\tpingpong\t%s\tbytes=%d\t%s\t", variant, size, unit);
+    for (int i = 0; i < count; i++) printf("%s%.4f", i ? " " : "", values[i]);
+    printf("\n");
+}
 
 static int compare(const void *a, const void *b) {
     double x = *(const double *) a, y = *(const double *) b;
@@ -91,8 +108,10 @@ int main(int argc, char **argv) {
     long capacity = 1 << 20;
     double *times = malloc(capacity * sizeof *times);
     double *means = calloc(iterations, sizeof *means), *medians = calloc(iterations, sizeof *medians);
+    double *p99s = calloc(iterations, sizeof *p99s), *sleeps = calloc(iterations, sizeof *sleeps);
     for (int i = -1; i < iterations; i++) {          /* iteration -1 is the warm-up */
         long count = 0;
+        long switches = voluntary_switches();
         double start = now(), end = start;
         do {
             double before = end;
@@ -106,17 +125,19 @@ int main(int argc, char **argv) {
             }
             times[count++] = end - before;
         } while (end - start < seconds);
+        switches = voluntary_switches() - switches;
         if (i >= 0) {
             qsort(times, count, sizeof *times, compare);
             means[i] = (end - start) / count * 1e6;
             medians[i] = times[count / 2] * 1e6;
+            p99s[i] = times[(long) (count * 0.99)] * 1e6;
+            sleeps[i] = (double) switches / count;
         }
     }
-    printf("c\tpingpong\tc-blocking\tbytes=%d\tus/op\t", size);
-    for (int i = 0; i < iterations; i++) printf("%s%.3f", i ? " " : "", means[i]);
-    printf("\nc\tpingpong\tc-blocking:p0.50\tbytes=%d\tus/op\t", size);
-    for (int i = 0; i < iterations; i++) printf("%s%.3f", i ? " " : "", medians[i]);
-    printf("\n");
+    print_line("c-blocking", "us/op", means, iterations);
+    print_line("c-blocking:p0.50", "us/op", medians, iterations);
+    print_line("c-blocking:p0.99", "us/op", p99s, iterations);
+    print_line("c-blocking:sleeps", "sleeps/rt", sleeps, iterations);
     shutdown(client, SHUT_WR);
     pthread_join(thread, NULL);
     close(client);
