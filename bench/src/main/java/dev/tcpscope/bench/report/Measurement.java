@@ -15,9 +15,9 @@ import java.util.Map;
 public record Measurement(String benchmark, String variant, Map<String, String> params, double score, double error,
                           String unit) {
 
-    /** {@return whether a smaller score is better (a time per operation)} */
+    /** {@return whether a smaller score is better (a time, kernel sleeps or bytes per operation)} */
     public boolean lowerIsBetter() {
-        return unit.endsWith("/op");
+        return unit.endsWith("/op") || unit.equals("sleeps/rt") || unit.equals("ms") || unit.equals("bytes/conn");
     }
 
     public String param(String name) {

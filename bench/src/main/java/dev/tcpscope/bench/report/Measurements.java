@@ -47,22 +47,32 @@ public final class Measurements {
         return this;
     }
 
-    /** Adds lines {@code source \t benchmark \t variant \t k=v \t unit \t sample sample ...}. */
+    /**
+     * Adds lines {@code source \t benchmark \t variant \t k=v \t unit \t sample sample ...}; the
+     * samples of lines that agree on everything but their samples are pooled (the kernel sleeps of
+     * the JMH ping-pong come one line per iteration and fork).
+     */
     public Measurements readSamples(Path tsv) throws IOException {
         if (!Files.exists(tsv)) {
             return this;
         }
+        Map<String, List<Double>> pooled = new LinkedHashMap<>();
         for (String line : Files.readAllLines(tsv)) {
             if (line.isBlank()) {
                 continue;
             }
-            String[] f = line.split("\t");
+            int last = line.lastIndexOf('\t');
+            List<Double> samples = pooled.computeIfAbsent(line.substring(0, last), key -> new ArrayList<>());
+            Arrays.stream(line.substring(last + 1).trim().split(" +")).map(Double::parseDouble).forEach(samples::add);
+        }
+        for (var entry : pooled.entrySet()) {
+            String[] f = entry.getKey().split("\t");
             Map<String, String> params = new LinkedHashMap<>();
             if (f[3].contains("=")) {
                 String[] kv = f[3].split("=", 2);
                 params.put(kv[0], kv[1]);
             }
-            double[] samples = Arrays.stream(f[5].trim().split(" +")).mapToDouble(Double::parseDouble).toArray();
+            double[] samples = entry.getValue().stream().mapToDouble(Double::doubleValue).toArray();
             all.add(new Measurement(f[1], f[2], params, mean(samples), error(samples), f[4]));
         }
         return this;

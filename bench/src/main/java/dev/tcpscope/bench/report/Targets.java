@@ -1,0 +1,90 @@
+package dev.tcpscope.bench.report;
+
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+
+/**
+ * The report's "Targets (issue 12)" table: each target of issue 12, the figure this run measured
+ * for it and the verdict of {@link ReportPage#verdict} (a figure whose 99.9% interval contains
+ * parity is "at parity", which is not met).
+ */
+final class Targets {
+
+    private final ReportPage page;
+
+    Targets(ReportPage page) {
+        this.page = page;
+    }
+
+    /** How a target's figure is made from the measured and the baseline measurement. */
+    private interface Figure {
+        Measurement.Ratio of(Measurement measured, Measurement baseline);
+    }
+
+    void write() {
+        page.append("## Targets (issue 12)\n\n");
+        page.append("Verdicts: \"yes\" when the whole 99.9% interval of the figure meets the target; \"at parity\" ")
+                .append("when the interval contains 1 (0 for a difference) — at parity is not met; \"within error, ")
+                .append("not met\" when it contains the target's threshold. Medians, p99 and memory have no interval ")
+                .append("(JMH gives none for percentiles; the memory harness measures once): judged on the value alone.\n\n");
+        page.append("| target | figure measured | met? |\n|---|---|---|\n");
+        for (String n : List.of("100", "1000")) {
+            ratio("echo, " + n + " connections: tcpscope's messages/s ÷ Netty epoll's ≥ 1.0",
+                    page.echo("tcpscope", n), page.echo("netty-epoll", n), Measurement::against, 1.0, false);
+            ratio("echo, " + n + " connections: tcpscope's messages/s ÷ JDK virtual threads' ≥ 1.2",
+                    page.echo("tcpscope", n), page.echo("jdk-virtual", n), Measurement::against, 1.2, false);
+        }
+        for (String bytes : List.of("64", "16384")) {
+            String size = ReportPage.size(bytes);
+            Optional<Measurement> tcpscope = page.pingPong("tcpscopeVirtual", bytes, ":p0.50");
+            ratio("ping-pong " + size + ": tcpscope's median round trip ÷ C's ≤ 1.1", tcpscope,
+                    page.pingPong("c-blocking", bytes, ":p0.50"), Measurement::over, 1.1, true);
+            ratio("ping-pong " + size + ": tcpscope's median round trip ÷ JDK virtual threads' ≤ 1.0", tcpscope,
+                    page.pingPong("jdkVirtual", bytes, ":p0.50"), Measurement::over, 1.0, true);
+            ratio("ping-pong " + size + ": tcpscope's kernel sleeps per round trip ÷ JDK virtual threads' ≤ 1.0",
+                    page.pingPong("tcpscopeVirtual", bytes, ":sleeps"), page.pingPong("jdkVirtual", bytes, ":sleeps"),
+                    Measurement::over, 1.0, true);
+        }
+        ratio("bulk transfer: tcpscope's MiB/s ÷ JDK virtual threads' ≥ 1.0", page.data.find("BulkTransfer", "tcpscopeVirtual"),
+                page.data.find("BulkTransfer", "jdkVirtual"), Measurement::against, 1.0, false);
+        firstConnection();
+        ratio("idle connection: tcpscope's resident memory ÷ the JDK's ≤ 1.0", page.data.find("memory", "tcpscope"),
+                page.data.find("memory", "jdk-virtual"), Measurement::over, 1.0, true);
+        ratio("idle connection: tcpscope's live heap ÷ the JDK's ≤ 1.0", page.data.find("memory-heap", "tcpscope"),
+                page.data.find("memory-heap", "jdk-virtual"), Measurement::over, 1.0, true);
+        page.append("\n");
+    }
+
+    private void ratio(String what, Optional<Measurement> measured, Optional<Measurement> baseline, Figure figure,
+                       double threshold, boolean atMost) {
+        if (measured.isEmpty() || baseline.isEmpty()) {
+            page.append("| ").append(what).append(" | not measured in this run | — |\n");
+            return;
+        }
+        Measurement.Ratio r = figure.of(measured.get(), baseline.get());
+        page.append("| ").append(what).append(" | ").append(r.format()).append(" | ")
+                .append(page.verdict(r.value(), r.error(), threshold, atMost, 1.0)).append(" |\n");
+    }
+
+    /**
+     * First connection: the difference of the medians of the fresh JVMs' wall times; its
+     * uncertainty is taken from the means' 99.9% intervals (medians have none).
+     */
+    private void firstConnection() {
+        String what = "first connection in a fresh JVM: tcpscope's median process time − the JDK's ≤ 50 ms";
+        Optional<Measurement> t = page.data.find("first-connection", "tcpscope:p0.50"),
+                j = page.data.find("first-connection", "jdk:p0.50"),
+                tMean = page.data.find("first-connection", "tcpscope"), jMean = page.data.find("first-connection", "jdk");
+        if (t.isEmpty() || j.isEmpty() || tMean.isEmpty() || jMean.isEmpty()) {
+            page.append("| ").append(what).append(" | not measured in this run | — |\n");
+            return;
+        }
+        double difference = t.get().score() - j.get().score();
+        double error = Math.hypot(tMean.get().error(), jMean.get().error());
+        page.append("| ").append(what).append(" | ")
+                .append(String.format(Locale.ROOT, "%+.1f ms", difference))
+                .append(Double.isFinite(error) ? String.format(Locale.ROOT, " ± %.1f", error) : "")
+                .append(" | ").append(page.verdict(difference, error, 50, true, 0)).append(" |\n");
+    }
+}
