@@ -45,12 +45,14 @@ public class KernelSleeps {
 
     private long before;
 
+    /** Starts an iteration's count. */
     @Setup(Level.Iteration)
     public void start() {
         roundTrips = 0;
         before = ContextSwitches.voluntary();
     }
 
+    /** Ends an iteration's count and, for a measurement iteration, reports its figure. */
     @TearDown(Level.Iteration)
     public void stop(BenchmarkParams benchmark, IterationParams iteration) throws IOException {
         long sleeps = ContextSwitches.voluntary() - before;

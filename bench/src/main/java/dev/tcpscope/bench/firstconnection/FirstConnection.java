@@ -24,6 +24,7 @@ public final class FirstConnection {
 
     private FirstConnection() {}
 
+    /** Connects to the listener at loopback port {@code args[1]} with {@code args[0]} (tcpscope or jdk). */
     public static void main(String[] args) throws IOException {
         long start = System.nanoTime();
         InetSocketAddress listener = new InetSocketAddress(InetAddress.getLoopbackAddress(), Integer.parseInt(args[1]));

@@ -40,6 +40,7 @@ public final class FirstConnectionHarness {
 
     private FirstConnectionHarness() {}
 
+    /** Runs {@code args[0]} fresh JVMs of each implementation and appends the times to file {@code args[1]}. */
     public static void main(String[] args) throws Exception {
         int runs = Integer.parseInt(args[0]);
         Path out = Path.of(args[1]);

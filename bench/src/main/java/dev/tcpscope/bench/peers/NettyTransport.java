@@ -57,6 +57,7 @@ public enum NettyTransport {
         throw new IllegalArgumentException("unknown Netty transport: " + label);
     }
 
+    /** {@return the transport's name in benchmark parameters: {@code epoll} or {@code io_uring}} */
     public String label() {
         return label;
     }
@@ -93,6 +94,7 @@ public enum NettyTransport {
         });
     }
 
+    /** Exits 0 if the transport named by {@code args[0]} works here, else prints why and exits 1. */
     public static void main(String[] args) {
         Optional<String> why = of(args[0]).unavailability();
         if (why.isPresent()) {
