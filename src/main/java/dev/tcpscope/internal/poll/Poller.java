@@ -11,6 +11,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -24,16 +25,17 @@ import java.util.concurrent.locks.ReentrantLock;
  * a closed descriptor never wakes the waiter of a newer one with the same number or slot (the
  * lesson of Go's issue 59545).
  *
- * <p>The thread blocks in epoll_wait, in native code: it is a platform thread of its own, never a
- * virtual thread's carrier. It inherits nothing from the thread that happened to start it (the
- * JDK's {@code InnocuousThread}): no inheritable thread-locals, the system class loader as its
- * context class loader, normal priority — so it never pins an application's class loader.
+ * <p>Events are taken out of the set by {@link PollingThreads}: a platform thread of its own that
+ * sleeps in epoll_wait while the sockets are idle, and a virtual thread that polls while events
+ * keep coming. Neither inherits anything from the thread that happened to start them (the JDK's
+ * {@code InnocuousThread}): no inheritable thread-locals, the system class loader as context
+ * class loader — so they never pin an application's class loader.
  *
  * <p><b>Failure is loud and final for the instance (fail-stop).</b> epoll_wait fails only with
  * EINTR (retried) or with EBADF, EFAULT or EINVAL, which say the poller's own state is broken and
  * never heal; and anything thrown in the loop (an Error, an exception of a bug) may have lost
  * edges that epoll_wait had already handed over, which, edge-triggered, would never come again.
- * So anything but EINTR ends the loop, and then, in this order: {@link #failure} is set; every
+ * So anything but EINTR ends the polling threads, and then, in this order: {@link #failure} is set; every
  * registered descriptor's waiters are unparked; the failure is logged (a logger that throws
  * changes nothing). A waiter checks the failure after publishing itself and before parking,
  * exactly as it checks the closed flag, so no thread parked on this poller can miss it: it wakes
@@ -52,10 +54,8 @@ public final class Poller {
     static final long UNREGISTERED = -1;
 
     static final int READ_EVENTS, WRITE_EVENTS, INTEREST;
-    private static final long EVENT_SIZE = epoll_event.layout().byteSize();
     private static final long EVENTS_OFFSET = epoll_event.events$offset();
     private static final long DATA_OFFSET = epoll_event.data$offset();
-    private static final int MAX_EVENTS = 512;
     private static final System.Logger LOG = System.getLogger(Poller.class.getName());
 
     static {
@@ -77,16 +77,16 @@ public final class Poller {
     private int nextUnusedSlot;             // guarded by tableLock
     private int generation;                 // guarded by tableLock
     private final AtomicLong wakeups = new AtomicLong();
-    private volatile Throwable failure;     // set once, before any waiter is woken for it
-    private final Thread thread;
+    private final AtomicReference<Throwable> failure = new AtomicReference<>(); // set once, before any waiter is woken for it
+    private final PollingThreads threads;
 
     /** {@return the process-wide poller, started on first use, and again if the last one failed} */
     public static Poller shared() {
         Poller p = shared;
-        if (p == null || p.failure != null) {
+        if (p == null || p.hasFailed()) {
             synchronized (Poller.class) {
                 p = shared;
-                if (p == null || p.failure != null) {
+                if (p == null || p.hasFailed()) {
                     try {
                         p = start(LinuxSyscalls.INSTANCE);
                     } catch (IOException e) {
@@ -107,7 +107,7 @@ public final class Poller {
      */
     public static Poller start(Syscalls syscalls) throws IOException {
         Poller poller = new Poller(syscalls);
-        poller.thread.start();
+        poller.threads.start();
         return poller;
     }
 
@@ -118,17 +118,7 @@ public final class Poller {
             throw Errno.exception("epoll_create1", -fd, null);
         }
         this.epfd = fd;
-        Thread t = Thread.ofPlatform()
-                .daemon()
-                .name("tcpscope-poller")
-                .priority(Thread.NORM_PRIORITY)
-                .inheritInheritableThreadLocals(false)
-                .unstarted(this::run);
-        // A new thread takes its creator's context class loader (whichever application thread
-        // first touched the library) unless, as here, it inherits no thread-locals; said again
-        // explicitly so that it does not hang on that rule. The system class loader pins nothing.
-        t.setContextClassLoader(ClassLoader.getSystemClassLoader());
-        this.thread = t;
+        this.threads = new PollingThreads(this, syscalls, fd);
     }
 
     /** {@return how many times epoll_wait has returned: for tests that look for busy loops} */
@@ -136,9 +126,13 @@ public final class Poller {
         return wakeups.get();
     }
 
+    void countWakeup() {
+        wakeups.incrementAndGet();
+    }
+
     /** {@return what stopped this poller, or {@code null} while it runs} */
     public Throwable failure() {
-        return failure;
+        return failure.get();
     }
 
     /** {@return how many descriptors are registered now: for accounting (no slot leaks)} */
@@ -151,9 +145,14 @@ public final class Poller {
         }
     }
 
-    /** {@return the poller's thread, for tests of what it inherits and whether it ended} */
+    /** {@return the poller's platform thread, for tests of what it inherits and whether it ended} */
     Thread thread() {
-        return thread;
+        return threads.platformThread();
+    }
+
+    /** {@return the poller's virtual thread, for tests of what it inherits and whether it ended} */
+    Thread virtualThread() {
+        return threads.virtualThread();
     }
 
     /**
@@ -167,7 +166,7 @@ public final class Poller {
         try {
             // Checked under the lock that fail() takes after setting the flag: either the flag is
             // seen here, or fail() sees this descriptor in the table and wakes its waiters.
-            Throwable f = failure;
+            Throwable f = failure.get();
             if (f != null) {
                 throw new PollerFailedException("register", f);
             }
@@ -241,47 +240,15 @@ public final class Poller {
         slots = bigger;
     }
 
-    private void run() {
-        Throwable cause;
-        try {
-            poll();
-            cause = new AssertionError("the poller loop returned");
-        } catch (Throwable t) {
-            cause = t;
-        }
-        fail(cause);
-    }
-
-    /** The loop: returns only by throwing. Allocates nothing per event. */
-    private void poll() throws IOException {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment events = arena.allocate(EVENT_SIZE * MAX_EVENTS, 8);
-            while (true) {
-                int n = syscalls.epollWait(epfd, events, MAX_EVENTS, -1);
-                wakeups.incrementAndGet();
-                if (n < 0) {
-                    if (-n == Errno.EINTR) {
-                        continue;
-                    }
-                    // EBADF, EFAULT or EINVAL (epoll_wait(2)): retrying cannot help.
-                    throw Errno.exception("epoll_wait", -n, null);
-                }
-                for (int i = 0; i < n; i++) {
-                    long offset = i * EVENT_SIZE;
-                    int ready = events.get(ValueLayout.JAVA_INT_UNALIGNED, offset + EVENTS_OFFSET);
-                    long key = events.get(ValueLayout.JAVA_LONG_UNALIGNED, offset + DATA_OFFSET);
-                    dispatch(key, ready);
-                }
-            }
-        }
-    }
-
     /**
      * Stops this poller for good: the flag first, then every registered descriptor's waiters are
-     * woken (they see the flag), then the log. Runs on the poller's thread, as its last act.
+     * woken (they see the flag), then the log. Runs on a polling thread, as its last act; only
+     * the first cause counts.
      */
-    private void fail(Throwable cause) {
-        failure = cause;
+    void fail(Throwable cause) {
+        if (!failure.compareAndSet(null, cause)) {
+            return;
+        }
         AtomicReferenceArray<SocketDescriptor> table;
         int used;
         tableLock.lock();
@@ -307,28 +274,30 @@ public final class Poller {
 
     /** {@return whether this poller has failed} */
     boolean hasFailed() {
-        return failure != null;
+        return failure.get() != null;
     }
 
     /** Throws if this poller has failed: nothing can wait for readiness on it any more. */
     void throwIfFailed(String operation) throws PollerFailedException {
-        Throwable f = failure;
+        Throwable f = failure.get();
         if (f != null) {
             throw new PollerFailedException(operation, f);
         }
     }
 
-    /** Delivers one event to the descriptor its key names, unless the key is stale. */
-    void dispatch(long key, int ready) {
+    /**
+     * Delivers one event to the descriptor its key names, unless the key is stale.
+     *
+     * @return whether it unparked a virtual thread
+     */
+    boolean dispatch(long key, int ready) {
         AtomicReferenceArray<SocketDescriptor> table = slots;
         int index = (int) key;
         if (index < 0 || index >= table.length()) {
-            return;
+            return false;
         }
         SocketDescriptor descriptor = table.get(index);
         // A stale event (the slot now belongs to a newer generation, or to nobody) is dropped.
-        if (descriptor != null && descriptor.pollKeyMatches(key)) {
-            descriptor.onEvents(ready);
-        }
+        return descriptor != null && descriptor.pollKeyMatches(key) && descriptor.onEvents(ready);
     }
 }

@@ -59,12 +59,19 @@ public final class Readiness {
         this.parking = parking;
     }
 
-    /** Called by the poller for every readiness edge: marks READY and unparks any waiter. */
-    void signal() {
+    /**
+     * Called by the poller for every readiness edge: marks READY and unparks any waiter.
+     *
+     * @return whether the waiter it unparked is a virtual thread (the poller then keeps polling
+     *         from a virtual thread: see {@code PollingThreads})
+     */
+    boolean signal() {
         Object previous = state.getAndSet(READY);
         if (previous instanceof Thread waiter) {
             LockSupport.unpark(waiter);
+            return waiter.isVirtual();
         }
+        return false;
     }
 
     /** Called after the descriptor was marked closed or its poller failed: wakes the waiter so it sees the flag. */

@@ -227,14 +227,16 @@ public final class SocketDescriptor {
         return pollKey == key;
     }
 
-    /** Called by the poller thread with the events of one edge. */
-    void onEvents(int events) {
+    /** Called by a polling thread with the events of one edge; {@return whether it unparked a virtual thread} */
+    boolean onEvents(int events) {
+        boolean virtualWoken = false;
         if ((events & Poller.READ_EVENTS) != 0) {
-            readable.signal();
+            virtualWoken = readable.signal();
         }
         if ((events & Poller.WRITE_EVENTS) != 0) {
-            writable.signal();
+            virtualWoken |= writable.signal();
         }
+        return virtualWoken;
     }
 
     @Override

@@ -25,6 +25,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * loader, and which holds that loader in an inheritable thread-local; once the starting thread
  * has ended and the test lets go of the loader, the loader must be garbage-collected.
  *
+ * <p>Both polling threads count: the platform one and the virtual one (PollingThreads).
+ *
  * <p>Checked: without {@code inheritInheritableThreadLocals(false)} on the poller's thread the
  * loader was never collected (the inherited thread-local held it). Removing only the explicit
  * {@code setContextClassLoader} left the test green: in JDK 25 a thread that does not inherit
@@ -45,6 +47,10 @@ class PollerThreadTest {
         assertTrue(thread.isAlive() && thread.isDaemon());
         assertEquals("tcpscope-poller", thread.getName());
         assertSame(ClassLoader.getSystemClassLoader(), thread.getContextClassLoader());
+        Thread virtual = started.get().virtualThread();
+        assertTrue(virtual.isAlive() && virtual.isVirtual());
+        assertEquals("tcpscope-poller-virtual", virtual.getName());
+        assertSame(ClassLoader.getSystemClassLoader(), virtual.getContextClassLoader());
         Await.until(() -> "the application's class loader is still reachable: the poller thread pins it",
                 Await.TIMEOUT, () -> {
                     System.gc();

@@ -1,0 +1,208 @@
+package dev.tcpscope.internal.poll;
+
+import dev.tcpscope.internal.ffi.x86_64.epoll_event;
+import dev.tcpscope.internal.os.Errno;
+import dev.tcpscope.internal.os.Syscalls;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * The two threads that take events out of a {@link Poller}'s epoll set: a platform thread that
+ * sleeps in epoll_wait while nothing happens, and a virtual thread that takes over while events
+ * keep coming (the JDK's master poller and virtual-thread sub-pollers, in one epoll set).
+ *
+ * <p><b>Why two.</b> A platform thread blocked in epoll_wait costs a kernel wake-up for every
+ * idle-to-busy edge, and each virtual thread it unparks is submitted to the scheduler from
+ * outside, which wakes a carrier: on a virtual machine where waking a sleeping OS thread is
+ * expensive, a round trip paid several of those. A virtual thread that polls with a zero timeout
+ * unparks virtual threads onto its own carrier's queue instead, then yields to them, then polls
+ * again: while traffic flows, nothing sleeps in the kernel. When a poll finds nothing it hands
+ * polling back to the platform thread, which sleeps in epoll_wait until the next event.
+ *
+ * <p><b>Who polls when.</b> Exactly one of the two owns the epoll set at a time ({@link #handedOff}):
+ * the platform thread waits in epoll_wait(-1) only while it owns it, and hands it to the virtual
+ * thread only after a batch that woke at least one virtual thread (a program whose threads are all
+ * platform threads keeps today's path, with no virtual thread involved). An edge that arrives
+ * while ownership changes stays in the epoll ready list for the next owner's call, since both
+ * poll the same set: nothing is lost in the hand-over.
+ *
+ * <p><b>Platform threads are not held hostage by busy carriers.</b> The virtual thread needs a
+ * carrier; if every carrier runs CPU-bound virtual threads, it cannot run, and a platform thread
+ * parked on a socket would wait with it. So while it has handed off, the platform thread checks
+ * every {@link #STARVATION_CHECK_NANOS}: if the virtual thread has not polled since the last
+ * check, it polls (zero timeout) and dispatches itself. A platform waiter is then served within a
+ * millisecond however busy the carriers are; virtual waiters wait for a carrier in any case.
+ *
+ * <p>Either thread ending abnormally fails the poller ({@link Poller#fail}), then wakes the other,
+ * which sees the failure and ends too.
+ */
+final class PollingThreads {
+
+    /** How long the platform thread trusts a virtual thread that has not polled: 1 ms. */
+    static final long STARVATION_CHECK_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
+
+    private static final long EVENT_SIZE = epoll_event.layout().byteSize();
+    private static final long EVENTS_OFFSET = epoll_event.events$offset();
+    private static final long DATA_OFFSET = epoll_event.data$offset();
+    private static final int MAX_EVENTS = 512;
+
+    private final Poller poller;
+    private final Syscalls syscalls;
+    private final int epfd;
+    private final Thread platform;
+    private final Thread virtual;
+    private volatile boolean handedOff;     // true while the virtual thread owns the epoll set
+    private volatile long virtualPolls;     // written by the virtual thread only
+
+    PollingThreads(Poller poller, Syscalls syscalls, int epfd) {
+        this.poller = poller;
+        this.syscalls = syscalls;
+        this.epfd = epfd;
+        this.platform = innocuous(Thread.ofPlatform().daemon().priority(Thread.NORM_PRIORITY)
+                .name("tcpscope-poller"), this::runPlatform);
+        this.virtual = innocuous(Thread.ofVirtual().name("tcpscope-poller-virtual"), this::runVirtual);
+    }
+
+    /**
+     * A new thread takes its creator's context class loader (whichever application thread first
+     * touched the library) unless, as here, it inherits no thread-locals; said again explicitly so
+     * that it does not hang on that rule. The system class loader pins nothing.
+     */
+    private static Thread innocuous(Thread.Builder builder, Runnable task) {
+        Thread t = builder.inheritInheritableThreadLocals(false).unstarted(task);
+        t.setContextClassLoader(ClassLoader.getSystemClassLoader());
+        return t;
+    }
+
+    void start() {
+        virtual.start();   // parks at once, until the first hand-off
+        platform.start();
+    }
+
+    /** {@return the platform thread, which sleeps in epoll_wait while the sockets are idle} */
+    Thread platformThread() {
+        return platform;
+    }
+
+    /** {@return the virtual thread, which polls while events keep coming} */
+    Thread virtualThread() {
+        return virtual;
+    }
+
+    private void runPlatform() {
+        Throwable cause;
+        try {
+            platformLoop();
+            cause = new AssertionError("the poller loop returned");
+        } catch (Throwable t) {
+            cause = t;
+        }
+        poller.fail(cause);
+        LockSupport.unpark(virtual);
+    }
+
+    private void runVirtual() {
+        Throwable cause;
+        try {
+            virtualLoop();
+            return; // ended because the poller failed: the platform thread has reported it
+        } catch (Throwable t) {
+            cause = t;
+        }
+        poller.fail(cause);
+        LockSupport.unpark(platform);
+    }
+
+    /** Sleeps in epoll_wait while it owns the set; returns only when the poller has failed. */
+    private void platformLoop() throws IOException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment events = arena.allocate(EVENT_SIZE * MAX_EVENTS, 8);
+            while (!poller.hasFailed()) {
+                int n = poll(events, -1);
+                if (n > 0 && dispatch(events, n)) {
+                    handOff(events);
+                }
+            }
+            throw new IllegalStateException("stopped because the poller failed", poller.failure());
+        }
+    }
+
+    /**
+     * Gives the epoll set to the virtual thread and waits until it gives it back, polling in its
+     * place whenever it has not polled for a whole check period (its carriers are busy).
+     */
+    private void handOff(MemorySegment events) throws IOException {
+        handedOff = true;
+        LockSupport.unpark(virtual);
+        long seen = virtualPolls;
+        while (handedOff && !poller.hasFailed()) {
+            LockSupport.parkNanos(this, STARVATION_CHECK_NANOS);
+            long now = virtualPolls;
+            if (now == seen && handedOff) {
+                int n = poll(events, 0);
+                if (n > 0) {
+                    dispatch(events, n);
+                }
+            }
+            seen = now;
+        }
+    }
+
+    /** Waits for a hand-off, polls with a zero timeout while it finds events, then hands back. */
+    private void virtualLoop() throws IOException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment events = arena.allocate(EVENT_SIZE * MAX_EVENTS, 8);
+            while (true) {
+                while (!handedOff) {
+                    if (poller.hasFailed()) {
+                        return;
+                    }
+                    LockSupport.park(this);
+                }
+                int n;
+                do {
+                    n = poll(events, 0);
+                    virtualPolls++;
+                    if (n > 0) {
+                        dispatch(events, n);
+                        Thread.yield(); // let the threads just unparked run on this carrier first
+                    }
+                } while (n > 0 && !poller.hasFailed());
+                handedOff = false;
+                LockSupport.unpark(platform);
+            }
+        }
+    }
+
+    /** One epoll_wait; retries EINTR; any other error says the poller's own state is broken. */
+    private int poll(MemorySegment events, int timeoutMillis) throws IOException {
+        while (true) {
+            int n = syscalls.epollWait(epfd, events, MAX_EVENTS, timeoutMillis);
+            poller.countWakeup();
+            if (n >= 0) {
+                return n;
+            }
+            if (-n != Errno.EINTR) {
+                // EBADF, EFAULT or EINVAL (epoll_wait(2)): retrying cannot help.
+                throw Errno.exception("epoll_wait", -n, null);
+            }
+        }
+    }
+
+    /** Dispatches {@code n} events; {@return whether any of them unparked a virtual thread} */
+    private boolean dispatch(MemorySegment events, int n) {
+        boolean virtualWoken = false;
+        for (int i = 0; i < n; i++) {
+            long offset = i * EVENT_SIZE;
+            int ready = events.get(ValueLayout.JAVA_INT_UNALIGNED, offset + EVENTS_OFFSET);
+            long key = events.get(ValueLayout.JAVA_LONG_UNALIGNED, offset + DATA_OFFSET);
+            virtualWoken |= poller.dispatch(key, ready);
+        }
+        return virtualWoken;
+    }
+}
