@@ -77,7 +77,7 @@ public final class TcpScope<T, R> implements AutoCloseable {
     }
 
     private final Thread ownerThread = Thread.currentThread();
-    private final ScopeLedger ledger = new ScopeLedger("scope of thread #" + ownerThread.threadId());
+    private final ScopeLedger ledger = new ScopeLedger(ownerThread.threadId());
     private final ScopeOutcome outcome = new ScopeOutcome(); // owner thread only
     private final OwningJoiner<T, R> joiner;
     private final StructuredTaskScope<T, R> tasks;
