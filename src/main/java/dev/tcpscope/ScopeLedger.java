@@ -35,7 +35,7 @@ final class ScopeLedger {
     }
 
     final ScopeBranch own;
-    private final Map<TcpConnection, ScopeBranch> owned = new LinkedHashMap<>();
+    private final Map<TcpConnection, ScopeBranch> owned = new LinkedHashMap<>(2); // most scopes own one
     /** Made on the first abort (guarded by this): most scopes abort none. */
     private Set<TcpConnection> abortedByScope;
     /**
