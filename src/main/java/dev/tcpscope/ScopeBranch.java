@@ -56,10 +56,10 @@ final class ScopeBranch {
 
     final ScopeLedger ledger;
     final ScopeBranch parent;
-    private final String name;
+    private final String name; // null for a scope's own branch: see toString
     private BooleanSupplier succeeded;                                        // set once, before the subtask runs
     private Verdict verdict = Verdict.PENDING;                                // guarded by this
-    private final Set<TcpConnection> written = Collections.newSetFromMap(new IdentityHashMap<>()); // guarded by this
+    private Set<TcpConnection> written; // guarded by this; made on the first write (a scope's own branch has none)
     private int pruneAt = PRUNE_AT;                                           // guarded by this
     private TcpConnection lastWritten; // a hint, written racily: a value seen here is already in `written`
 
@@ -98,7 +98,9 @@ final class ScopeBranch {
     private void record(TcpConnection connection) {
         Verdict v;
         synchronized (this) {
-            if (written.size() >= pruneAt) {
+            if (written == null) {
+                written = Collections.newSetFromMap(new IdentityHashMap<>());
+            } else if (written.size() >= pruneAt) {
                 written.removeIf(c -> !c.isOpen()); // an ended connection cannot be tainted any more
                 pruneAt = Math.max(PRUNE_AT, 2 * written.size()); // amortised: many open ones stay
             }
@@ -106,7 +108,7 @@ final class ScopeBranch {
             v = verdict;
         }
         if (v.taints()) {
-            ScopeLedger.taint(connection, "written to by " + name + " after it " + describe(v), null);
+            ScopeLedger.taint(connection, "written to by " + this + " after it " + describe(v), null);
         }
     }
 
@@ -138,7 +140,7 @@ final class ScopeBranch {
                 return null;
             }
             verdict = v;
-            return new ArrayList<>(written);
+            return written == null ? new ArrayList<>() : new ArrayList<>(written);
         }
     }
 
@@ -157,6 +159,6 @@ final class ScopeBranch {
 
     @Override
     public String toString() {
-        return name;
+        return name != null ? name : "scope of thread #" + ledger.ownerThreadId;
     }
 }

@@ -35,17 +35,25 @@ final class ScopeLedger {
     }
 
     final ScopeBranch own;
-    private final Map<TcpConnection, ScopeBranch> owned = new LinkedHashMap<>();
-    private final Set<TcpConnection> abortedByScope = Collections.newSetFromMap(new IdentityHashMap<>());
-    /** Subtasks (the JDK's Subtask objects, kept as Object: no preview type here) not yet complete. */
-    private final Map<Object, ScopeBranch> running = new ConcurrentHashMap<>();
+    private final Map<TcpConnection, ScopeBranch> owned = new LinkedHashMap<>(2); // most scopes own one
+    /** Made on the first abort (guarded by this): most scopes abort none. */
+    private Set<TcpConnection> abortedByScope;
+    /**
+     * Subtasks (the JDK's Subtask objects, kept as Object: no preview type here) not yet
+     * complete; made on the first fork (a server's handler scope that never forks has none).
+     */
+    private volatile Map<Object, ScopeBranch> running;
     private Phase phase = Phase.OPEN;
     private String failure;
     private Throwable failureCause;
     private int branches;
 
-    ScopeLedger(String name) {
-        this.own = new ScopeBranch(this, null, name);
+    /** The id of the scope's owner thread: the scope's name, made only when printed. */
+    final long ownerThreadId;
+
+    ScopeLedger(long ownerThreadId) {
+        this.ownerThreadId = ownerThreadId;
+        this.own = new ScopeBranch(this, null, null);
     }
 
     // ---------------------------------------------------------------- branches
@@ -79,17 +87,30 @@ final class ScopeLedger {
     }
 
     void forked(Object subtask, ScopeBranch branch) {
-        running.put(subtask, branch);
+        Map<Object, ScopeBranch> r = running;
+        if (r == null) {
+            synchronized (this) {
+                r = running;
+                if (r == null) {
+                    running = r = new ConcurrentHashMap<>();
+                }
+            }
+        }
+        r.put(subtask, branch);
     }
 
     /** {@return the branch of a subtask still running, or null} */
     ScopeBranch running(Object subtask) {
-        return running.get(subtask);
+        Map<Object, ScopeBranch> r = running;
+        return r == null ? null : r.get(subtask);
     }
 
     /** Forgets a subtask that completed (its branch has its verdict). */
     void completed(Object subtask) {
-        running.remove(subtask);
+        Map<Object, ScopeBranch> r = running;
+        if (r != null) {
+            r.remove(subtask);
+        }
     }
 
     /**
@@ -107,6 +128,10 @@ final class ScopeLedger {
      * gives one verdict only).
      */
     void setAsideRunning() {
+        Map<Object, ScopeBranch> running = this.running;
+        if (running == null) {
+            return; // nothing was forked
+        }
         for (Map.Entry<Object, ScopeBranch> e : List.copyOf(running.entrySet())) {
             ScopeBranch branch = e.getValue();
             if (branch.subtaskSucceeded()) {
@@ -148,6 +173,9 @@ final class ScopeLedger {
     private void abortOwned(TcpConnection connection, String reason, Throwable cause) {
         synchronized (this) {
             if (connection.isOpen() && connection.owner.get() == this) {
+                if (abortedByScope == null) {
+                    abortedByScope = Collections.newSetFromMap(new IdentityHashMap<>());
+                }
                 abortedByScope.add(connection);
             }
         }
@@ -224,7 +252,9 @@ final class ScopeLedger {
 
     private synchronized void release(TcpConnection connection) {
         owned.remove(connection);
-        abortedByScope.remove(connection);
+        if (abortedByScope != null) {
+            abortedByScope.remove(connection);
+        }
     }
 
     synchronized boolean owns(TcpConnection connection) {
@@ -254,7 +284,7 @@ final class ScopeLedger {
 
     /** {@return whether a scope (this one or another, through a tainting write) aborted it} */
     synchronized boolean abortedByScope(TcpConnection connection) {
-        return abortedByScope.contains(connection);
+        return abortedByScope != null && abortedByScope.contains(connection);
     }
 
     // ---------------------------------------------------------------- the scope's outcome

@@ -146,12 +146,12 @@ public final class TcpConnection implements AutoCloseable {
      */
     public int read(byte[] bytes, int offset, int length) throws IOException {
         Objects.checkFromIndexSize(offset, length, Objects.requireNonNull(bytes, "bytes").length);
-        return read(MemorySegment.ofArray(bytes).asSlice(offset, length));
+        return receive(MemorySegment.ofArray(bytes).asSlice(offset, length));
     }
 
     /** Reads into the whole of {@code bytes}; see {@link #read(byte[], int, int)}. */
     public int read(byte[] bytes) throws IOException {
-        return read(bytes, 0, bytes.length);
+        return receive(MemorySegment.ofArray(Objects.requireNonNull(bytes, "bytes")));
     }
 
     /** Reads into {@code buffer} between its position and limit, advancing the position. */
@@ -178,6 +178,11 @@ public final class TcpConnection implements AutoCloseable {
         if (segment.isReadOnly()) {
             throw new IllegalArgumentException("cannot read into a read-only segment");
         }
+        return receive(segment);
+    }
+
+    // Called directly by every read: one frame fewer on the stack of each thread blocked reading.
+    private int receive(MemorySegment segment) throws IOException {
         if (inputShutDown) {
             ender.throwIfEnded("read");
             return -1;

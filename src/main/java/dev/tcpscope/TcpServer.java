@@ -168,7 +168,7 @@ public final class TcpServer implements AutoCloseable {
         }
     }
 
-    /** Bound to the server in its handler threads and, through their scopes, their subtasks. */
+    /** Bound to the server by serve(): in its serving thread, its handler threads and, through their scopes, their subtasks. */
     private static final ScopedValue<TcpServer> SERVING = ScopedValue.newInstance();
 
     private final ServerOptions options;
@@ -233,6 +233,22 @@ public final class TcpServer implements AutoCloseable {
         }
         servingThread = Thread.currentThread();
         boolean interrupted = false;
+        try {
+            // Bound once around the handlers' scope, which every handler thread inherits it from:
+            // not per handler, which cost each idle connection four stack frames and a binding.
+            interrupted = ScopedValue.where(SERVING, this).call(() -> acceptAndDrain(handler));
+        } finally {
+            timer.shutdownNow();
+            terminated.countDown();
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /** Accepts and starts handlers until shutdown, drains, waits for every handler; {@return whether interrupted} */
+    private boolean acceptAndDrain(Handler handler) {
+        boolean interrupted;
         try (var handlers = StructuredTaskScope.open(Joiner.awaitAll(),
                 cf -> cf.withName("tcpscope-server-" + localAddress.getPort()))) {
             AcceptLoop loop = new AcceptLoop(listener, permits, counters, shuttingDown::get);
@@ -247,19 +263,14 @@ public final class TcpServer implements AutoCloseable {
                     interrupted = true;
                 }
             }
-        } finally {
-            timer.shutdownNow();
-            terminated.countDown();
-            if (interrupted) {
-                Thread.currentThread().interrupt();
-            }
         }
+        return interrupted;
     }
 
     /** Starts the handler of an accepted connection, which holds a permit. */
     private void start(StructuredTaskScope<Object, Void> handlers, TcpConnection connection, Handler handler) {
         try {
-            handlers.fork(() -> ScopedValue.where(SERVING, this).run(() -> serveConnection(connection, handler)));
+            handlers.fork(() -> serveConnection(connection, handler)); // SERVING is bound by serve()
         } catch (RuntimeException e) {
             connection.abort("could not start a handler", e);
             counters.handlerEnded(connection, "other", false);
@@ -318,10 +329,13 @@ public final class TcpServer implements AutoCloseable {
         if (thread != null) {
             LockSupport.unpark(thread); // out of an accept back-off
         }
-        if (SERVING.isBound() && SERVING.get() == this) {
+        // The serving thread has SERVING bound too (serve() binds it for its handlers): it is
+        // told apart first, and goes on as it always did.
+        boolean servingThreadItself = Thread.currentThread() == thread;
+        if (!servingThreadItself && SERVING.isBound() && SERVING.get() == this) {
             return;
         }
-        if (!serving.get() || Thread.currentThread() == thread) {
+        if (!serving.get() || servingThreadItself) {
             timer.shutdownNow();
             return;
         }

@@ -2,7 +2,6 @@ package dev.tcpscope.internal.os;
 
 import dev.tcpscope.internal.ffi.x86_64.Libc;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
@@ -29,7 +28,7 @@ public final class LinuxSyscalls implements Syscalls {
 
     private static final Linker LINKER = Linker.nativeLinker();
     private static final VarHandle ERRNO;
-    private static final ThreadLocal<MemorySegment> CALL_STATE;
+    private static final CallStatePool CALL_STATES;
 
     private static final MethodHandle SOCKET, CONNECT, BIND, LISTEN, ACCEPT4, GETSOCKOPT, SETSOCKOPT,
             GETSOCKNAME, GETPEERNAME, SHUTDOWN, CLOSE, RECV, SEND, RECV_CRITICAL, SEND_CRITICAL, IOCTL, FCNTL,
@@ -54,9 +53,8 @@ public final class LinuxSyscalls implements Syscalls {
         Platform.requireSupported();
         var stateLayout = Linker.Option.captureStateLayout();
         ERRNO = stateLayout.varHandle(groupElement("errno"));
-        // One capture buffer per thread: a virtual thread is never unmounted between a downcall
-        // and the read of its errno (no parking in between), so the buffer is never shared.
-        CALL_STATE = ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(stateLayout));
+        // Capture segments lent out per call, not one per thread: see CallStatePool.
+        CALL_STATES = new CallStatePool(stateLayout, Math.max(64, 4 * Runtime.getRuntime().availableProcessors()));
 
         SOCKET = link(Libc.socket$address(), Libc.socket$descriptor());
         CONNECT = link(Libc.connect$address(), Libc.connect$descriptor());
@@ -129,117 +127,139 @@ public final class LinuxSyscalls implements Syscalls {
 
     @Override
     public int socket(int domain, int type, int protocol) {
-        MemorySegment state = CALL_STATE.get();
+        MemorySegment state = CALL_STATES.claim();
         try {
             return result((int) SOCKET.invokeExact(state, domain, type, protocol), state);
         } catch (Throwable t) {
             throw failure(t);
+        } finally {
+            CALL_STATES.release(state);
         }
     }
 
     @Override
     public int connect(int fd, MemorySegment address, int length) {
-        MemorySegment state = CALL_STATE.get();
+        MemorySegment state = CALL_STATES.claim();
         try {
             return result((int) CONNECT.invokeExact(state, fd, address, length), state);
         } catch (Throwable t) {
             throw failure(t);
+        } finally {
+            CALL_STATES.release(state);
         }
     }
 
     @Override
     public int bind(int fd, MemorySegment address, int length) {
-        MemorySegment state = CALL_STATE.get();
+        MemorySegment state = CALL_STATES.claim();
         try {
             return result((int) BIND.invokeExact(state, fd, address, length), state);
         } catch (Throwable t) {
             throw failure(t);
+        } finally {
+            CALL_STATES.release(state);
         }
     }
 
     @Override
     public int listen(int fd, int backlog) {
-        MemorySegment state = CALL_STATE.get();
+        MemorySegment state = CALL_STATES.claim();
         try {
             return result((int) LISTEN.invokeExact(state, fd, backlog), state);
         } catch (Throwable t) {
             throw failure(t);
+        } finally {
+            CALL_STATES.release(state);
         }
     }
 
     @Override
     public int accept4(int fd, MemorySegment address, MemorySegment lengthInOut, int flags) {
-        MemorySegment state = CALL_STATE.get();
+        MemorySegment state = CALL_STATES.claim();
         try {
             return result((int) ACCEPT4.invokeExact(state, fd, address, lengthInOut, flags), state);
         } catch (Throwable t) {
             throw failure(t);
+        } finally {
+            CALL_STATES.release(state);
         }
     }
 
     @Override
     public int getsockopt(int fd, int level, int option, MemorySegment value, MemorySegment lengthInOut) {
-        MemorySegment state = CALL_STATE.get();
+        MemorySegment state = CALL_STATES.claim();
         try {
             return result((int) GETSOCKOPT.invokeExact(state, fd, level, option, value, lengthInOut), state);
         } catch (Throwable t) {
             throw failure(t);
+        } finally {
+            CALL_STATES.release(state);
         }
     }
 
     @Override
     public int setsockopt(int fd, int level, int option, MemorySegment value, int length) {
-        MemorySegment state = CALL_STATE.get();
+        MemorySegment state = CALL_STATES.claim();
         try {
             return result((int) SETSOCKOPT.invokeExact(state, fd, level, option, value, length), state);
         } catch (Throwable t) {
             throw failure(t);
+        } finally {
+            CALL_STATES.release(state);
         }
     }
 
     @Override
     public int getsockname(int fd, MemorySegment address, MemorySegment lengthInOut) {
-        MemorySegment state = CALL_STATE.get();
+        MemorySegment state = CALL_STATES.claim();
         try {
             return result((int) GETSOCKNAME.invokeExact(state, fd, address, lengthInOut), state);
         } catch (Throwable t) {
             throw failure(t);
+        } finally {
+            CALL_STATES.release(state);
         }
     }
 
     @Override
     public int getpeername(int fd, MemorySegment address, MemorySegment lengthInOut) {
-        MemorySegment state = CALL_STATE.get();
+        MemorySegment state = CALL_STATES.claim();
         try {
             return result((int) GETPEERNAME.invokeExact(state, fd, address, lengthInOut), state);
         } catch (Throwable t) {
             throw failure(t);
+        } finally {
+            CALL_STATES.release(state);
         }
     }
 
     @Override
     public int shutdown(int fd, int how) {
-        MemorySegment state = CALL_STATE.get();
+        MemorySegment state = CALL_STATES.claim();
         try {
             return result((int) SHUTDOWN.invokeExact(state, fd, how), state);
         } catch (Throwable t) {
             throw failure(t);
+        } finally {
+            CALL_STATES.release(state);
         }
     }
 
     @Override
     public int close(int fd) {
-        MemorySegment state = CALL_STATE.get();
+        MemorySegment state = CALL_STATES.claim();
         try {
             return result((int) CLOSE.invokeExact(state, fd), state);
         } catch (Throwable t) {
             throw failure(t);
+        } finally {
+            CALL_STATES.release(state);
         }
     }
 
     @Override
     public long recv(int fd, MemorySegment buffer) {
-        MemorySegment state = CALL_STATE.get();
+        MemorySegment state = CALL_STATES.claim();
         try {
             if (buffer.isNative()) {
                 return result((long) RECV.invokeExact(state, fd, buffer, buffer.byteSize(), 0), state);
@@ -248,12 +268,14 @@ public final class LinuxSyscalls implements Syscalls {
             return result((long) RECV_CRITICAL.invokeExact(state, fd, buffer, size, 0), state);
         } catch (Throwable t) {
             throw failure(t);
+        } finally {
+            CALL_STATES.release(state);
         }
     }
 
     @Override
     public long send(int fd, MemorySegment buffer) {
-        MemorySegment state = CALL_STATE.get();
+        MemorySegment state = CALL_STATES.claim();
         try {
             if (buffer.isNative()) {
                 return result((long) SEND.invokeExact(state, fd, buffer, buffer.byteSize(), MSG_NOSIGNAL), state);
@@ -262,56 +284,68 @@ public final class LinuxSyscalls implements Syscalls {
             return result((long) SEND_CRITICAL.invokeExact(state, fd, buffer, size, MSG_NOSIGNAL), state);
         } catch (Throwable t) {
             throw failure(t);
+        } finally {
+            CALL_STATES.release(state);
         }
     }
 
     @Override
     public int ioctl(int fd, long request, MemorySegment intOut) {
-        MemorySegment state = CALL_STATE.get();
+        MemorySegment state = CALL_STATES.claim();
         try {
             return result((int) IOCTL.invokeExact(state, fd, request, intOut), state);
         } catch (Throwable t) {
             throw failure(t);
+        } finally {
+            CALL_STATES.release(state);
         }
     }
 
     @Override
     public int fcntl(int fd, int command) {
-        MemorySegment state = CALL_STATE.get();
+        MemorySegment state = CALL_STATES.claim();
         try {
             return result((int) FCNTL.invokeExact(state, fd, command), state);
         } catch (Throwable t) {
             throw failure(t);
+        } finally {
+            CALL_STATES.release(state);
         }
     }
 
     @Override
     public int epollCreate1(int flags) {
-        MemorySegment state = CALL_STATE.get();
+        MemorySegment state = CALL_STATES.claim();
         try {
             return result((int) EPOLL_CREATE1.invokeExact(state, flags), state);
         } catch (Throwable t) {
             throw failure(t);
+        } finally {
+            CALL_STATES.release(state);
         }
     }
 
     @Override
     public int epollCtl(int epfd, int op, int fd, MemorySegment event) {
-        MemorySegment state = CALL_STATE.get();
+        MemorySegment state = CALL_STATES.claim();
         try {
             return result((int) EPOLL_CTL.invokeExact(state, epfd, op, fd, event), state);
         } catch (Throwable t) {
             throw failure(t);
+        } finally {
+            CALL_STATES.release(state);
         }
     }
 
     @Override
     public int epollWait(int epfd, MemorySegment events, int maxEvents, int timeoutMillis) {
-        MemorySegment state = CALL_STATE.get();
+        MemorySegment state = CALL_STATES.claim();
         try {
             return result((int) EPOLL_WAIT.invokeExact(state, epfd, events, maxEvents, timeoutMillis), state);
         } catch (Throwable t) {
             throw failure(t);
+        } finally {
+            CALL_STATES.release(state);
         }
     }
 }

@@ -61,27 +61,30 @@ final class FatalErrorRecord {
 
     private static final VarHandle SEQUENCES = MethodHandles.arrayElementVarHandle(long[].class);
 
-    // Padded apart so that the reader's and the writer's slots do not share a cache line.
-    private static final int STRIDE = 8;
-    private final long[] sequences = new long[SLOTS * STRIDE];
-    private final Object controlLock = new Object();
+    // Where each slot's sequence sits in `sequences`: the receiving and the sending slot 64 bytes
+    // apart, so that a reader and a writer on two cores never write to one cache line; the
+    // control slot (rare calls, mostly by the finishing thread, which is also the reader then)
+    // next to the receiving one. 9 longs rather than one padded line per slot: this record is
+    // per connection.
+    private static final int[] INDEX = {0, 8, 1};
+    private final long[] sequences = new long[9];
     private volatile Failure failure;
 
     /** Marks a call in {@code slot} as in the kernel; the caller holds the slot's lock. */
     void enter(int slot) {
-        long s = (long) SEQUENCES.getOpaque(sequences, slot * STRIDE);
-        SEQUENCES.setVolatile(sequences, slot * STRIDE, s + 1);
+        long s = (long) SEQUENCES.getOpaque(sequences, INDEX[slot]);
+        SEQUENCES.setVolatile(sequences, INDEX[slot], s + 1);
     }
 
     /** Marks the call in {@code slot} as done; whatever it saw was recorded before this. */
     void exit(int slot) {
-        long s = (long) SEQUENCES.getOpaque(sequences, slot * STRIDE);
-        SEQUENCES.setVolatile(sequences, slot * STRIDE, s + 1);
+        long s = (long) SEQUENCES.getOpaque(sequences, INDEX[slot]);
+        SEQUENCES.setVolatile(sequences, INDEX[slot], s + 1);
     }
 
     /** {@return the lock that makes control calls take the control slot one at a time} */
     Object controlLock() {
-        return controlLock;
+        return sequences; // any object private to this record would do: this one exists already
     }
 
     /**
@@ -109,7 +112,7 @@ final class FatalErrorRecord {
     Failure settle() {
         long[] snapshot = new long[SLOTS];
         for (int i = 0; i < SLOTS; i++) {
-            snapshot[i] = (long) SEQUENCES.getVolatile(sequences, i * STRIDE);
+            snapshot[i] = (long) SEQUENCES.getVolatile(sequences, INDEX[i]);
         }
         for (int i = 0; i < SLOTS; i++) {
             if ((snapshot[i] & 1) == 0) {
@@ -117,7 +120,7 @@ final class FatalErrorRecord {
             }
             // A non-blocking system call is in progress on another thread: it ends in microseconds
             // unless that thread is descheduled, so spin briefly, then yield the processor.
-            for (int spins = 0; (long) SEQUENCES.getVolatile(sequences, i * STRIDE) == snapshot[i]; spins++) {
+            for (int spins = 0; (long) SEQUENCES.getVolatile(sequences, INDEX[i]) == snapshot[i]; spins++) {
                 if (spins < 100) {
                     Thread.onSpinWait();
                 } else {

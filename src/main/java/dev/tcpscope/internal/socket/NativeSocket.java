@@ -16,7 +16,8 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.net.InetSocketAddress;
 import java.util.Objects;
-import java.util.concurrent.atomic.AtomicLong;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -43,6 +44,18 @@ public final class NativeSocket {
     static final int SOCK_NONBLOCK = Libc.SOCK_NONBLOCK();
     static final int SOCK_CLOEXEC = Libc.SOCK_CLOEXEC();
     private static final int SHUT_WR = Libc.SHUT_WR();
+    private static final VarHandle BYTES_READ;
+    private static final VarHandle BYTES_WRITTEN;
+
+    static {
+        try {
+            MethodHandles.Lookup lookup = MethodHandles.lookup();
+            BYTES_READ = lookup.findVarHandle(NativeSocket.class, "bytesRead", long.class);
+            BYTES_WRITTEN = lookup.findVarHandle(NativeSocket.class, "bytesWritten", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
 
     private final Syscalls syscalls;
     private final SocketDescriptor descriptor;
@@ -50,8 +63,10 @@ public final class NativeSocket {
     private final int family;
     private final ReentrantLock readLock = new ReentrantLock();
     private final ReentrantLock writeLock = new ReentrantLock();
-    private final AtomicLong bytesRead = new AtomicLong();
-    private final AtomicLong bytesWritten = new AtomicLong();
+    // Written only by the holder of the direction's lock, read by any thread (a server's idle
+    // check): plain volatile longs, not AtomicLongs, which cost each connection two more objects.
+    private volatile long bytesRead;
+    private volatile long bytesWritten;
     private final FatalErrorRecord errors = new FatalErrorRecord();
     private volatile boolean outputShutDown; // shutdownOutput was called: an EPIPE may be ours
     private volatile boolean finSent;        // shutdown(SHUT_WR) succeeded
@@ -197,7 +212,7 @@ public final class NativeSocket {
                         errors.exit(FatalErrorRecord.RECEIVE);
                     }
                     if (n > 0) {
-                        bytesRead.addAndGet(n);
+                        BYTES_READ.getAndAdd(this, n);
                         return (int) n;
                     }
                     if (n == 0) {
@@ -252,7 +267,7 @@ public final class NativeSocket {
                     }
                     if (n >= 0) {
                         offset += n;
-                        bytesWritten.addAndGet(n);
+                        BYTES_WRITTEN.getAndAdd(this, n);
                         continue;
                     }
                     int errno = (int) -n;
@@ -368,12 +383,12 @@ public final class NativeSocket {
 
     /** {@return total bytes received} */
     public long bytesRead() {
-        return bytesRead.get();
+        return bytesRead;
     }
 
     /** {@return total bytes handed to the kernel by send} */
     public long bytesWritten() {
-        return bytesWritten.get();
+        return bytesWritten;
     }
 
     /** {@return the local address (getsockname), also after the socket was closed} */
