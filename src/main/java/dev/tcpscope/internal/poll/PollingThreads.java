@@ -21,8 +21,9 @@ import java.util.concurrent.locks.LockSupport;
  * outside, which wakes a carrier: on a virtual machine where waking a sleeping OS thread is
  * expensive, a round trip paid several of those. A virtual thread that polls with a zero timeout
  * unparks virtual threads onto its own carrier's queue instead, then yields to them, then polls
- * again: while traffic flows, nothing sleeps in the kernel. When a poll finds nothing it hands
- * polling back to the platform thread, which sleeps in epoll_wait until the next event.
+ * again: while traffic flows, nothing sleeps in the kernel. When its polls have found nothing for
+ * {@link #QUIET_NANOS} it hands polling back to the platform thread, which sleeps in epoll_wait
+ * until the next event.
  *
  * <p><b>Who polls when.</b> Exactly one of the two owns the epoll set at a time ({@link #handedOff}):
  * the platform thread waits in epoll_wait(-1) only while it owns it, and hands it to the virtual
@@ -42,6 +43,17 @@ import java.util.concurrent.locks.LockSupport;
  * which sees the failure and ends too.
  */
 final class PollingThreads {
+
+    /**
+     * How long the virtual thread keeps polling without finding an event before it hands polling
+     * back: 25 µs. Handing back at the first empty poll (the JDK's rule) flapped on a loopback
+     * ping-pong here: the other end's reply is often a few microseconds away, and every hand-back
+     * costs the platform thread's sleep and wake-up (2.1-2.6 voluntary context switches per round
+     * trip, no better than never handing off); a 25 µs window brought that to 0.1-0.2 and the
+     * median from 35 to 20-23 µs. The price is at most 25 µs of polling on one carrier after the
+     * last event of a burst. bench/README.md has the measurements.
+     */
+    static final long QUIET_NANOS = TimeUnit.MICROSECONDS.toNanos(25);
 
     /** How long the platform thread trusts a virtual thread that has not polled: 1 ms. */
     static final long STARVATION_CHECK_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
@@ -164,15 +176,18 @@ final class PollingThreads {
                     }
                     LockSupport.park(this);
                 }
-                int n;
-                do {
-                    n = poll(events, 0);
+                long lastEvent = System.nanoTime();
+                while (!poller.hasFailed()) {
+                    int n = poll(events, 0);
                     virtualPolls++;
                     if (n > 0) {
                         dispatch(events, n);
-                        Thread.yield(); // let the threads just unparked run on this carrier first
+                        lastEvent = System.nanoTime();
+                    } else if (System.nanoTime() - lastEvent >= QUIET_NANOS) {
+                        break;
                     }
-                } while (n > 0 && !poller.hasFailed());
+                    Thread.yield(); // let the threads just unparked (or any other) run on this carrier first
+                }
                 handedOff = false;
                 LockSupport.unpark(platform);
             }
