@@ -49,7 +49,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * failure; the events after the first of one epoll_wait read from the first one's place (the
  * second descriptor never woke); one event more than epoll_wait returned dispatched (a stale
  * event of an earlier wait reached a descriptor); the failure of epoll_create1 not reported, or
- * with the wrong errno.
+ * with the wrong errno; the count of registrations not giving the table's lock back (the stopped
+ * poller's thread hung in its failure).
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class PollerLoopTest {
@@ -165,6 +166,9 @@ class PollerLoopTest {
             }
 
             third = NativeSocket.open(stepped, poller, SocketAddresses.AF_INET);
+            // Counted here, on the test's thread, so that the poller's own thread must take the
+            // table's lock after it (when it fails, below): the count gives the lock back.
+            assertEquals(3, poller.registeredCount());
             assertEquals(1, stepped.step());
             assertTrue(third.descriptor().readable.hasPendingEdge());
             for (NativeSocket s : new NativeSocket[] {first, second}) {
