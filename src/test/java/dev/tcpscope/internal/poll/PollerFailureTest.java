@@ -13,6 +13,8 @@ import dev.tcpscope.testing.Forked;
 import dev.tcpscope.testing.Loopback;
 import dev.tcpscope.testing.OpenSockets;
 import dev.tcpscope.testing.Parked;
+import dev.tcpscope.testing.SteppedEpollWait;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -144,5 +146,22 @@ class PollerFailureTest {
             listener.close();
         }
         counts.awaitAllReleased("the sockets of the failed poller");
+    }
+
+    /**
+     * A registration refused because the poller failed leaves the poller's table unlocked: the
+     * refusal is thrown while the table's lock is held, and another thread must still be able to
+     * take it (to count registrations, or to free a slot when a socket closes). Checked: with the
+     * unlock of that path removed (a PIT mutant of {@code register}), the other thread hung.
+     */
+    @Test
+    void aRegistrationRefusedByAFailedPollerLeavesItsTableUnlocked() throws Exception {
+        var stepped = new SteppedEpollWait();
+        Poller poller = Poller.start(stepped);
+        stepped.stop();
+        assertTrue(poller.thread().join(Duration.ofSeconds(10)), "the poller's thread ends");
+        assertThrowsExactly(PollerFailedException.class, () -> NativeSocket.open(stepped, poller, SocketAddresses.AF_INET));
+        int count = Forked.start(Forked.Kind.PLATFORM, "counter", poller::registeredCount).await().assertReturned();
+        assertEquals(0, count);
     }
 }

@@ -1,6 +1,7 @@
 package dev.tcpscope.internal.poll;
 
 import dev.tcpscope.SystemCallException;
+import dev.tcpscope.internal.os.Errno;
 import dev.tcpscope.internal.os.LinuxSyscalls;
 import dev.tcpscope.internal.os.SocketAddresses;
 import dev.tcpscope.internal.socket.NativeSocket;
@@ -156,6 +157,31 @@ class PollerSlotsTest {
             first.close("closed by test", null);
             second.close("closed by test", null);
         }
+    }
+
+    /**
+     * A registration that epoll_ctl refuses gives its slot back: the poller (one of the test's own,
+     * so that nothing else registers meanwhile) counts no registration for it, and the next one
+     * takes that slot. Checked: with the slot not freed on the refusal (a PIT mutant of
+     * {@code register}), the count stayed at 1.
+     */
+    @Test
+    void aRefusedRegistrationGivesItsSlotBack() throws Exception {
+        FaultInjectingSyscalls sys = new FaultInjectingSyscalls();
+        Poller poller = Poller.start(sys);
+        sys.inject(Call.EPOLL_CTL, Errno.ENOMEM, 1);
+        var e = assertThrowsExactly(SystemCallException.class, () -> NativeSocket.open(sys, poller, SocketAddresses.AF_INET));
+        assertEquals("ENOMEM", e.errnoName());
+        assertEquals(0, poller.registeredCount(), "the refused registration still holds its slot");
+
+        NativeSocket socket = open(poller);
+        try {
+            assertEquals(1, poller.registeredCount());
+            assertEquals(0, (int) socket.descriptor().pollKey(), "the freed slot is handed out again");
+        } finally {
+            socket.close("closed by test", null);
+        }
+        assertEquals(0, poller.registeredCount());
     }
 
     @Test
