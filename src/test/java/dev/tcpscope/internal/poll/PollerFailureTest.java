@@ -122,6 +122,8 @@ class PollerFailureTest {
             assertSame(poller.failure(), read.getCause());
             assertSame(poller.failure(), accept.getCause());
             assertTrue(poller.thread().join(Duration.ofSeconds(10)), "the poller's thread ends");
+            // Checked: without runPlatform's unpark of the virtual polling thread, it stayed parked.
+            assertTrue(poller.virtualThread().join(Duration.ofSeconds(10)), "the virtual polling thread ends too");
             long epollWaits = sys.calls(Call.EPOLL_WAIT);
 
             // Later operations that would wait fail at once, timed or not; registrations too.
