@@ -3,6 +3,7 @@ package dev.tcpscope;
 import dev.tcpscope.server.RunningServer;
 import dev.tcpscope.server.ServerIo;
 import dev.tcpscope.testing.Await;
+import dev.tcpscope.testing.BusyCarriers;
 import dev.tcpscope.testing.JdkPeer;
 import dev.tcpscope.testing.Seen;
 import org.junit.jupiter.api.Test;
@@ -312,28 +313,16 @@ class ServerShutdownTest {
     void handlerStartingAfterTheDrainPeriodIsAborted() throws Exception {
         TcpServer server = loopback().drainPeriod(Duration.ofMillis(1)).bind();
         var running = RunningServer.start(server, (conn, scope) -> conn.read(new byte[16]));
-        var release = new java.util.concurrent.atomic.AtomicBoolean();
-        int carriers = Integer.getInteger("jdk.virtualThreadScheduler.parallelism", Runtime.getRuntime().availableProcessors());
-        var spinning = new java.util.concurrent.CountDownLatch(carriers);
-        List<Thread> spinners = new ArrayList<>();
+        BusyCarriers busy = BusyCarriers.hold();
         JdkPeer peer = null;
         try {
-            for (int i = 0; i < carriers; i++) {
-                spinners.add(Thread.ofVirtual().start(() -> {
-                    spinning.countDown();
-                    while (!release.get()) {
-                        Thread.onSpinWait(); // never parks: holds its carrier
-                    }
-                }));
-            }
-            spinning.await();
             peer = JdkPeer.connect(running.port());
             running.awaitStats("the connection was accepted (its handler cannot start yet)", s -> s.accepted() == 1);
             var shutdownReturned = CompletableFuture.runAsync(server::shutdown, r -> Thread.ofPlatform().start(r));
             Await.until("the serving thread is past the drain period, in the final join",
                     () -> inFinalJoin(running),
                     () -> java.util.Arrays.toString(running.servingThread().getStackTrace()));
-            release.set(true);
+            busy.close();
 
             running.awaitReturn(Duration.ofSeconds(20));
             shutdownReturned.get();
@@ -341,10 +330,7 @@ class ServerShutdownTest {
             assertTrue(received.isReset(), received::toString);
             assertEquals(Map.of("shutdown", 1L), server.stats().abortedByKind(), server.stats()::toString);
         } finally {
-            release.set(true);
-            for (Thread spinner : spinners) {
-                spinner.join();
-            }
+            busy.close(); // again, if the test failed before: idempotent
             if (peer != null) {
                 peer.close(); // unblocks a handler left running, so that cleanup cannot hang
             }

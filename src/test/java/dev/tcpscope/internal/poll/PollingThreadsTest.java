@@ -6,6 +6,7 @@ import dev.tcpscope.internal.socket.Connector;
 import dev.tcpscope.internal.socket.NativeListener;
 import dev.tcpscope.internal.socket.NativeSocket;
 import dev.tcpscope.testing.Await;
+import dev.tcpscope.testing.BusyCarriers;
 import dev.tcpscope.testing.Forked;
 import dev.tcpscope.testing.Loopback;
 import dev.tcpscope.testing.OpenSockets;
@@ -21,12 +22,8 @@ import java.lang.reflect.Proxy;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.List;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -166,8 +163,6 @@ class PollingThreadsTest {
         Poller poller = Poller.start(seen.syscalls);
         NativeSocket[] virtualSide = pair(seen.syscalls, poller);
         NativeSocket[] platformSide = pair(seen.syscalls, poller);
-        AtomicBoolean release = new AtomicBoolean();
-        List<Thread> spinners = new ArrayList<>();
         try {
             Forked<byte[]> virtualReader = Forked.start(Forked.Kind.VIRTUAL, "virtual reader",
                     () -> Loopback.readExactly(virtualSide[1], PING.length));
@@ -176,38 +171,22 @@ class PollingThreadsTest {
             Parked.await(virtualReader.thread());
             Parked.await(platformReader.thread());
 
-            int carriers = Integer.getInteger("jdk.virtualThreadScheduler.parallelism",
-                    Runtime.getRuntime().availableProcessors());
-            CountDownLatch spinning = new CountDownLatch(carriers);
-            for (int i = 0; i < carriers; i++) {
-                spinners.add(Thread.ofVirtual().start(() -> {
-                    spinning.countDown();
-                    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(50); // never hang the build
-                    while (!release.get() && System.nanoTime() - until < 0) {
-                        Thread.onSpinWait(); // never parks: holds its carrier
-                    }
-                }));
-            }
-            spinning.await();
-            long virtualPollsBefore = seen.virtualPolls.get();
-            // Wakes the virtual reader (which cannot run): the platform thread hands polling off.
-            Loopback.write(virtualSide[0], PING);
-            Await.until("the platform thread handed polling to the virtual thread",
-                    () -> Arrays.stream(poller.thread().getStackTrace())
-                            .anyMatch(f -> f.getMethodName().equals("handOff")));
-            Loopback.write(platformSide[0], PING);
+            try (BusyCarriers busy = BusyCarriers.hold()) {
+                long virtualPollsBefore = seen.virtualPolls.get();
+                // Wakes the virtual reader (which cannot run): the platform thread hands polling off.
+                Loopback.write(virtualSide[0], PING);
+                Await.until("the platform thread handed polling to the virtual thread",
+                        () -> Arrays.stream(poller.thread().getStackTrace())
+                                .anyMatch(f -> f.getMethodName().equals("handOff")));
+                Loopback.write(platformSide[0], PING);
 
-            assertArrayEquals(PING, platformReader.await(Duration.ofSeconds(20)).assertReturned(),
-                    "served while the carriers are still busy");
-            assertTrue(!release.get() && spinners.stream().allMatch(Thread::isAlive), "the carriers were busy all along");
-            assertEquals(virtualPollsBefore, seen.virtualPolls.get(), "the virtual polling thread never ran");
-            release.set(true);
+                assertArrayEquals(PING, platformReader.await(Duration.ofSeconds(20)).assertReturned(),
+                        "served while the carriers are still busy");
+                assertTrue(busy.stillHeld(), "the carriers were busy all along");
+                assertEquals(virtualPollsBefore, seen.virtualPolls.get(), "the virtual polling thread never ran");
+            }
             assertArrayEquals(PING, virtualReader.await().assertReturned());
         } finally {
-            release.set(true);
-            for (Thread spinner : spinners) {
-                spinner.join();
-            }
             close(virtualSide);
             close(platformSide);
         }

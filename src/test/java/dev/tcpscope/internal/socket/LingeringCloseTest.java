@@ -170,11 +170,7 @@ class LingeringCloseTest {
         var sys = new FaultInjectingSyscalls();
         try (Connection c = Connection.open(sys, Loopback.SMALL_BUFFER)) {
             byte[] data = Patterns.bytes(0, BEYOND_THE_WINDOW);
-            c.socket().write(MemorySegment.ofArray(data), Loopback.deadline());
-            c.peer().sendFin();
-
-            Forked<Outcome> ending = startEnding(c.socket(), LONG);
-            awaitParkedForTheAcknowledgementOnly(ending);
+            Forked<Outcome> ending = endingParkedAfterThePeersFin(c, data);
             c.peer().readToEnd().assertEof(data);
 
             assertEquals(new Outcome(true, 0, PeerEnd.FIN, 0, "delivered; the peer ended too"),
@@ -191,11 +187,7 @@ class LingeringCloseTest {
     void aResetAfterThePeersFinButBeforeItsAcknowledgementIsNotDelivered() throws Exception {
         var sys = new FaultInjectingSyscalls();
         try (Connection c = Connection.open(sys, Loopback.SMALL_BUFFER)) {
-            c.socket().write(MemorySegment.ofArray(Patterns.bytes(0, BEYOND_THE_WINDOW)), Loopback.deadline());
-            c.peer().sendFin();
-
-            Forked<Outcome> ending = startEnding(c.socket(), LONG);
-            awaitParkedForTheAcknowledgementOnly(ending);
+            Forked<Outcome> ending = endingParkedAfterThePeersFin(c, Patterns.bytes(0, BEYOND_THE_WINDOW));
             c.peer().reset();
 
             Outcome outcome = ending.await().assertReturned();
@@ -215,11 +207,7 @@ class LingeringCloseTest {
     void anInterruptWhileParkedForTheAcknowledgementAborts() throws Exception {
         var sys = new FaultInjectingSyscalls();
         try (Connection c = Connection.open(sys, Loopback.SMALL_BUFFER)) {
-            c.socket().write(MemorySegment.ofArray(Patterns.bytes(0, BEYOND_THE_WINDOW)), Loopback.deadline());
-            c.peer().sendFin();
-
-            Forked<Outcome> ending = startEnding(c.socket(), LONG);
-            awaitParkedForTheAcknowledgementOnly(ending);
+            Forked<Outcome> ending = endingParkedAfterThePeersFin(c, Patterns.bytes(0, BEYOND_THE_WINDOW));
             ending.thread().interrupt();
 
             Forked.Outcome<Outcome> forked = ending.await();
@@ -238,11 +226,7 @@ class LingeringCloseTest {
     void aFailingPendingErrorCheckWhileParkedAborts() throws Exception {
         var sys = new FaultInjectingSyscalls();
         try (Connection c = Connection.open(sys, Loopback.SMALL_BUFFER)) {
-            c.socket().write(MemorySegment.ofArray(Patterns.bytes(0, BEYOND_THE_WINDOW)), Loopback.deadline());
-            c.peer().sendFin();
-
-            Forked<Outcome> ending = startEnding(c.socket(), LONG);
-            awaitParkedForTheAcknowledgementOnly(ending);
+            Forked<Outcome> ending = endingParkedAfterThePeersFin(c, Patterns.bytes(0, BEYOND_THE_WINDOW));
             sys.inject(Call.GETSOCKOPT, Errno.EINVAL, 1, Loopback.fd(c.socket()));
 
             Outcome outcome = ending.await().assertReturned();
@@ -289,6 +273,18 @@ class LingeringCloseTest {
             assertEquals(new Outcome(true, 0, PeerEnd.FIN, sent, "delivered; the peer ended too"),
                     ending.await().assertReturned());
         }
+    }
+
+    /**
+     * Writes more than the peer's window takes, lets the peer send FIN without reading, and starts
+     * the ending: {@return the ending, parked in the wait that only polls SIOCOUTQ}
+     */
+    private static Forked<Outcome> endingParkedAfterThePeersFin(Connection c, byte[] data) throws IOException {
+        c.socket().write(MemorySegment.ofArray(data), Loopback.deadline());
+        c.peer().sendFin();
+        Forked<Outcome> ending = startEnding(c.socket(), LONG);
+        awaitParkedForTheAcknowledgementOnly(ending);
+        return ending;
     }
 
     /** The ending thread parks in the wait that only polls SIOCOUTQ (after the peer's FIN). */
