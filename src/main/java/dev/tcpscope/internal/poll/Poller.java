@@ -118,7 +118,12 @@ public final class Poller {
             throw Errno.exception("epoll_create1", -fd, null);
         }
         this.epfd = fd;
-        this.threads = new PollingThreads(this, syscalls, fd);
+        try {
+            this.threads = new PollingThreads(this, syscalls, fd);
+        } catch (IOException | RuntimeException | Error e) {
+            syscalls.close(fd);
+            throw e;
+        }
     }
 
     /** {@return how many times epoll_wait has returned: for tests that look for busy loops} */

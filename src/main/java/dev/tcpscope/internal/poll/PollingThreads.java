@@ -1,5 +1,6 @@
 package dev.tcpscope.internal.poll;
 
+import dev.tcpscope.internal.ffi.x86_64.Libc;
 import dev.tcpscope.internal.ffi.x86_64.epoll_event;
 import dev.tcpscope.internal.os.Errno;
 import dev.tcpscope.internal.os.Syscalls;
@@ -32,15 +33,19 @@ import java.util.concurrent.locks.LockSupport;
  * while ownership changes stays in the epoll ready list for the next owner's call, since both
  * poll the same set: nothing is lost in the hand-over.
  *
- * <p><b>Platform threads are not held hostage by busy carriers.</b> The virtual thread needs a
- * carrier; if every carrier runs CPU-bound virtual threads, it cannot run, and a platform thread
- * parked on a socket would wait with it. So while it has handed off, the platform thread checks
- * every {@link #STARVATION_CHECK_NANOS}: if the virtual thread has not polled since the last
- * check, it polls (zero timeout) and dispatches itself. A platform waiter is then served within a
- * millisecond however busy the carriers are; virtual waiters wait for a carrier in any case.
+ * <p><b>Handing back costs no wake-up.</b> While it has handed off, the platform thread does not
+ * sleep on a lock that the virtual thread would have to signal (a kernel wake-up at every end of
+ * a burst, only for the platform thread to go back to sleep in epoll_wait). It sleeps in
+ * epoll_wait on a second epoll set, the <em>hand-back set</em>, whose only member is the sockets'
+ * epoll set, registered one-shot. The virtual thread hands back by arming that registration
+ * (epoll_ctl, no wake-up): the platform thread wakes only when the sockets' set has an event,
+ * which is the wake-up it would have paid anyway. An arming that fires when nobody waits on the
+ * hand-back set costs one empty return later, never a lost event: the sockets' set is what both
+ * threads poll.
  *
- * <p>Either thread ending abnormally fails the poller ({@link Poller#fail}), then wakes the other,
- * which sees the failure and ends too.
+ * <p>Either thread ending abnormally fails the poller ({@link Poller#fail}), then wakes the other
+ * (a platform thread waiting in the hand-back set notices at its next check), which sees the
+ * failure and ends too.
  */
 final class PollingThreads {
 
@@ -66,15 +71,32 @@ final class PollingThreads {
     private final Poller poller;
     private final Syscalls syscalls;
     private final int epfd;
+    private final int handBackFd;           // epoll set whose one member is epfd, one-shot
+    private final MemorySegment handBackEvent;
     private final Thread platform;
     private final Thread virtual;
     private volatile boolean handedOff;     // true while the virtual thread owns the epoll set
     private volatile long virtualPolls;     // written by the virtual thread only
 
-    PollingThreads(Poller poller, Syscalls syscalls, int epfd) {
+    /** @throws IOException the hand-back set could not be made (epoll_create1 or epoll_ctl failed) */
+    PollingThreads(Poller poller, Syscalls syscalls, int epfd) throws IOException {
         this.poller = poller;
         this.syscalls = syscalls;
         this.epfd = epfd;
+        this.handBackFd = syscalls.epollCreate1(Libc.EPOLL_CLOEXEC());
+        if (handBackFd < 0) {
+            throw Errno.exception("epoll_create1 (the hand-back set)", -handBackFd, null);
+        }
+        // Lives as long as the poller, as the epoll sets do (a failed poller leaks them on purpose).
+        this.handBackEvent = Arena.global().allocate(EVENT_SIZE, 8);
+        handBackEvent.set(ValueLayout.JAVA_INT_UNALIGNED, EVENTS_OFFSET, Libc.EPOLLIN() | Libc.EPOLLONESHOT());
+        handBackEvent.set(ValueLayout.JAVA_LONG_UNALIGNED, DATA_OFFSET, 0L);
+        // Added armed: the first wait on it may return at once, which costs one empty return.
+        int added = syscalls.epollCtl(handBackFd, Libc.EPOLL_CTL_ADD(), epfd, handBackEvent);
+        if (added < 0) {
+            syscalls.close(handBackFd);
+            throw Errno.exception("epoll_ctl(EPOLL_CTL_ADD) of the epoll set to the hand-back set", -added, null);
+        }
         this.platform = innocuous(Thread.ofPlatform().daemon().priority(Thread.NORM_PRIORITY)
                 .name("tcpscope-poller"), this::runPlatform);
         this.virtual = innocuous(Thread.ofVirtual().name("tcpscope-poller-virtual"), this::runVirtual);
@@ -127,6 +149,8 @@ final class PollingThreads {
             cause = t;
         }
         poller.fail(cause);
+        // Waiting in the hand-back set, the platform thread sees the failure at its next check
+        // (within STARVATION_CHECK_NANOS); the unpark is for a platform thread not yet there.
         LockSupport.unpark(platform);
     }
 
@@ -135,7 +159,7 @@ final class PollingThreads {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment events = arena.allocate(EVENT_SIZE * MAX_EVENTS, 8);
             while (!poller.hasFailed()) {
-                int n = poll(events, -1);
+                int n = poll(epfd, events, -1);
                 if (n > 0 && dispatch(events, n)) {
                     handOff(events);
                 }
@@ -145,23 +169,32 @@ final class PollingThreads {
     }
 
     /**
-     * Gives the epoll set to the virtual thread and waits until it gives it back, polling in its
-     * place whenever it has not polled for a whole check period (its carriers are busy).
+     * Gives the epoll set to the virtual thread and waits in the hand-back set until it gives it
+     * back and an event comes, polling in its place whenever it has not polled for a whole check
+     * period (its carriers are busy).
      */
     private void handOff(MemorySegment events) throws IOException {
         handedOff = true;
         LockSupport.unpark(virtual);
         long seen = virtualPolls;
+        long checked = System.nanoTime();
         while (handedOff && !poller.hasFailed()) {
-            LockSupport.parkNanos(this, STARVATION_CHECK_NANOS);
-            long now = virtualPolls;
-            if (now == seen && handedOff) {
-                int n = poll(events, 0);
+            // Returns when the virtual thread has handed back and the sockets' set has an event,
+            // after a check period, or at once for an arming that fired earlier (one empty return).
+            poll(handBackFd, events, (int) TimeUnit.NANOSECONDS.toMillis(STARVATION_CHECK_NANOS));
+            long now = System.nanoTime();
+            if (now - checked < STARVATION_CHECK_NANOS) {
+                continue;
+            }
+            long polls = virtualPolls;
+            if (polls == seen && handedOff) {
+                int n = poll(epfd, events, 0);
                 if (n > 0) {
                     dispatch(events, n);
                 }
             }
-            seen = now;
+            seen = polls;
+            checked = now;
         }
     }
 
@@ -178,7 +211,7 @@ final class PollingThreads {
                 }
                 long lastEvent = System.nanoTime();
                 while (!poller.hasFailed()) {
-                    int n = poll(events, 0);
+                    int n = poll(epfd, events, 0);
                     virtualPolls++;
                     if (n > 0) {
                         dispatch(events, n);
@@ -188,16 +221,28 @@ final class PollingThreads {
                     }
                     Thread.yield(); // let the threads just unparked (or any other) run on this carrier first
                 }
+                // In this order: once handedOff reads false, an arming that fires wakes a platform
+                // thread that will poll; armed first, it could wake one that goes back to sleep.
                 handedOff = false;
-                LockSupport.unpark(platform);
+                armHandBack();
             }
         }
     }
 
+    /** Lets the hand-back set report the sockets' set's next event, once (or at once, if one is ready). */
+    private void armHandBack() throws IOException {
+        int result = syscalls.epollCtl(handBackFd, Libc.EPOLL_CTL_MOD(), epfd, handBackEvent);
+        if (result < 0) {
+            // ENOMEM or a broken set: without it the platform thread would serve events only at
+            // its check period. Fail-stop, like any other error of the poller's own calls.
+            throw Errno.exception("epoll_ctl(EPOLL_CTL_MOD) of the hand-back set", -result, null);
+        }
+    }
+
     /** One epoll_wait; retries EINTR; any other error says the poller's own state is broken. */
-    private int poll(MemorySegment events, int timeoutMillis) throws IOException {
+    private int poll(int set, MemorySegment events, int timeoutMillis) throws IOException {
         while (true) {
-            int n = syscalls.epollWait(epfd, events, MAX_EVENTS, timeoutMillis);
+            int n = syscalls.epollWait(set, events, MAX_EVENTS, timeoutMillis);
             poller.countWakeup();
             if (n >= 0) {
                 return n;

@@ -57,6 +57,8 @@ class PollingThreadsTest {
         final AtomicLong virtualPolls = new AtomicLong();
         final AtomicLong platformPolls = new AtomicLong();
         final AtomicLong platformZeroTimeoutPolls = new AtomicLong();
+        final AtomicLong platformBlockingPolls = new AtomicLong();   // timeout -1: owning the set
+        final AtomicLong platformTimedPolls = new AtomicLong();      // timeout > 0: in the hand-back set
         volatile Error failVirtualPoll;
         final Syscalls syscalls = (Syscalls) Proxy.newProxyInstance(Syscalls.class.getClassLoader(),
                 new Class<?>[] {Syscalls.class}, (proxy, method, args) -> {
@@ -69,8 +71,13 @@ class PollingThreadsTest {
                             }
                         } else {
                             platformPolls.incrementAndGet();
-                            if ((int) args[3] == 0) {
+                            int timeout = (int) args[3];
+                            if (timeout == 0) {
                                 platformZeroTimeoutPolls.incrementAndGet();
+                            } else if (timeout < 0) {
+                                platformBlockingPolls.incrementAndGet();
+                            } else {
+                                platformTimedPolls.incrementAndGet();
                             }
                         }
                     }
@@ -133,6 +140,15 @@ class PollingThreadsTest {
             // with handOff's parkNanos removed it polled thousands of times in a few milliseconds.
             long helped = seen.platformZeroTimeoutPolls.get();
             assertTrue(helped <= millis + 2, helped + " polls in the virtual thread's place in " + millis + " ms");
+            // Waiting in the hand-back set returns at a check period, at the event after a
+            // hand-back (one per arming, and each arming follows a hand-off, which follows a
+            // blocking poll), or at once for an arming that fired while nobody waited (again one
+            // per arming). Checked: with EPOLLONESHOT left out of the hand-back registration the
+            // wait returned at once for as long as the sockets' set had events (this failed).
+            long waits = seen.platformTimedPolls.get();
+            long handOffs = seen.platformBlockingPolls.get();
+            assertTrue(waits <= millis + 2 + 2 * handOffs,
+                    waits + " waits in the hand-back set in " + millis + " ms after " + handOffs + " blocking polls");
         } finally {
             close(pair);
         }
