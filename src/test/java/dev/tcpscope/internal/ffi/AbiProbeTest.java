@@ -50,11 +50,12 @@ import org.junit.jupiter.api.io.TempDir;
  * <p>Without gcc, or without the cross tools (aarch64-linux-gnu-gcc with a static glibc, and
  * qemu-aarch64: {@code scripts/install-cross-tools.sh}, which {@code ./tcpscope test} runs), the
  * test fails with a message; it never skips. Checked by breaking things on purpose and watching
- * it fail, then restoring: the aarch64 case with EpollEventLayout's aarch64 data offset read from
- * the x86_64 class, and with the x86_64 epoll_event classes in place of the aarch64 ones; the
- * x86_64 case with the x86_64 and aarch64 cases of EpollEventLayout swapped; both with a field
- * added to the probe's utsname list that the bindings lack; and the aarch64 case with the cross
- * compiler removed from PATH (it failed naming the tools and the script).
+ * it fail, then restoring: EpollEventLayout's aarch64 data offset taken from the x86_64 class
+ * (aarch64 case: "the poller uses 4, C says 8"); its aarch64 case built wholly from the x86_64
+ * epoll_event (size 12 vs 16, data 4 vs 8); its x86_64 case built from the aarch64 epoll_event
+ * (x86_64 case fails); utsname left out of the compared bindings (both fail: printed by the probe
+ * but not found); the cross compiler's name changed to one not on PATH (fails with the message
+ * naming the tools, the packages and the script).
  */
 class AbiProbeTest {
 
