@@ -9,8 +9,10 @@ import dev.tcpscope.internal.os.PlatformChoice.Kind;
  * <p>The native bindings are per architecture: {@code struct epoll_event} is packed on x86_64
  * (12 bytes, data at offset 4) and not on aarch64 (16 bytes, data at offset 8). The
  * architecture is read from the kernel (uname(2)'s machine field), not only from the
- * {@code os.arch} property, which a {@code -D} flag changes while the FFM linker keeps the real
- * ABI; the two must agree.
+ * {@code os.arch} property, which a {@code -D} flag changes; the two must agree. And since JDK
+ * 25's FFM linker takes its calling convention from that same property, a lying os.arch would
+ * crash the JVM at the first downcall (uname's too): so before uname is called, os.arch is
+ * compared with the JVM's own executable, read as a file ({@link ExecutableMachine}).
  */
 public final class Platform {
 
@@ -76,7 +78,12 @@ public final class Platform {
         String transport = System.getProperty(PlatformSelection.TRANSPORT_PROPERTY);
         // uname only where it is Linux's, and not when the answer cannot matter.
         boolean needsKernel = PlatformSelection.isLinux(osName) && !PlatformSelection.PORTABLE.equals(transport);
+        String osArch = System.getProperty("os.arch");
+        if (needsKernel) {
+            // No native call before this check: with a lying os.arch, uname's downcall would crash.
+            PlatformSelection.requireLinkerAbi(osArch, ExecutableMachine.read());
+        }
         String kernelMachine = needsKernel ? KernelMachine.read() : null;
-        return PlatformSelection.choose(osName, kernelMachine, System.getProperty("os.arch"), transport);
+        return PlatformSelection.choose(osName, kernelMachine, osArch, transport);
     }
 }

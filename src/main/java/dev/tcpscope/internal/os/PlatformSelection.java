@@ -15,13 +15,16 @@ import dev.tcpscope.internal.os.PlatformChoice.Kind;
  *   <li>{@code -Dtcpscope.transport=native} where no native layouts exist: refused.</li>
  *   <li>Any other value of the property (the empty string included): refused, naming the allowed ones.</li>
  *   <li>On Linux, {@code os.arch} naming another architecture than the kernel's machine (aliases
- *       {@code amd64}/{@code x86_64} and {@code aarch64}/{@code arm64} agree): refused. The FFM
- *       linker keeps the process's real ABI whatever {@code os.arch} says, so the two disagree
- *       only when the property was changed by hand, or when a 32-bit JVM runs on a 64-bit kernel
- *       (e.g. {@code arm} on {@code aarch64}), where native 64-bit layouts would be wrong too.
- *       Neither side is trusted over the other: the user decides, e.g. with
+ *       {@code amd64}/{@code x86_64} and {@code aarch64}/{@code arm64} agree): refused. They
+ *       disagree when the property was changed by hand, or when a 32-bit JVM runs on a 64-bit
+ *       kernel (e.g. {@code arm} on {@code aarch64}), where native 64-bit layouts would be wrong
+ *       too. Neither side is trusted over the other: the user decides, e.g. with
  *       {@code -Dtcpscope.transport=portable}.</li>
  * </ul>
+ * Before the kernel can be asked (uname(2) is a native call), {@link #requireLinkerAbi} checks
+ * {@code os.arch} against the JVM's own executable: JDK 25's FFM linker takes its calling
+ * convention from {@code os.arch}, so when that property lies every downcall crashes the JVM.
+ *
  * A refusal is an {@link UnsupportedOperationException} whose message names what was wrong.
  */
 public final class PlatformSelection {
@@ -75,9 +78,9 @@ public final class PlatformSelection {
         if (kernel != jvm) {
             throw new UnsupportedOperationException("the kernel says this machine is " + kernelMachine
                     + " (uname), but the JVM's os.arch property says " + osArch
-                    + ". The FFM linker uses the real ABI whatever os.arch says, so one of the two is wrong"
-                    + " (os.arch changed with -D, or a 32-bit JVM on a 64-bit kernel), and native layouts"
-                    + " chosen from either could be another architecture's: tcpscope refuses to start."
+                    + ". One of the two is not this process's architecture (os.arch changed with -D, or a"
+                    + " 32-bit JVM on a 64-bit kernel), and native layouts chosen from either could be"
+                    + " another architecture's: tcpscope refuses to start."
                     + " Remove -Dos.arch, or run with -D" + TRANSPORT_PROPERTY + "=" + PORTABLE + ".");
         }
         if (kernel == null) {
@@ -92,6 +95,27 @@ public final class PlatformSelection {
                 "native transport: Linux " + kernelMachine + " (uname machine " + kernelMachine
                         + ", os.arch " + osArch + ")"
                         + (forcedNative ? ", as -D" + TRANSPORT_PROPERTY + "=" + NATIVE + " asks" : ""));
+    }
+
+    /**
+     * Checks, on Linux, that {@code os.arch} names the architecture of the JVM's own executable,
+     * before any native call: JDK 25's FFM linker takes its calling convention from
+     * {@code os.arch} ({@code jdk.internal.foreign.CABI}), so with {@code -Dos.arch=aarch64} on an
+     * x86_64 JVM the first downcall handle crashes the JVM (seen: SIGSEGV in
+     * {@code ForeignGlobals::parse_abi_descriptor}), uname(2)'s included.
+     *
+     * @param osArch             the {@code os.arch} property
+     * @param executableMachine  the JVM executable's architecture, named as uname names machines
+     * @throws UnsupportedOperationException if they name different architectures (aliases agree)
+     */
+    public static void requireLinkerAbi(String osArch, String executableMachine) {
+        if (Architecture.ofOsArch(osArch) != Architecture.ofKernelMachine(executableMachine)) {
+            throw new UnsupportedOperationException("the JVM's os.arch property says " + osArch
+                    + ", but this JVM's executable is " + executableMachine + " (its ELF header)."
+                    + " The FFM linker takes its calling convention from os.arch, so every native call"
+                    + " would use another architecture's and crash the JVM: tcpscope refuses to start."
+                    + " Remove -Dos.arch, or run with -D" + TRANSPORT_PROPERTY + "=" + PORTABLE + ".");
+        }
     }
 
     /** {@return whether {@code osName}, an {@code os.name} value, is Linux} */

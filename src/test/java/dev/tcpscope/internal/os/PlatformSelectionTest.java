@@ -121,6 +121,36 @@ class PlatformSelectionTest {
         }
     }
 
+    @ParameterizedTest(name = "os.arch {0}, executable {1} -> agree")
+    @CsvSource({
+            "amd64,   x86_64",
+            "x86_64,  x86_64",
+            "aarch64, aarch64",
+            "arm64,   aarch64",
+            "riscv64, riscv64",
+            "arm,     arm",
+            "ppc64le, ppc64le",
+    })
+    void osArchNamingTheExecutablesArchitectureIsAccepted(String osArch, String executable) {
+        PlatformSelection.requireLinkerAbi(osArch, executable);
+    }
+
+    @ParameterizedTest(name = "os.arch {0}, executable {1} -> refused before any native call")
+    @CsvSource({
+            "aarch64, x86_64",    // -Dos.arch=aarch64 on an x86_64 JVM: the FFM linker would crash
+            "amd64,   aarch64",
+            "amd64,   riscv64",
+            "riscv64, x86_64",
+            "amd64,   ELF machine 9999",
+    })
+    void osArchNamingAnotherArchitectureThanTheExecutableIsRefused(String osArch, String executable) {
+        var e = assertThrows(UnsupportedOperationException.class,
+                () -> PlatformSelection.requireLinkerAbi(osArch, executable));
+        assertTrue(e.getMessage().startsWith("the JVM's os.arch property says " + osArch
+                + ", but this JVM's executable is " + executable), e.getMessage());
+        assertTrue(e.getMessage().contains("-Dtcpscope.transport=portable"), e.getMessage());
+    }
+
     @Test
     void linuxWithoutTheKernelsMachineIsAnError() {
         assertThrows(IllegalArgumentException.class, () -> PlatformSelection.choose("Linux", null, "amd64", null));
