@@ -11,9 +11,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
  * The JVM executable's architecture, read from its ELF header without a native call: the
  * header fields decoded from made-up headers, and this JVM's own.
  *
- * <p>Checked by breaking it: reading e_machine big-endian always failed the aarch64 row (183 is
- * 0xb7 0x00 little-endian) and {@code thisJvmIsX86_64}; ignoring EI_CLASS failed the riscv32 and
- * x32 rows. Restored.
+ * <p>Checked by breaking it: reading e_machine big-endian always failed every little-endian row
+ * and {@code thisJvmIsX86_64}; ignoring EI_CLASS failed the riscv32 and x32 rows. Restored.
  */
 class ExecutableMachineTest {
 

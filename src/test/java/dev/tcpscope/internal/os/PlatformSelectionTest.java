@@ -21,7 +21,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * the alias rows; (3) letting {@code portable} win only off Linux failed
  * {@code portableIsForcedEverywhere}; (4) returning portable instead of refusing
  * for {@code native} on macOS failed {@code nativeIsRefusedWhereThereAreNoNativeLayouts}; (5)
- * accepting the value case-insensitively failed the {@code Native} row. Each was restored.
+ * accepting the value case-insensitively failed the {@code Native} row; (6) making
+ * {@code requireLinkerAbi} accept everything failed its refusal rows. Each was restored.
  */
 class PlatformSelectionTest {
 
