@@ -15,6 +15,8 @@ import java.lang.foreign.MemoryLayout;
  * <p>{@link #SELECTED} is the running architecture's, taken from {@link Platform} once; the poller
  * reads its numbers into {@code static final} fields, so the JIT folds the offsets as constants.
  * Nothing else picks an epoll_event layout, so no event is read with another architecture's.
+ * (With SELECTED forced to aarch64's on x86_64, PollerSlotsTest, ReadinessTest and StaleEventTest
+ * timed out waiting for a registration's first edge: the poller tests see a wrong layout.)
  *
  * @param layout       the struct's layout (for allocation)
  * @param size         its size in bytes: the stride of an epoll_wait array
