@@ -11,8 +11,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Child JVMs check two promises about how the library loads: TcpConnection and TcpListener need
- * no {@code --enable-preview}, and on an architecture without generated bindings the library
- * refuses to start instead of using a wrong struct layout.
+ * no {@code --enable-preview}, and the transport is chosen from what the kernel says, refusing to
+ * start instead of using a wrong struct layout (the rules themselves: PlatformSelectionTest).
+ *
+ * <p>Checked by breaking it: without the check of os.arch against the JVM's executable,
+ * {@code osArchNamingAnotherArchitectureIsRefused} failed: the child JVM crashed (SIGSEGV in
+ * {@code ForeignGlobals::parse_abi_descriptor}, its hs_err report on stdout) at uname's downcall,
+ * JDK 25's FFM linker having taken the aarch64 calling convention from os.arch; restored.
  */
 class PlatformTest {
 
@@ -23,12 +28,34 @@ class PlatformTest {
     }
 
     @Test
-    void anotherArchitectureIsRefusedWithAClearMessage() throws Exception {
-        // os.arch set on the command line is what the library reads to choose bindings.
+    void nativeCanBeAskedForWhereItExists() throws Exception {
+        assertEquals("delivered 1000", runChild("-Dtcpscope.transport=native"));
+    }
+
+    @Test
+    void osArchNamingAnotherArchitectureIsRefused() throws Exception {
+        // os.arch set on the command line; the JVM (and the kernel) are still x86_64. The FFM
+        // linker follows os.arch, so the refusal must come before any native call.
         String out = runChild("-Dos.arch=aarch64");
-        assertTrue(out.startsWith("java.lang.UnsupportedOperationException: tcpscope has native bindings for Linux x86_64 only"),
-                "expected a refusal, got: " + out);
-        assertTrue(out.contains("aarch64"), out);
+        assertTrue(out.startsWith("java.lang.UnsupportedOperationException: the JVM's os.arch property says"
+                + " aarch64, but this JVM's executable is x86_64"), "expected a refusal, got: " + out);
+    }
+
+    @Test
+    void anUnknownTransportIsRefusedNamingTheAllowedOnes() throws Exception {
+        String out = runChild("-Dtcpscope.transport=jdk");
+        assertTrue(out.startsWith("java.lang.UnsupportedOperationException: -Dtcpscope.transport=jdk is not a"
+                + " transport tcpscope knows: the allowed values are native and portable"), out);
+    }
+
+    @Test
+    void thePortableTransportIsChosenWhenForced() throws Exception {
+        // Until the portable transport is wired in (issue 13 part 1), choosing it is a refusal
+        // that says so; os.arch is not even compared with the kernel then.
+        String out = runChild("-Dtcpscope.transport=portable", "-Dos.arch=aarch64");
+        assertEquals("java.lang.UnsupportedOperationException: tcpscope chose the portable transport (portable"
+                + " transport, forced by -Dtcpscope.transport=portable), but the portable transport is not"
+                + " available in this build", out);
     }
 
     /**

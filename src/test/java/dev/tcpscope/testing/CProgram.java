@@ -8,6 +8,8 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -32,19 +34,40 @@ public final class CProgram {
      */
     public static String compileAndRun(Class<?> anchor, String name, Path dir) throws IOException,
             InterruptedException {
-        Path gcc = findOnPath("gcc").orElseThrow(() -> new AssertionFailedError(anchor.getSimpleName()
+        findOnPath("gcc").orElseThrow(() -> new AssertionFailedError(anchor.getSimpleName()
                 + " needs gcc on PATH: it compiles " + name + " to ask this machine's C headers"
                 + " (on Debian/Ubuntu: apt-get install gcc). PATH=" + System.getenv("PATH")));
+        return compileAndRun(anchor, name, dir, "gcc", List.of(), List.of());
+    }
+
+    /**
+     * Compiles the test resource {@code name} in {@code dir} with {@code compiler} (a name on PATH,
+     * e.g. a cross compiler) and {@code -std=gnu11 -Wall} plus {@code flags}, runs the program
+     * behind {@code runner} (a command prefix such as an emulator; empty to run it directly), and
+     * {@return what it printed on stdout}.
+     *
+     * @throws AssertionFailedError if the compiler or the runner is missing, the resource is not
+     *                              found, or compiling or running fails (with the output)
+     */
+    public static String compileAndRun(Class<?> anchor, String name, Path dir, String compiler, List<String> flags,
+            List<String> runner) throws IOException, InterruptedException {
+        Path cc = findOnPath(compiler).orElseThrow(() -> new AssertionFailedError(anchor.getSimpleName()
+                + " needs " + compiler + " on PATH to compile " + name + ". PATH=" + System.getenv("PATH")));
         Path source = dir.resolve(name);
         try (InputStream in = anchor.getResourceAsStream(name)) {
             if (in == null) {
                 throw new AssertionFailedError("test resource " + name + " not found next to " + anchor.getName());
             }
-            Files.copy(in, source);
+            Files.copy(in, source, StandardCopyOption.REPLACE_EXISTING);
         }
-        Path program = dir.resolve(name.replaceFirst("\\.c$", ""));
-        run(dir, "compile", List.of(gcc.toString(), "-std=gnu11", "-Wall", "-o", program.toString(), source.toString()));
-        return run(dir, "run", List.of(program.toString()));
+        Path program = dir.resolve(name.replaceFirst("\\.c$", "") + "-" + compiler);
+        List<String> compile = new ArrayList<>(List.of(cc.toString(), "-std=gnu11", "-Wall"));
+        compile.addAll(flags);
+        compile.addAll(List.of("-o", program.toString(), source.toString()));
+        run(dir, "compile-" + compiler, compile);
+        List<String> execute = new ArrayList<>(runner);
+        execute.add(program.toString());
+        return run(dir, "run-" + compiler, execute);
     }
 
     /** Runs a command with stdout and stderr in a file; fails unless it exits 0 in time. */

@@ -1,7 +1,6 @@
 package dev.tcpscope.internal.poll;
 
 import dev.tcpscope.internal.ffi.x86_64.Libc;
-import dev.tcpscope.internal.ffi.x86_64.epoll_event;
 import dev.tcpscope.internal.os.Errno;
 import dev.tcpscope.internal.os.LinuxSyscalls;
 import dev.tcpscope.internal.os.Syscalls;
@@ -54,8 +53,8 @@ public final class Poller {
     static final long UNREGISTERED = -1;
 
     static final int READ_EVENTS, WRITE_EVENTS, INTEREST;
-    private static final long EVENTS_OFFSET = epoll_event.events$offset();
-    private static final long DATA_OFFSET = epoll_event.data$offset();
+    private static final long EVENTS_OFFSET = EpollEventLayout.SELECTED.eventsOffset();
+    private static final long DATA_OFFSET = EpollEventLayout.SELECTED.dataOffset();
     private static final System.Logger LOG = System.getLogger(Poller.class.getName());
 
     static {
@@ -194,7 +193,7 @@ public final class Poller {
         }
         int result;
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment event = arena.allocate(epoll_event.layout());
+            MemorySegment event = arena.allocate(EpollEventLayout.SELECTED.layout());
             event.set(ValueLayout.JAVA_INT, EVENTS_OFFSET, INTEREST);
             event.set(ValueLayout.JAVA_LONG_UNALIGNED, DATA_OFFSET, key);
             result = syscalls.epollCtl(epfd, Libc.EPOLL_CTL_ADD(), fd, event);

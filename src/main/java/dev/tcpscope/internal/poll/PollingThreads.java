@@ -1,7 +1,6 @@
 package dev.tcpscope.internal.poll;
 
 import dev.tcpscope.internal.ffi.x86_64.Libc;
-import dev.tcpscope.internal.ffi.x86_64.epoll_event;
 import dev.tcpscope.internal.os.Errno;
 import dev.tcpscope.internal.os.Syscalls;
 
@@ -63,9 +62,9 @@ final class PollingThreads {
     /** How long the platform thread trusts a virtual thread that has not polled: 1 ms. */
     static final long STARVATION_CHECK_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
 
-    private static final long EVENT_SIZE = epoll_event.layout().byteSize();
-    private static final long EVENTS_OFFSET = epoll_event.events$offset();
-    private static final long DATA_OFFSET = epoll_event.data$offset();
+    private static final long EVENT_SIZE = EpollEventLayout.SELECTED.size();
+    private static final long EVENTS_OFFSET = EpollEventLayout.SELECTED.eventsOffset();
+    private static final long DATA_OFFSET = EpollEventLayout.SELECTED.dataOffset();
     private static final int MAX_EVENTS = 512;
 
     private final Poller poller;

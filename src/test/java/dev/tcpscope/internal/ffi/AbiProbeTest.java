@@ -5,8 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.tcpscope.internal.ffi.x86_64.Libc;
-import dev.tcpscope.internal.ffi.x86_64.epoll_data;
-import dev.tcpscope.internal.ffi.x86_64.epoll_event;
 import dev.tcpscope.internal.ffi.x86_64.in6_addr;
 import dev.tcpscope.internal.ffi.x86_64.in_addr;
 import dev.tcpscope.internal.ffi.x86_64.linger;
@@ -14,39 +12,60 @@ import dev.tcpscope.internal.ffi.x86_64.sockaddr;
 import dev.tcpscope.internal.ffi.x86_64.sockaddr_in;
 import dev.tcpscope.internal.ffi.x86_64.sockaddr_in6;
 import dev.tcpscope.internal.ffi.x86_64.sockaddr_storage;
+import dev.tcpscope.internal.ffi.x86_64.utsname;
+import dev.tcpscope.internal.os.Architecture;
+import dev.tcpscope.internal.poll.EpollEventLayout;
 import dev.tcpscope.testing.CProgram;
-import java.io.IOException;
 import java.lang.foreign.GroupLayout;
 import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.PaddingLayout;
 import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Checks the jextract bindings in {@code dev.tcpscope.internal.ffi.x86_64} against the C compiler
- * and headers of the machine running the test.
+ * Checks the jextract bindings against C compilers: those in {@code dev.tcpscope.internal.ffi.x86_64}
+ * against this machine's gcc and headers, and the same bindings as Linux aarch64 uses them (the
+ * x86_64 package, except struct epoll_event from {@code dev.tcpscope.internal.ffi.aarch64})
+ * against glibc's aarch64 headers, with the probe cross-compiled and run under qemu-aarch64.
  *
  * <p>{@code abi_probe.c} (a test resource) prints {@code NAME VALUE} lines for every constant,
  * struct size, alignment, field offset and field size, and the sizes of the C types behind the
- * layouts the bindings use. The test compiles it with gcc, runs it and compares each line with
- * the generated code, in both directions: a constant present in {@code Libc} but not printed by
- * the probe (or the other way round) is reported too, so the probe has to follow
- * {@code jextract/includes.txt}. Without gcc the test fails; it never skips.
+ * layouts the bindings use. The test runs it and compares each line with the generated code, in
+ * both directions: a constant present in {@code Libc} but not printed by the probe (or the other
+ * way round) is reported too, so the probe has to follow {@code jextract/includes.txt}. It also
+ * compares {@link EpollEventLayout#of} (what the poller really uses) for each architecture, checks
+ * that the compiler targeted that architecture, and that uname(2)'s machine is the name
+ * {@link Architecture} expects (on aarch64 that is qemu-user's answer, not a kernel's).
+ *
+ * <p>Without gcc, or without the cross tools (aarch64-linux-gnu-gcc with a static glibc, and
+ * qemu-aarch64: {@code scripts/install-cross-tools.sh}, which {@code ./tcpscope test} runs), the
+ * test fails with a message; it never skips. Checked by breaking things on purpose and watching
+ * it fail, then restoring: EpollEventLayout's aarch64 data offset taken from the x86_64 class
+ * (aarch64 case: "the poller uses 4, C says 8"); its aarch64 case built wholly from the x86_64
+ * epoll_event (size 12 vs 16, data 4 vs 8); its x86_64 case built from the aarch64 epoll_event
+ * (x86_64 case fails); utsname left out of the compared bindings (both fail: printed by the probe
+ * but not found); the cross compiler's name changed to one not on PATH (fails with the message
+ * naming the tools, the packages and the script).
  */
 class AbiProbeTest {
 
     private static final String PROBE_RESOURCE = "abi_probe.c";
 
-    /** Every struct and union class generated from jextract/includes.txt, nested ones included. */
-    private static final List<Class<?>> AGGREGATES = List.of(
+    /**
+     * Every struct and union class generated from jextract/includes.txt, nested ones included,
+     * except epoll_event and epoll_data: their layout is the same on x86_64 and aarch64.
+     */
+    private static final List<Class<?>> SAME_ON_BOTH = List.of(
             sockaddr.class,
             in_addr.class,
             sockaddr_in.class,
@@ -55,19 +74,71 @@ class AbiProbeTest {
             sockaddr_in6.class,
             sockaddr_storage.class,
             linger.class,
-            epoll_data.class,
-            epoll_event.class);
+            utsname.class);
+
+    private static final List<Class<?>> X86_64_EPOLL = List.of(
+            dev.tcpscope.internal.ffi.x86_64.epoll_data.class,
+            dev.tcpscope.internal.ffi.x86_64.epoll_event.class);
+
+    private static final List<Class<?>> AARCH64_EPOLL = List.of(
+            dev.tcpscope.internal.ffi.aarch64.epoll_data.class,
+            dev.tcpscope.internal.ffi.aarch64.epoll_event.class);
+
+    private static final String CROSS_COMPILER = "aarch64-linux-gnu-gcc";
+    private static final String EMULATOR = "qemu-aarch64";
+    private static final Path CROSS_STATIC_LIBC = Path.of("/usr/aarch64-linux-gnu/lib/libc.a");
 
     @Test
-    void bindingsMatchTheCCompilerOfThisMachine(@TempDir Path dir) throws Exception {
-        Map<String, Long> c = runProbe(dir);
+    void x86_64BindingsMatchTheCCompilerOfThisMachine(@TempDir Path dir) throws Exception {
+        Map<String, Long> c = parse(CProgram.compileAndRun(AbiProbeTest.class, PROBE_RESOURCE, dir));
+        String arch = System.getProperty("os.arch");
+        String note = "amd64".equals(arch) || "x86_64".equals(arch) ? ""
+                : " (the bindings are generated for x86_64; this machine is " + arch + ")";
+        assertMatches(Architecture.X86_64, X86_64_EPOLL, c, note);
+        // Guard against a probe that printed nothing useful, or a filter that failed silently.
+        assertEquals(12L, c.get("sizeof:epoll_event"), "struct epoll_event is packed on x86_64");
+        assertEquals(4L, c.get("offsetof:epoll_event.data"), "epoll_event.data offset on x86_64");
+    }
+
+    @Test
+    void aarch64LayoutsMatchACrossCompiledProbeRunUnderQemu(@TempDir Path dir) throws Exception {
+        Optional<Path> qemu = CProgram.findOnPath(EMULATOR);
+        if (CProgram.findOnPath(CROSS_COMPILER).isEmpty() || qemu.isEmpty() || !Files.isRegularFile(CROSS_STATIC_LIBC)) {
+            fail("AbiProbeTest checks the Linux aarch64 layouts with " + CROSS_COMPILER + " (-static, so it needs "
+                    + CROSS_STATIC_LIBC + ") and " + EMULATOR + "; found: " + CROSS_COMPILER + " "
+                    + CProgram.findOnPath(CROSS_COMPILER).isPresent() + ", " + CROSS_STATIC_LIBC + " "
+                    + Files.isRegularFile(CROSS_STATIC_LIBC) + ", " + EMULATOR + " " + qemu.isPresent()
+                    + ". Install the Debian packages gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user:"
+                    + " scripts/install-cross-tools.sh does it as root, and ./tcpscope test runs it first."
+                    + " PATH=" + System.getenv("PATH"));
+        }
+        Map<String, Long> c = parse(CProgram.compileAndRun(AbiProbeTest.class, PROBE_RESOURCE, dir,
+                CROSS_COMPILER, List.of("-static"), List.of(qemu.get().toString())));
+        assertMatches(Architecture.AARCH64, AARCH64_EPOLL, c, " (aarch64, under qemu)");
+        // Guard: the probe really ran as aarch64, where epoll_event is not packed.
+        assertEquals(16L, c.get("sizeof:epoll_event"), "struct epoll_event on aarch64");
+        assertEquals(8L, c.get("offsetof:epoll_event.data"), "epoll_event.data offset on aarch64");
+    }
+
+    /**
+     * Compares what the probe printed with what {@code architecture} uses: Libc's constants and
+     * type sizes, the aggregates common to both architectures, that architecture's epoll classes,
+     * and {@link EpollEventLayout#of}; reports every difference at once.
+     */
+    private static void assertMatches(Architecture architecture, List<Class<?>> epollClasses, Map<String, Long> c,
+            String note) throws Exception {
         Map<String, Long> java = new TreeMap<>();
         Map<String, Boolean> isJavaInt = new TreeMap<>();
         collectConstants(java, isJavaInt);
         collectTypeSizes(java);
-        for (Class<?> aggregate : AGGREGATES) {
+        for (Class<?> aggregate : SAME_ON_BOTH) {
             collectAggregate(aggregate, java);
         }
+        for (Class<?> aggregate : epollClasses) {
+            collectAggregate(aggregate, java);
+        }
+        java.put("target:" + architecture.kernelMachine(), 1L);
+        java.put("uname.machine:" + architecture.kernelMachine(), 1L);
 
         List<String> mismatches = new ArrayList<>();
         TreeSet<String> keys = new TreeSet<>(c.keySet());
@@ -85,16 +156,21 @@ class AbiProbeTest {
                 mismatches.add(key + ": C says " + cValue + ", bindings say " + javaValue);
             }
         }
+        EpollEventLayout used = EpollEventLayout.of(architecture);
+        compareUsed(mismatches, "size", used.size(), c.get("sizeof:epoll_event"));
+        compareUsed(mismatches, "layout().byteSize()", used.layout().byteSize(), c.get("sizeof:epoll_event"));
+        compareUsed(mismatches, "eventsOffset", used.eventsOffset(), c.get("offsetof:epoll_event.events"));
+        compareUsed(mismatches, "dataOffset", used.dataOffset(), c.get("offsetof:epoll_event.data"));
 
-        String arch = System.getProperty("os.arch");
-        String header = mismatches.size() + " mismatch(es) between the jextract bindings and C"
-                + ("amd64".equals(arch) || "x86_64".equals(arch) ? ""
-                        : " (the bindings are generated for x86_64; this machine is " + arch + ")")
-                + ":\n  ";
+        String header = mismatches.size() + " mismatch(es) between the " + architecture
+                + " bindings and C" + note + ":\n  ";
         assertTrue(mismatches.isEmpty(), () -> header + String.join("\n  ", mismatches));
-        // Guard against a probe that printed nothing useful, or a filter that failed silently.
-        assertEquals(12L, java.get("sizeof:epoll_event"), "struct epoll_event is packed on x86_64");
-        assertEquals(4L, java.get("offsetof:epoll_event.data"), "epoll_event.data offset on x86_64");
+    }
+
+    private static void compareUsed(List<String> mismatches, String what, long used, Long c) {
+        if (c == null || used != c) {
+            mismatches.add("EpollEventLayout." + what + ": the poller uses " + used + ", C says " + c);
+        }
     }
 
     /**
@@ -163,10 +239,8 @@ class AbiProbeTest {
         }
     }
 
-    /** Compiles and runs abi_probe.c in {@code dir}; returns its {@code NAME VALUE} lines. */
-    private static Map<String, Long> runProbe(Path dir) throws IOException, InterruptedException {
-        String output = CProgram.compileAndRun(AbiProbeTest.class, PROBE_RESOURCE, dir);
-
+    /** {@return the probe's {@code NAME VALUE} lines, parsed} */
+    private static Map<String, Long> parse(String output) {
         Map<String, Long> values = new TreeMap<>();
         for (String line : output.split("\n")) {
             if (line.isBlank()) {

@@ -1,11 +1,15 @@
 /*
- * ABI probe for AbiProbeTest: prints, as "NAME VALUE" lines, what the C compiler of this
- * machine says about every constant, struct and type size that the jextract bindings in
- * dev.tcpscope.internal.ffi.x86_64 rely on. AbiProbeTest compiles it with gcc, runs it and
- * compares each line with the generated Java code, in both directions: a constant that
- * jextract/includes.txt gains must be added here too, or the test fails.
+ * ABI probe for AbiProbeTest: prints, as "NAME VALUE" lines, what a C compiler says about every
+ * constant, struct and type size that the jextract bindings in dev.tcpscope.internal.ffi.x86_64
+ * (and, for struct epoll_event on aarch64, dev.tcpscope.internal.ffi.aarch64) rely on.
+ * AbiProbeTest compiles it twice: with this machine's gcc, and with aarch64-linux-gnu-gcc
+ * (-static) to run under qemu-aarch64. It compares each line with the generated Java code, in
+ * both directions: a constant that jextract/includes.txt gains must be added here too, or the
+ * test fails.
  *
  * Keys:  CONSTANT value | sizeof:T | alignof:T | offsetof:T.field | fieldsize:T.field
+ *        target:ARCH 1          the architecture the compiler targeted
+ *        uname.machine:NAME 1   what uname(2) said when the probe ran (under qemu: qemu's answer)
  */
 #define _GNU_SOURCE
 #include <sys/types.h>
@@ -19,6 +23,7 @@
 #include <fcntl.h>
 #include <errno.h>
 #include <arpa/inet.h>
+#include <sys/utsname.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -40,6 +45,21 @@
     printf("fieldsize:%s.%s %zu\n", tag, #field, sizeof(((type *) 0)->outer.field))
 
 int main(void) {
+    /* which ABI this is, and what the kernel (or the emulator) calls the machine */
+#if defined(__x86_64__)
+    printf("target:x86_64 1\n");
+#elif defined(__aarch64__)
+    printf("target:aarch64 1\n");
+#else
+    printf("target:unknown 1\n");
+#endif
+    struct utsname u;
+    if (uname(&u) != 0) {
+        perror("uname");
+        return 1;
+    }
+    printf("uname.machine:%s 1\n", u.machine);
+
     /* sockets */
     C(AF_INET); C(AF_INET6); C(AF_UNSPEC);
     C(SOCK_STREAM); C(SOCK_NONBLOCK); C(SOCK_CLOEXEC);
@@ -131,6 +151,14 @@ int main(void) {
     STRUCT("epoll_event", struct epoll_event);
     FIELD("epoll_event", struct epoll_event, events);
     FIELD("epoll_event", struct epoll_event, data);
+
+    STRUCT("utsname", struct utsname);
+    FIELD("utsname", struct utsname, sysname);
+    FIELD("utsname", struct utsname, nodename);
+    FIELD("utsname", struct utsname, release);
+    FIELD("utsname", struct utsname, version);
+    FIELD("utsname", struct utsname, machine);
+    FIELD("utsname", struct utsname, domainname);
 
     return ferror(stdout) ? 1 : 0;
 }

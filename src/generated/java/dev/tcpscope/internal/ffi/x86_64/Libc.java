@@ -2026,6 +2026,66 @@ public class Libc extends Libc$shared {
             }
         }
     }
+
+    private static class uname {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Libc.C_INT,
+            Libc.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("uname");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * extern int uname(struct utsname *__name)
+     * }
+     */
+    public static FunctionDescriptor uname$descriptor() {
+        return uname.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * extern int uname(struct utsname *__name)
+     * }
+     */
+    public static MethodHandle uname$handle() {
+        return uname.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * extern int uname(struct utsname *__name)
+     * }
+     */
+    public static MemorySegment uname$address() {
+        return uname.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * extern int uname(struct utsname *__name)
+     * }
+     */
+    public static int uname(MemorySegment __name) {
+        var mh$ = uname.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("uname", __name);
+            }
+            return (int)mh$.invokeExact(__name);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
     private static final int AF_UNSPEC = (int)0L;
     /**
      * {@snippet lang=c :
