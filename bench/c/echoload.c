@@ -7,17 +7,20 @@
  *
  *   echoload PORT SERVER_PID LABEL CONNECTIONS THREADS SIZE WARMUP_SECONDS ITERATIONS SECONDS
  *
- * After the warm-up, prints five lines (tab-separated, one sample per iteration of SECONDS) for
+ * After the warm-up, prints six lines (tab-separated, one sample per iteration of SECONDS) for
  * bench/run's report, the unit before the samples:
  *   c <tab> echo-process <tab> LABEL <tab> connections=N <tab> msg/s <tab> ...           messages echoed per second
  *   c <tab> echo-process <tab> LABEL:server-cpu <tab> connections=N <tab> cpu-s/s ...   the server process's CPU seconds per second
  *   c <tab> echo-process <tab> LABEL:server-us <tab> connections=N <tab> us/msg ...     the server's CPU microseconds per message
  *   c <tab> echo-process <tab> LABEL:client-cpu <tab> connections=N <tab> cpu-s/s ...   this client's CPU seconds per second
  *   c <tab> echo-process <tab> LABEL:others-cpu <tab> connections=N <tab> cpu-s/s ...   the rest of the machine's busy CPU
+ *   c <tab> echo-process <tab> LABEL:server-sleeps <tab> connections=N <tab> sleeps/msg ...  the server's kernel sleeps
+ *       per message: voluntary context switches summed over /proc/PID/task/TID/status of its live threads
  * (server CPU from utime + stime in clock ticks, 10 ms; "others" is /proc/stat's busy time of
  * all cores minus server and client: other processes sharing the machine.)
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/tcp.h>
@@ -137,6 +140,29 @@ static double process_cpu(long pid) {
     return (double) (utime + stime) / sysconf(_SC_CLK_TCK);
 }
 
+/* Voluntary context switches (the thread blocked: each one a wake-up to pay for) of every live thread of process pid. */
+static long process_sleeps(long pid) {
+    char path[96], line[256];
+    snprintf(path, sizeof path, "/proc/%ld/task", pid);
+    DIR *tasks = opendir(path);
+    die_if(!tasks, path);
+    long total = 0;
+    struct dirent *task;
+    while ((task = readdir(tasks)) != NULL) {
+        if (task->d_name[0] == '.') continue;
+        snprintf(path, sizeof path, "/proc/%ld/task/%.20s/status", pid, task->d_name);
+        FILE *f = fopen(path, "r");
+        if (!f) continue;                       /* the thread has just exited */
+        long n;
+        while (fgets(line, sizeof line, f)) {
+            if (sscanf(line, "voluntary_ctxt_switches: %ld", &n) == 1) total += n;
+        }
+        fclose(f);
+    }
+    closedir(tasks);
+    return total;
+}
+
 /* Busy time of all cores (user, nice, system, irq, softirq), in seconds. */
 static double machine_busy(void) {
     unsigned long long user, nice, system, idle, iowait, irq, softirq;
@@ -213,9 +239,9 @@ int main(int argc, char **argv) {
 
     double *rates = calloc(iterations, sizeof *rates), *server = calloc(iterations, sizeof *server);
     double *per_message = calloc(iterations, sizeof *per_message), *client = calloc(iterations, sizeof *client);
-    double *others = calloc(iterations, sizeof *others);
+    double *others = calloc(iterations, sizeof *others), *sleeps = calloc(iterations, sizeof *sleeps);
     for (int i = 0; i < iterations; i++) {
-        long count = echoed(workers, threads);
+        long count = echoed(workers, threads), server_sleeps = process_sleeps(pid);
         double start = now(), server_cpu = process_cpu(pid), client_cpu = own_cpu(), busy = machine_busy();
         sleep_for(seconds);
         count = echoed(workers, threads) - count;
@@ -226,6 +252,7 @@ int main(int argc, char **argv) {
         per_message[i] = count > 0 ? server_used / count * 1e6 : 0;
         client[i] = client_used / elapsed;
         others[i] = (machine_busy() - busy - server_used - client_used) / elapsed;
+        sleeps[i] = count > 0 ? (double) (process_sleeps(pid) - server_sleeps) / count : 0;
     }
     __atomic_store_n(&stop, 1, __ATOMIC_RELAXED);
     for (int t = 0; t < threads; t++) {
@@ -238,5 +265,6 @@ int main(int argc, char **argv) {
     print_line(label, ":server-us", connections, "us/msg", per_message, iterations);
     print_line(label, ":client-cpu", connections, "cpu-s/s", client, iterations);
     print_line(label, ":others-cpu", connections, "cpu-s/s", others, iterations);
+    print_line(label, ":server-sleeps", connections, "sleeps/msg", sleeps, iterations);
     return 0;
 }
