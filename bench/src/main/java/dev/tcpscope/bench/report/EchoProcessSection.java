@@ -39,7 +39,9 @@ final class EchoProcessSection {
                 shared: when server + client + rest is about 2, the machine is the ceiling and the rate is about \
                 2 ÷ (server + client CPU per message), so compare servers by their CPU µs per message. On \
                 loopback the sender's write runs the receiver's TCP input too, so each side's figure includes \
-                some of the other's kernel work (the same for every server). Server sleeps: voluntary context                 switches of the server's threads per message (`/proc/PID/task/*/status`), each a thread that                 blocked and had to be woken.
+                some of the other's kernel work (the same for every server). Server sleeps: voluntary context \
+                switches of the server's threads per message (`/proc/PID/task/*/status`), each a thread that \
+                blocked and had to be woken.
 
                 | connections | server | messages/s | × vs JDK VT | server CPU, cores | server CPU µs/msg | server sleeps/msg | client CPU, cores | client CPU µs/msg | rest of the machine, cores |
                 |---|---|---|---|---|---|---|---|---|---|
