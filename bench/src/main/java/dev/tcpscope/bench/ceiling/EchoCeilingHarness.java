@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -102,7 +103,7 @@ public final class EchoCeilingHarness {
             if (f.length < 6) {
                 continue;
             }
-            double mean = java.util.Arrays.stream(f[5].trim().split(" +")).mapToDouble(Double::parseDouble).average().orElse(Double.NaN);
+            double mean = Arrays.stream(f[5].trim().split(" +")).mapToDouble(Double::parseDouble).average().orElse(Double.NaN);
             if (line.isEmpty()) {
                 line.append(String.format("%-15s %-17s", f[2], f[3]));
             }
