@@ -25,7 +25,7 @@ static double now(void) {
 }
 
 /* Connects *client to *server through a listener on 127.0.0.1, then closes the listener. */
-static void connected_pair(int *client, int *server) {
+static inline void connected_pair(int *client, int *server) {
     int listener = socket(AF_INET, SOCK_STREAM, 0);
     if (listener < 0) die("socket");
     struct sockaddr_in address = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};

@@ -5,7 +5,8 @@ import java.util.Optional;
 
 /**
  * Sections 2 to 4 of the report: echo throughput, connection lifecycle and bulk transfer, each a
- * table of rates with ratios against the JDK baseline of the same run.
+ * table of rates with ratios against the JDK baseline of the same run (2b, the echo with a C
+ * client and the servers' CPU, is {@link EchoProcessSection}).
  */
 final class ThroughputSections {
 
@@ -17,14 +18,16 @@ final class ThroughputSections {
 
     void write() {
         echo();
+        new EchoProcessSection(page).write();
         lifecycle();
         bulk();
     }
 
     private void echo() {
         page.append("## 2. Echo throughput, 1 KiB messages (messages/s, higher is better)\n\n");
-        page.append("One load-generating client for every server (a selector thread, one message in flight per connection). "
-                + "Netty runs the same server on both of its native transports, two event loops each.\n\n");
+        page.append("One load-generating client for every server (a selector thread, one message in flight per connection), "
+                + "in the server's JVM. Netty runs the same server on both of its native transports, two event loops each. "
+                + "Section 2b runs the same servers against a C client, with each side's CPU.\n\n");
         page.append("| connections | server | messages/s | × vs JDK VT | × vs Netty epoll |\n|---|---|---|---|---|\n");
         for (String n : List.of("1", "100", "1000")) {
             Optional<Measurement> base = page.echo("jdk-virtual", n), netty = page.echo("netty-epoll", n);
