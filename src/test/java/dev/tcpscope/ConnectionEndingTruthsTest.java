@@ -128,7 +128,7 @@ class ConnectionEndingTruthsTest {
             int peerPort = peer.socket().getLocalPort();
             // Room in our send buffer, none in the peer's window (it never reads): the write
             // completes, and most of its bytes stay unacknowledged.
-            conn.nativeSocket().options().setInt(SocketOptions.SOL_SOCKET, SocketOptions.SO_SNDBUF, 1 << 20);
+            SocketOptionsOf.socket(conn).options().setInt(SocketOptions.SOL_SOCKET, SocketOptions.SO_SNDBUF, 1 << 20);
             conn.write(new byte[64 * 1024]);
             peer.sendFin();
             CompletableFuture<FinishResult> finishing = CompletableFuture.supplyAsync(() -> conn.finish(Duration.ofMinutes(10)));
@@ -260,7 +260,7 @@ class ConnectionEndingTruthsTest {
 
     static long unacknowledged(TcpConnection conn) {
         try {
-            return conn.nativeSocket().options().unacknowledged();
+            return SocketOptionsOf.socket(conn).options().unacknowledged();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

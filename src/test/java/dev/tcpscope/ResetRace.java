@@ -77,7 +77,7 @@ final class ResetRace implements AutoCloseable {
     Trial open(int trial) throws IOException {
         TcpConnection connection = TcpConnection.connect(server.address(), Await.TIMEOUT);
         try {
-            connection.nativeSocket().options().setInt(SocketOptions.SOL_SOCKET, SocketOptions.SO_SNDBUF,
+            SocketOptionsOf.socket(connection).options().setInt(SocketOptions.SOL_SOCKET, SocketOptions.SO_SNDBUF,
                     Loopback.SMALL_BUFFER);
             return new Trial(connection, server.accept(), sentBeforeReset(trial));
         } catch (IOException | RuntimeException e) {
