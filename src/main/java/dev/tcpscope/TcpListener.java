@@ -13,6 +13,9 @@ import java.util.Objects;
  * A listening socket that accepts {@link TcpConnection}s which abort by default: SO_LINGER
  * {1, 0} is set on the listener, and accepted sockets inherit it from the kernel, so there is no
  * moment at which an accepted connection would end with a misleading FIN. SO_REUSEADDR is set.
+ * (On the portable transport the JDK's ServerSocketChannel rejects SO_LINGER: it is set on each
+ * accepted channel right after accept, which leaves a short window; see the README's platform
+ * table.)
  * {@link TcpServer} is built on it.
  *
  * <p>This class does not use preview APIs: its class file carries no preview marking, so it loads

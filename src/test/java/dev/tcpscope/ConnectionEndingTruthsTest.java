@@ -1,5 +1,7 @@
 package dev.tcpscope;
 
+import dev.tcpscope.testing.TransportUnderTest;
+
 import dev.tcpscope.internal.socket.SocketOptions;
 import dev.tcpscope.peers.Pair;
 import dev.tcpscope.peers.Pair.Side;
@@ -103,7 +105,7 @@ class ConnectionEndingTruthsTest {
 
             FinishResult result = conn.finish(Duration.ofMinutes(10));
 
-            assertTrue(result.delivered(), result::toString);
+            TransportUnderTest.assertDelivered(result);
             assertEquals(PeerEnding.TIMEOUT, result.peerEnding(), result::toString);
             assertTrue(result.reason().contains("quiet"), result::toString);
             Received got = received.get(30, TimeUnit.SECONDS);
@@ -238,7 +240,7 @@ class ConnectionEndingTruthsTest {
             p.peer().write("x");
             assertEquals('x', inAgain.read());
 
-            assertTrue(conn.finish(FINISH).delivered());
+            TransportUnderTest.assertDelivered(conn.finish(FINISH));
             assertTrue(p.peer().readToEndAndClose().isEof());
         }
     }
@@ -253,7 +255,7 @@ class ConnectionEndingTruthsTest {
             assertTrue(conn.isOpen());
             conn.write("still open".getBytes(StandardCharsets.US_ASCII));
             CompletableFuture<Seen> seen = p.peer().readToEndAndCloseAsync();
-            assertTrue(conn.finish(FINISH).delivered());
+            TransportUnderTest.assertDelivered(conn.finish(FINISH));
             seen.get(30, TimeUnit.SECONDS).assertEof("still open".getBytes(StandardCharsets.US_ASCII));
         }
     }

@@ -1,5 +1,7 @@
 package dev.tcpscope;
 
+import dev.tcpscope.testing.TransportUnderTest;
+
 import dev.tcpscope.internal.socket.SocketOptions;
 import dev.tcpscope.peers.Pair;
 import dev.tcpscope.peers.Pair.Side;
@@ -123,7 +125,7 @@ class ConnectionFinishTest {
             Received got = peerReader.get(30, TimeUnit.SECONDS);
             assertEquals(Seen.End.EOF, got.end(), () -> "the data-loss RST? " + got);
             assertTrue(got.isPattern(total), got::toString);
-            assertTrue(result.delivered(), result::toString);
+            TransportUnderTest.assertDelivered(result);
             assertEquals(PeerEnding.FIN, result.peerEnding());
             assertEquals(peerWriter.get(), result.bytesDiscarded(), "every byte the peer sent was read and discarded");
             assertEquals(result.bytesDiscarded(), conn.ending().orElseThrow().bytesRead());
@@ -192,7 +194,7 @@ class ConnectionFinishTest {
 
             FinishResult result = conn.finish(Duration.ofMillis(1500));
 
-            assertTrue(result.delivered(), result::toString);
+            TransportUnderTest.assertDelivered(result);
             assertEquals(0, result.unacknowledgedBytes());
             assertEquals(PeerEnding.TIMEOUT, result.peerEnding());
             assertEquals(ConnectionEnding.Mode.GRACEFUL, conn.ending().orElseThrow().mode());
@@ -222,7 +224,7 @@ class ConnectionFinishTest {
 
             FinishResult result = conn.finish(Duration.ofSeconds(2));
 
-            assertTrue(result.delivered(), result::toString);
+            TransportUnderTest.assertDelivered(result);
             assertEquals(PeerEnding.TIMEOUT, result.peerEnding());
             Received got = python.awaitReceived();
             assertEquals(Seen.End.EOF, got.end(), got::toString);

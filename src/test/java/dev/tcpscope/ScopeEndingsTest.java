@@ -1,5 +1,7 @@
 package dev.tcpscope;
 
+import dev.tcpscope.testing.TransportUnderTest;
+
 import dev.tcpscope.scope.BlockedReader;
 import dev.tcpscope.testing.Await;
 import dev.tcpscope.testing.Forked;
@@ -84,7 +86,7 @@ class ScopeEndingsTest {
 
         ConnectionEnding ending = scope.endings().get(connection);
         assertEquals(ConnectionEnding.Mode.GRACEFUL, ending.mode(), ending::toString);
-        assertTrue(ending.result().delivered(), ending::toString);
+        TransportUnderTest.assertDelivered(ending.result());
         assertEquals(0, ending.result().unacknowledgedBytes());
         assertEquals(MESSAGE.length, ending.bytesWritten());
         assertFalse(connection.isOpen());

@@ -12,23 +12,23 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * Child JVMs check two promises about how the library loads: TcpConnection and TcpListener need
  * no {@code --enable-preview}, and on an architecture without generated bindings the library
- * refuses to start instead of using a wrong struct layout.
+ * never uses a wrong struct layout: it runs on the portable transport (the JDK's channels).
  */
 class PlatformTest {
 
     @Test
     void connectionsWorkWithoutEnablePreview() throws Exception {
         String out = runChild();
-        assertEquals("delivered 1000", out, "child JVM without --enable-preview");
+        assertTrue(out.startsWith("delivered 1000\nTcpConnection[native, "), "child JVM without --enable-preview: " + out);
     }
 
     @Test
-    void anotherArchitectureIsRefusedWithAClearMessage() throws Exception {
-        // os.arch set on the command line is what the library reads to choose bindings.
+    void anotherArchitectureRunsThePortableTransport() throws Exception {
+        // os.arch set on the command line is what the library reads to choose bindings (until the
+        // selection reads uname(2): issue 13, part 2, which turns this mismatch into a refusal).
+        // Checked by making Transports.current() ignore the platform: the child then says native.
         String out = runChild("-Dos.arch=aarch64");
-        assertTrue(out.startsWith("java.lang.UnsupportedOperationException: tcpscope has native bindings for Linux x86_64 only"),
-                "expected a refusal, got: " + out);
-        assertTrue(out.contains("aarch64"), out);
+        assertTrue(out.startsWith("unconfirmed 1000\nTcpConnection[portable, "), "expected the portable transport: " + out);
     }
 
     /**

@@ -1,6 +1,7 @@
 package dev.tcpscope.internal.transport;
 
 import dev.tcpscope.internal.os.Platform;
+import dev.tcpscope.internal.portable.PortableTransport;
 import dev.tcpscope.internal.socket.NativeTransport;
 
 /**
@@ -23,7 +24,9 @@ public final class Transports {
 
     /** {@return the transport to use now} */
     public static Transport current() {
-        Platform.requireSupported();
-        return NativeTransport.INSTANCE; // loaded only here: no native binding is touched elsewhere
+        if (Platform.isSupported() && !"portable".equals(System.getProperty(PROPERTY))) {
+            return NativeTransport.INSTANCE; // loaded only here: no native binding is touched elsewhere
+        }
+        return PortableTransport.INSTANCE;
     }
 }
