@@ -308,6 +308,14 @@ class EndingLogicTest {
 
             FinishResult result = conn.finish(Duration.ofMillis(300));
 
+            if (TransportUnderTest.portable()) {
+                // The documented difference: no acknowledgements to watch, so the ending cannot know
+                // the bytes are stuck; FIN queued behind them, reported as unconfirmed (README, Transports).
+                assertEquals(FinishResult.Delivery.UNCONFIRMED, result.delivery(), result::toString);
+                assertEquals(PeerEnding.TIMEOUT, result.peerEnding(), result::toString);
+                assertEquals(-1, result.unacknowledgedBytes());
+                return;
+            }
             assertFalse(result.delivered());
             assertTrue(result.unacknowledgedBytes() > 0, result.toString());
             assertTrue(result.reason().contains("were not acknowledged by the deadline"), result.reason());

@@ -125,7 +125,12 @@ public final class PortableSocket implements StreamSocket {
                 return n;
             }
             // -1: the peer's FIN, or an error another call took. Only the settled record can tell.
-            ChannelFailures.Failure failure = errors.settle(deadline, "read");
+            ChannelFailures.Failure failure;
+            try {
+                failure = errors.settle(deadline, "read");
+            } catch (InterruptedIOException e) {
+                throw interrupted("read", e);
+            }
             if (failure != null) {
                 throw failure.exception("read", peerContext());
             }
@@ -284,7 +289,9 @@ public final class PortableSocket implements StreamSocket {
     /** Turns an exception of a channel call into the one the public API promises. */
     private IOException translate(IOException e, String operation) {
         if (e instanceof ClosedByInterruptException) {
-            markClosed("aborted: a thread blocked in " + operation + " was interrupted (the JDK closes the channel)", e);
+            if (!markClosed("aborted: a thread blocked in " + operation + " was interrupted (the JDK closes the channel)", e)) {
+                return closedException(operation); // our side ended it first (an abort, then the interrupt)
+            }
             Thread.currentThread().interrupt();
             InterruptedIOException interrupted = new InterruptedIOException(operation + " interrupted");
             interrupted.initCause(e);
@@ -303,8 +310,26 @@ public final class PortableSocket implements StreamSocket {
         }
         if (Thread.currentThread().isInterrupted()) {
             // The channel would close itself at once (InterruptibleChannel): refuse before touching it.
-            throw new InterruptedIOException(operation + " interrupted");
+            throw interrupted(operation, null);
         }
+    }
+
+    /**
+     * {@return the exception for an interrupt seen by {@code operation}} ConnectionClosedException
+     * if our side closed the connection first — a scope or server aborts, then interrupts, and the
+     * interrupt happens-before its detection here — as the native transport reports it; else
+     * InterruptedIOException, the interrupt status kept.
+     */
+    private IOException interrupted(String operation, Throwable cause) {
+        if (closing.get() != null) {
+            return closedException(operation);
+        }
+        Thread.currentThread().interrupt();
+        InterruptedIOException e = new InterruptedIOException(operation + " interrupted");
+        if (cause != null) {
+            e.initCause(cause);
+        }
+        return e;
     }
 
     private void throwIfFailed(String operation) throws IOException {

@@ -116,6 +116,12 @@ public final class PortableTransport implements Transport {
                 interrupted.initCause(e);
                 throw interrupted;
             }
+            if (ChannelFailures.kind(e) == ChannelFailures.Kind.RESET) {
+                // The peer accepted and reset before the JDK's connect returned; the JDK has closed
+                // the channel, so the bytes it may have sent first are lost (the native transport
+                // returns a connection that reads them, then the reset). Typed as a reset.
+                throw new dev.tcpscope.ConnectionResetException("connect to " + to + ": " + e.getMessage());
+            }
             throw e;
         }
     }
