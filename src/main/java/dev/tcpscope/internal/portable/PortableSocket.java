@@ -413,6 +413,11 @@ public final class PortableSocket implements StreamSocket {
         return option(() -> channel.getOption(StandardSocketOptions.SO_KEEPALIVE), "keepAlive");
     }
 
+    /** Sets SO_SNDBUF (for tests that need a write to park after a few KiB; not in the public API). */
+    public void setSendBufferSize(int bytes) throws IOException {
+        option(() -> channel.setOption(StandardSocketOptions.SO_SNDBUF, bytes), "setSendBufferSize");
+    }
+
     @Override
     public int unread() throws IOException {
         return option(timedInput::available, "available");
