@@ -1,7 +1,6 @@
 package dev.tcpscope;
 
-import dev.tcpscope.internal.socket.LingeringClose;
-import dev.tcpscope.internal.socket.NativeSocket;
+import dev.tcpscope.internal.transport.StreamSocket;
 
 import java.io.IOException;
 import java.lang.ref.Cleaner;
@@ -14,8 +13,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <p>The state only moves forward: OPEN → ENDING (one thread won the right to end it) → ENDED
  * (the ending is recorded and the socket closed). A second ending that arrives meanwhile waits for
  * the first and returns its outcome. The socket carries SO_LINGER {1, 0} from its creation, so
- * every close here sends RST unless {@link LingeringClose} cleared the linger after a confirmed
- * delivery; a connection that becomes unreachable without an ending is aborted by a
+ * every close here sends RST unless the socket's graceful ending
+ * ({@link StreamSocket#endGracefully}) cleared the linger after its checks; a connection that becomes unreachable without an ending is aborted by a
  * {@link Cleaner} backstop.
  */
 final class ConnectionEnder {
@@ -23,13 +22,13 @@ final class ConnectionEnder {
     private static final int OPEN = 0, ENDING = 1, ENDED = 2;
     private static final Cleaner CLEANER = Cleaner.create();
 
-    private final NativeSocket socket;
+    private final StreamSocket socket;
     private final EndingRecord record;
     private final Cleaner.Cleanable backstop;
     private final AtomicInteger state = new AtomicInteger(OPEN);
 
     /** @param connection the connection whose unreachability triggers the backstop (not referenced) */
-    ConnectionEnder(NativeSocket socket, Object connection) {
+    ConnectionEnder(StreamSocket socket, Object connection) {
         this.socket = socket;
         this.record = new EndingRecord(socket, System.nanoTime());
         this.backstop = CLEANER.register(connection, record);
@@ -51,7 +50,7 @@ final class ConnectionEnder {
 
     void throwIfEnded(String operation) throws ConnectionClosedException {
         if (state.get() != OPEN) {
-            throw socket.descriptor().closedException(operation);
+            throw socket.closedException(operation);
         }
     }
 
@@ -61,7 +60,7 @@ final class ConnectionEnder {
 
     /**
      * The graceful ending: waits for a write in progress (until the deadline), flushes, then runs
-     * the {@link LingeringClose}. Aborts instead when the output is poisoned, the flush fails, the
+     * the socket's graceful ending. Aborts instead when the output is poisoned, the flush fails, the
      * wait for the writer passes the deadline or is interrupted. If another ending began first,
      * waits for it and reports it.
      */
@@ -89,15 +88,11 @@ final class ConnectionEnder {
         } finally {
             output.unlock();
         }
-        LingeringClose.Outcome outcome = LingeringClose.run(socket, deadline, quietNanos);
-        FinishResult result = new FinishResult(outcome.delivered(), outcome.unacknowledgedBytes(),
-                switch (outcome.peerEnd()) {
-                    case FIN -> PeerEnding.FIN;
-                    case RST -> PeerEnding.RST;
-                    case NOT_BY_DEADLINE -> PeerEnding.TIMEOUT;
-                }, outcome.bytesDiscarded(), outcome.reason());
-        record.record(outcome.delivered() ? ConnectionEnding.Mode.GRACEFUL : ConnectionEnding.Mode.ABORTED,
-                outcome.delivered() ? "finish()" : "finish() failed: " + outcome.reason(), null, result);
+        FinishResult result = socket.endGracefully(deadline, quietNanos);
+        // Graceful also when the transport could not confirm delivery (FinishResult.Delivery.UNCONFIRMED):
+        // no RST was sent and no failure was seen, which is all the portable transport can know.
+        record.record(result.graceful() ? ConnectionEnding.Mode.GRACEFUL : ConnectionEnding.Mode.ABORTED,
+                result.graceful() ? "finish()" : "finish() failed: " + result.reason(), null, result);
         ended();
         return result;
     }
@@ -114,7 +109,7 @@ final class ConnectionEnder {
     private ConnectionEnding abortNow(ConnectionOutput output, String reason, Throwable cause) {
         long unacknowledged = 0;
         try {
-            unacknowledged = socket.options().unacknowledged();
+            unacknowledged = socket.unacknowledged();
         } catch (IOException ignored) {
             // already closed underneath: nothing more to learn
         }

@@ -1,7 +1,7 @@
 package dev.tcpscope;
 
 import dev.tcpscope.internal.poll.Deadline;
-import dev.tcpscope.internal.socket.NativeSocket;
+import dev.tcpscope.internal.transport.StreamSocket;
 
 import java.io.IOException;
 import java.io.InterruptedIOException;
@@ -32,7 +32,7 @@ final class ConnectionOutput {
 
     private static final int BUFFER_SIZE = 8192;
 
-    private final NativeSocket socket;
+    private final StreamSocket socket;
     private final ConnectionEnder ender;
     private final TcpConnection connection; // for the scope's bookkeeping of who wrote to it
     private final ReentrantLock lock = new ReentrantLock();
@@ -41,7 +41,7 @@ final class ConnectionOutput {
     private volatile Throwable poison;
     private volatile boolean shutDown;
 
-    ConnectionOutput(NativeSocket socket, ConnectionEnder ender, TcpConnection connection) {
+    ConnectionOutput(StreamSocket socket, ConnectionEnder ender, TcpConnection connection) {
         this.socket = socket;
         this.ender = ender;
         this.connection = connection;

@@ -1,6 +1,6 @@
 package dev.tcpscope;
 
-import dev.tcpscope.internal.socket.NativeSocket;
+import dev.tcpscope.internal.transport.StreamSocket;
 
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
@@ -17,12 +17,12 @@ import java.util.function.Consumer;
  */
 final class EndingRecord implements Runnable {
 
-    private final NativeSocket socket;
+    private final StreamSocket socket;
     private final long startNanos;
     private final CompletableFuture<ConnectionEnding> ending = new CompletableFuture<>();
     private final AtomicReference<Consumer<ConnectionEnding>> observer = new AtomicReference<>();
 
-    EndingRecord(NativeSocket socket, long startNanos) {
+    EndingRecord(StreamSocket socket, long startNanos) {
         this.socket = socket;
         this.startNanos = startNanos;
     }

@@ -117,9 +117,10 @@ final class ServedConnection {
      */
     private void releaseWhenEnded(ServerCounters counters, Runnable releasePermit) {
         String remote = String.valueOf(connection.remoteAddress());
+        String transport = connection.transportName();
         try {
             connection.onEnded(ending -> {
-                counters.transferredEnded(remote, ending);
+                counters.transferredEnded(remote, transport, ending);
                 releasePermit.run();
             });
         } catch (IllegalStateException e) {

@@ -73,7 +73,7 @@ final class ServerCounters {
                 kind = abortKind != null ? abortKind : "other";
                 abortedByKind.computeIfAbsent(kind, k -> new LongAdder()).increment();
             }
-            emitEnded(String.valueOf(connection.remoteAddress()), ending, kind);
+            emitEnded(String.valueOf(connection.remoteAddress()), connection.transportName(), ending, kind);
         }
         active.decrementAndGet();
         synchronized (active) {
@@ -82,8 +82,8 @@ final class ServerCounters {
     }
 
     /** A transferred connection ended, in the scope it was transferred to. */
-    void transferredEnded(String remoteAddress, ConnectionEnding ending) {
-        emitEnded(remoteAddress, ending, TRANSFERRED);
+    void transferredEnded(String remoteAddress, String transport, ConnectionEnding ending) {
+        emitEnded(remoteAddress, transport, ending, TRANSFERRED);
     }
 
     /**
@@ -115,10 +115,12 @@ final class ServerCounters {
                 acceptAttempts.sum(), acceptErrors.sum(), backoffs.sum());
     }
 
-    private static void emitEnded(String remoteAddress, ConnectionEnding ending, String abortKind) {
+    private static void emitEnded(String remoteAddress, String transport, ConnectionEnding ending, String abortKind) {
         ConnectionEndedEvent event = new ConnectionEndedEvent();
         if (event.shouldCommit() && ending != null) {
             event.remoteAddress = remoteAddress;
+            event.transport = transport;
+            event.delivery = ending.result().delivery().name();
             event.mode = ending.mode().name();
             event.reason = ending.reason();
             event.abortKind = abortKind;

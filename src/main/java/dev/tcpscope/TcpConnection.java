@@ -1,12 +1,8 @@
 package dev.tcpscope;
 
-import dev.tcpscope.internal.os.LinuxSyscalls;
-import dev.tcpscope.internal.os.Platform;
 import dev.tcpscope.internal.poll.Deadline;
-import dev.tcpscope.internal.poll.Poller;
-import dev.tcpscope.internal.socket.Connector;
-import dev.tcpscope.internal.socket.NativeSocket;
-import dev.tcpscope.internal.socket.SocketOptions;
+import dev.tcpscope.internal.transport.StreamSocket;
+import dev.tcpscope.internal.transport.Transports;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -75,7 +71,7 @@ public final class TcpConnection implements AutoCloseable {
     /** The default quiet period of {@link #finish()}: 2 seconds (see {@link #setFinishQuietPeriod}). */
     public static final Duration DEFAULT_FINISH_QUIET_PERIOD = Duration.ofSeconds(2);
 
-    private final NativeSocket socket;
+    private final StreamSocket socket;
     private final ConnectionEnder ender;
     private final ConnectionOutput output;
     private volatile boolean inputShutDown;
@@ -88,7 +84,7 @@ public final class TcpConnection implements AutoCloseable {
     /** The owner set by {@link TcpScope}; a connection belongs to at most one scope. */
     final AtomicReference<Object> owner = new AtomicReference<>();
 
-    TcpConnection(NativeSocket socket) {
+    TcpConnection(StreamSocket socket) {
         this.socket = socket;
         this.ender = new ConnectionEnder(socket, this);
         this.output = new ConnectionOutput(socket, ender, this);
@@ -123,11 +119,7 @@ public final class TcpConnection implements AutoCloseable {
             throws IOException {
         Objects.requireNonNull(address, "address");
         Objects.requireNonNull(timeout, "timeout");
-        Platform.requireSupported();
-        NativeSocket socket = new Connector(LinuxSyscalls.INSTANCE, Poller.shared())
-                .connect(address, timeout, localAddress,
-                        s -> s.options().setLinger(SocketOptions.Linger.ABORT));
-        return new TcpConnection(socket);
+        return new TcpConnection(Transports.current().connect(address, timeout, localAddress));
     }
 
     // ---------------------------------------------------------------- reading
@@ -498,27 +490,27 @@ public final class TcpConnection implements AutoCloseable {
 
     /** Sets TCP_NODELAY (disables Nagle's algorithm). */
     public void setNoDelay(boolean on) throws IOException {
-        socket.options().setInt(SocketOptions.IPPROTO_TCP, SocketOptions.TCP_NODELAY, on ? 1 : 0);
+        socket.setNoDelay(on);
     }
 
     /** {@return whether TCP_NODELAY is set} */
     public boolean noDelay() throws IOException {
-        return socket.options().getInt(SocketOptions.IPPROTO_TCP, SocketOptions.TCP_NODELAY) != 0;
+        return socket.noDelay();
     }
 
     /** Sets SO_KEEPALIVE. */
     public void setKeepAlive(boolean on) throws IOException {
-        socket.options().setInt(SocketOptions.SOL_SOCKET, SocketOptions.SO_KEEPALIVE, on ? 1 : 0);
+        socket.setKeepAlive(on);
     }
 
     /** {@return whether SO_KEEPALIVE is set} */
     public boolean keepAlive() throws IOException {
-        return socket.options().getInt(SocketOptions.SOL_SOCKET, SocketOptions.SO_KEEPALIVE) != 0;
+        return socket.keepAlive();
     }
 
     /** {@return the number of received bytes not yet read (SIOCINQ)} */
     public int available() throws IOException {
-        return inputShutDown ? 0 : socket.options().unread();
+        return inputShutDown ? 0 : socket.unread();
     }
 
     /** {@return the local address; still known after the connection ended} */
@@ -541,12 +533,19 @@ public final class TcpConnection implements AutoCloseable {
         return socket.bytesWritten();
     }
 
-    NativeSocket nativeSocket() {
+    /** {@return the socket below, for tests of the transport (which cast it to their implementation)} */
+    StreamSocket transportSocket() {
         return socket;
+    }
+
+    /** {@return "native" or "portable": the transport this connection runs on} */
+    String transportName() {
+        return socket.transportName();
     }
 
     @Override
     public String toString() {
-        return "TcpConnection[" + socket.remoteAddress() + ", " + ender.stateName() + "]";
+        return "TcpConnection[" + socket.transportName() + ", " + socket.remoteAddress() + ", "
+                + ender.stateName() + "]";
     }
 }

@@ -1,16 +1,10 @@
 package dev.tcpscope;
 
 import dev.tcpscope.internal.poll.Deadline;
-import dev.tcpscope.internal.os.LinuxSyscalls;
-import dev.tcpscope.internal.os.Platform;
-import dev.tcpscope.internal.poll.Poller;
-import dev.tcpscope.internal.socket.Connector;
-import dev.tcpscope.internal.socket.NativeListener;
-import dev.tcpscope.internal.socket.NativeSocket;
-import dev.tcpscope.internal.socket.SocketOptions;
+import dev.tcpscope.internal.transport.ListeningSocket;
+import dev.tcpscope.internal.transport.Transports;
 
 import java.io.IOException;
-import java.net.Inet6Address;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.Objects;
@@ -19,6 +13,9 @@ import java.util.Objects;
  * A listening socket that accepts {@link TcpConnection}s which abort by default: SO_LINGER
  * {1, 0} is set on the listener, and accepted sockets inherit it from the kernel, so there is no
  * moment at which an accepted connection would end with a misleading FIN. SO_REUSEADDR is set.
+ * (On the portable transport the JDK's ServerSocketChannel rejects SO_LINGER: it is set on each
+ * accepted channel right after accept, which leaves a short window; see the README's platform
+ * table.)
  * {@link TcpServer} is built on it.
  *
  * <p>This class does not use preview APIs: its class file carries no preview marking, so it loads
@@ -30,9 +27,9 @@ public final class TcpListener implements AutoCloseable {
     /** The default backlog: 1024 (the kernel caps it at net.core.somaxconn). */
     public static final int DEFAULT_BACKLOG = 1024;
 
-    private final NativeListener listener;
+    private final ListeningSocket listener;
 
-    private TcpListener(NativeListener listener) {
+    private TcpListener(ListeningSocket listener) {
         this.listener = listener;
     }
 
@@ -57,16 +54,8 @@ public final class TcpListener implements AutoCloseable {
         if (backlog < 1) {
             throw new IllegalArgumentException("backlog must be at least 1: " + backlog);
         }
-        Platform.requireSupported(); // a clear refusal before any binding is loaded
-        boolean v6 = address.getAddress() instanceof Inet6Address;
-        // NativeListener.listen closes the socket on any failure, Errors included.
-        NativeListener listener = NativeListener.listen(LinuxSyscalls.INSTANCE, Poller.shared(), address, backlog, l -> {
-            l.options().setLinger(SocketOptions.Linger.ABORT);
-            if (v6) {
-                l.options().setInt(SocketOptions.IPPROTO_IPV6, SocketOptions.IPV6_V6ONLY, v6Only ? 1 : 0);
-            }
-        });
-        return new TcpListener(listener);
+        // The transport closes the socket on any failure, Errors included.
+        return new TcpListener(Transports.current().listen(address, backlog, v6Only));
     }
 
     /** Waits for the next connection; see {@link #accept(Duration)}. */
@@ -83,8 +72,7 @@ public final class TcpListener implements AutoCloseable {
      */
     public TcpConnection accept(Duration timeout) throws IOException {
         Objects.requireNonNull(timeout, "timeout");
-        NativeSocket socket = listener.accept(Deadline.after(timeout));
-        return new TcpConnection(socket);
+        return new TcpConnection(listener.accept(Deadline.after(timeout)));
     }
 
     /** {@return the bound address, with the real port after binding port 0} */

@@ -1,5 +1,7 @@
 package dev.tcpscope;
 
+import dev.tcpscope.testing.TransportUnderTest;
+
 import dev.tcpscope.peers.Pair;
 import dev.tcpscope.peers.Pair.Side;
 import dev.tcpscope.peers.PythonPeer;
@@ -104,7 +106,7 @@ class ConnectionAbortTest {
             Received got = received.get(30, TimeUnit.SECONDS);
             assertEquals(Seen.End.EOF, got.end(), got::toString);
             assertTrue(got.isPattern(1000));
-            assertTrue(result.delivered());
+            TransportUnderTest.assertDelivered(result);
             assertEquals(ConnectionEnding.Mode.GRACEFUL, p.connection().ending().orElseThrow().mode());
         }
     }
@@ -287,7 +289,7 @@ class ConnectionAbortTest {
             Received got = rest.get(30, TimeUnit.SECONDS);
             assertEquals(Seen.End.EOF, got.end(), got::toString);
             assertEquals(0, got.bytes());
-            assertTrue(result.delivered(), result::toString);
+            TransportUnderTest.assertDelivered(result);
             assertNull(conn.ending().orElseThrow().cause());
         }
     }
@@ -307,7 +309,7 @@ class ConnectionAbortTest {
             Received got = received.get(30, TimeUnit.SECONDS);
             assertEquals(Seen.End.EOF, got.end(), got::toString);
             assertTrue(got.isPattern(1000), got::toString);
-            assertTrue(result.delivered(), result::toString);
+            TransportUnderTest.assertDelivered(result);
         }
     }
 

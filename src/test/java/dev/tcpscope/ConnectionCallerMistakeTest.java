@@ -1,5 +1,7 @@
 package dev.tcpscope;
 
+import dev.tcpscope.testing.TransportUnderTest;
+
 import dev.tcpscope.internal.os.Errno;
 import dev.tcpscope.internal.poll.Poller;
 import dev.tcpscope.internal.socket.Connector;
@@ -156,7 +158,7 @@ class ConnectionCallerMistakeTest {
                 conn.write(AFTER); // a retry, as a caller may do
                 var seen = peer.readToEndAndCloseAsync();
                 FinishResult result = conn.finish(FINISH);
-                assertTrue(result.delivered(), result::toString);
+                TransportUnderTest.assertDelivered(result);
                 Await.result(seen, "the peer's read").assertEof(concat(BEFORE, AFTER));
             } finally {
                 conn.abort();
@@ -183,7 +185,7 @@ class ConnectionCallerMistakeTest {
                 assertFalse(conn.isPoisoned());
                 var seen = peer.readToEndAndCloseAsync();
                 FinishResult result = conn.finish(FINISH); // flushes what is still buffered
-                assertTrue(result.delivered(), result::toString);
+                TransportUnderTest.assertDelivered(result);
                 Await.result(seen, "the peer's read").assertEof(hello);
             } finally {
                 conn.abort();
@@ -205,7 +207,7 @@ class ConnectionCallerMistakeTest {
         conn.write(AFTER);
         var seen = p.peer().readToEndAndCloseAsync(); // its FIN ends the graceful ending's wait at once
         FinishResult result = conn.finish(FINISH);
-        assertTrue(result.delivered(), result::toString);
+        TransportUnderTest.assertDelivered(result);
         Await.result(seen, "the peer's read").assertEof(concat(BEFORE, AFTER));
     }
 

@@ -45,7 +45,7 @@ class ConnectionEndingTest {
     void lingerIsAbortFromTheStartAndThroughTheConnectionsLife(Side side) throws Exception {
         try (Pair p = Pair.open(side)) {
             TcpConnection conn = p.connection();
-            SocketOptions options = conn.nativeSocket().options();
+            SocketOptions options = SocketOptionsOf.socket(conn).options();
             assertEquals(SocketOptions.Linger.ABORT, options.getLinger(), "getsockopt(SO_LINGER) right after " + side);
 
             conn.write(Patterns.bytes(0, 1000));

@@ -1,5 +1,7 @@
 package dev.tcpscope;
 
+import dev.tcpscope.testing.TransportUnderTest;
+
 import dev.tcpscope.internal.socket.SocketOptions;
 import dev.tcpscope.peers.Pair;
 import dev.tcpscope.peers.Pair.Side;
@@ -103,7 +105,7 @@ class ConnectionEndingTruthsTest {
 
             FinishResult result = conn.finish(Duration.ofMinutes(10));
 
-            assertTrue(result.delivered(), result::toString);
+            TransportUnderTest.assertDelivered(result);
             assertEquals(PeerEnding.TIMEOUT, result.peerEnding(), result::toString);
             assertTrue(result.reason().contains("quiet"), result::toString);
             Received got = received.get(30, TimeUnit.SECONDS);
@@ -128,7 +130,7 @@ class ConnectionEndingTruthsTest {
             int peerPort = peer.socket().getLocalPort();
             // Room in our send buffer, none in the peer's window (it never reads): the write
             // completes, and most of its bytes stay unacknowledged.
-            conn.nativeSocket().options().setInt(SocketOptions.SOL_SOCKET, SocketOptions.SO_SNDBUF, 1 << 20);
+            SocketOptionsOf.socket(conn).options().setInt(SocketOptions.SOL_SOCKET, SocketOptions.SO_SNDBUF, 1 << 20);
             conn.write(new byte[64 * 1024]);
             peer.sendFin();
             CompletableFuture<FinishResult> finishing = CompletableFuture.supplyAsync(() -> conn.finish(Duration.ofMinutes(10)));
@@ -238,7 +240,7 @@ class ConnectionEndingTruthsTest {
             p.peer().write("x");
             assertEquals('x', inAgain.read());
 
-            assertTrue(conn.finish(FINISH).delivered());
+            TransportUnderTest.assertDelivered(conn.finish(FINISH));
             assertTrue(p.peer().readToEndAndClose().isEof());
         }
     }
@@ -253,14 +255,14 @@ class ConnectionEndingTruthsTest {
             assertTrue(conn.isOpen());
             conn.write("still open".getBytes(StandardCharsets.US_ASCII));
             CompletableFuture<Seen> seen = p.peer().readToEndAndCloseAsync();
-            assertTrue(conn.finish(FINISH).delivered());
+            TransportUnderTest.assertDelivered(conn.finish(FINISH));
             seen.get(30, TimeUnit.SECONDS).assertEof("still open".getBytes(StandardCharsets.US_ASCII));
         }
     }
 
     static long unacknowledged(TcpConnection conn) {
         try {
-            return conn.nativeSocket().options().unacknowledged();
+            return SocketOptionsOf.socket(conn).options().unacknowledged();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -1,5 +1,7 @@
 package dev.tcpscope;
 
+import dev.tcpscope.testing.TransportUnderTest;
+
 import dev.tcpscope.internal.socket.SocketOptions;
 import dev.tcpscope.peers.Pair;
 import dev.tcpscope.peers.Pair.Side;
@@ -123,7 +125,7 @@ class ConnectionFinishTest {
             Received got = peerReader.get(30, TimeUnit.SECONDS);
             assertEquals(Seen.End.EOF, got.end(), () -> "the data-loss RST? " + got);
             assertTrue(got.isPattern(total), got::toString);
-            assertTrue(result.delivered(), result::toString);
+            TransportUnderTest.assertDelivered(result);
             assertEquals(PeerEnding.FIN, result.peerEnding());
             assertEquals(peerWriter.get(), result.bytesDiscarded(), "every byte the peer sent was read and discarded");
             assertEquals(result.bytesDiscarded(), conn.ending().orElseThrow().bytesRead());
@@ -192,7 +194,7 @@ class ConnectionFinishTest {
 
             FinishResult result = conn.finish(Duration.ofMillis(1500));
 
-            assertTrue(result.delivered(), result::toString);
+            TransportUnderTest.assertDelivered(result);
             assertEquals(0, result.unacknowledgedBytes());
             assertEquals(PeerEnding.TIMEOUT, result.peerEnding());
             assertEquals(ConnectionEnding.Mode.GRACEFUL, conn.ending().orElseThrow().mode());
@@ -202,7 +204,7 @@ class ConnectionFinishTest {
 
             // Our close(2) has happened; the peer's socket got no RST: it is still in CLOSE_WAIT
             // (a RST would have closed it), and ours lingers in FIN_WAIT2 as after any clean close.
-            Await.until("our descriptor is released", () -> conn.nativeSocket().descriptor().isReleased());
+            Await.until("our descriptor is released", () -> SocketOptionsOf.socket(conn).descriptor().isReleased());
             assertEquals(Optional.of(TcpStates.State.CLOSE_WAIT), TcpStates.of(peer.localPort(), ourPort),
                     "the peer's socket after our close");
             assertEquals(Optional.of(TcpStates.State.FIN_WAIT2), TcpStates.of(ourPort, peer.localPort()),
@@ -222,12 +224,12 @@ class ConnectionFinishTest {
 
             FinishResult result = conn.finish(Duration.ofSeconds(2));
 
-            assertTrue(result.delivered(), result::toString);
+            TransportUnderTest.assertDelivered(result);
             assertEquals(PeerEnding.TIMEOUT, result.peerEnding());
             Received got = python.awaitReceived();
             assertEquals(Seen.End.EOF, got.end(), got::toString);
             assertTrue(got.isPattern(total), got::toString);
-            Await.until("our descriptor is released", () -> conn.nativeSocket().descriptor().isReleased());
+            Await.until("our descriptor is released", () -> SocketOptionsOf.socket(conn).descriptor().isReleased());
             python.sendLine("state?");
             assertEquals("STATE CLOSE_WAIT 0", python.expect("STATE"), "no RST reached the peer");
             python.expect("CLOSED");
@@ -247,7 +249,7 @@ class ConnectionFinishTest {
 
             // A send buffer that surely holds what the frozen peer's window cannot; a write that
             // blocked anyway would fail here rather than hang.
-            conn.nativeSocket().options().setInt(SocketOptions.SOL_SOCKET, SocketOptions.SO_SNDBUF, 512 * 1024);
+            SocketOptionsOf.socket(conn).options().setInt(SocketOptions.SOL_SOCKET, SocketOptions.SO_SNDBUF, 512 * 1024);
             conn.setWriteTimeout(Duration.ofSeconds(20));
             Patterns.write(total, conn::write);
 
@@ -288,7 +290,7 @@ class ConnectionFinishTest {
             // on the socket's readiness while it drains.
             Await.until("everything acknowledged", () -> {
                 try {
-                    return conn.nativeSocket().options().unacknowledged() == 0;
+                    return SocketOptionsOf.socket(conn).options().unacknowledged() == 0;
                 } catch (java.io.IOException e) {
                     throw new java.io.UncheckedIOException(e);
                 }
@@ -386,7 +388,7 @@ class ConnectionFinishTest {
 
     static int unread(TcpConnection conn) {
         try {
-            return conn.nativeSocket().options().unread();
+            return SocketOptionsOf.socket(conn).options().unread();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

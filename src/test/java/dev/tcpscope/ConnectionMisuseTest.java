@@ -1,5 +1,7 @@
 package dev.tcpscope;
 
+import dev.tcpscope.testing.TransportUnderTest;
+
 import dev.tcpscope.peers.Pair;
 import dev.tcpscope.peers.Pair.Side;
 import dev.tcpscope.peers.Received;
@@ -64,7 +66,7 @@ class ConnectionMisuseTest {
             TcpConnection conn = p.connection();
             CompletableFuture<Received> received = p.peer().readToEndAndCloseAsync().thenApply(Received::of);
             FinishResult result = conn.finish(ConnectionFinishTest.FINISH);
-            assertTrue(result.delivered(), result::toString);
+            TransportUnderTest.assertDelivered(result);
 
             assertAllIoRefused(conn);
             assertSame(result, conn.finish(ConnectionFinishTest.FINISH), "finish again reports the same outcome");
@@ -143,7 +145,7 @@ class ConnectionMisuseTest {
             CompletableFuture<Received> received = p.peer().readToEndAndCloseAsync().thenApply(Received::of);
             conn.write(Patterns.bytes(0, 100));
             FinishResult result = conn.finish(ConnectionFinishTest.FINISH);
-            assertTrue(result.delivered(), result::toString);
+            TransportUnderTest.assertDelivered(result);
             assertTrue(received.get(30, TimeUnit.SECONDS).isPattern(100));
         }
     }
@@ -186,7 +188,7 @@ class ConnectionMisuseTest {
             p.peer().sendFin();
 
             FinishResult result = first.await().assertReturned();
-            assertTrue(result.delivered(), result::toString);
+            TransportUnderTest.assertDelivered(result);
             assertEquals(PeerEnding.FIN, result.peerEnding());
             assertSame(result, second.await().assertReturned());
             aborter.await().assertReturned();
@@ -253,7 +255,7 @@ class ConnectionMisuseTest {
                 Received got = received.get(30, TimeUnit.SECONDS);
                 if (ending.mode() == ConnectionEnding.Mode.GRACEFUL) {
                     graceful++;
-                    assertTrue(r1.delivered(), r1::toString);
+                    TransportUnderTest.assertDelivered(r1);
                     assertEquals(Seen.End.EOF, got.end(), got::toString);
                     assertTrue(got.isPattern(10_000), got::toString);
                 } else {

@@ -1,5 +1,7 @@
 package dev.tcpscope;
 
+import dev.tcpscope.testing.TransportUnderTest;
+
 import dev.tcpscope.peers.Pair;
 import dev.tcpscope.peers.Pair.Side;
 import dev.tcpscope.testing.Forked;
@@ -117,7 +119,7 @@ class ConnectionPeerEndingTest {
             // Half-closed by the peer: we can still answer, and end gracefully.
             conn.write(Patterns.bytes(0, 100));
             FinishResult result = conn.finish(ConnectionFinishTest.FINISH);
-            assertTrue(result.delivered(), result::toString);
+            TransportUnderTest.assertDelivered(result);
             assertEquals(PeerEnding.FIN, result.peerEnding());
             assertArrayEquals(Patterns.bytes(0, 100), p.peer().readExactly(100));
             assertEquals(-1, p.peer().socket().getInputStream().read());

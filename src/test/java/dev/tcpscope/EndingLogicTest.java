@@ -1,5 +1,7 @@
 package dev.tcpscope;
 
+import dev.tcpscope.testing.TransportUnderTest;
+
 import dev.tcpscope.peers.Pair;
 import dev.tcpscope.peers.Pair.Side;
 import dev.tcpscope.peers.TcpStates;
@@ -89,7 +91,7 @@ class EndingLogicTest {
 
             FinishResult result = conn.finish(FINISH);
 
-            assertTrue(result.delivered(), result.toString());
+            TransportUnderTest.assertDelivered(result);
             Seen peerSaw = seen.get(30, TimeUnit.SECONDS);
             peerSaw.assertEof(all);
             assertEquals(ConnectionEnding.Mode.GRACEFUL, conn.ending().orElseThrow().mode());
@@ -114,7 +116,7 @@ class EndingLogicTest {
             // The finish on another thread gets the output lock at once.
             Forked<FinishResult> finisher = Forked.start(Forked.Kind.VIRTUAL, "finisher", () -> conn.finish(FINISH));
             FinishResult result = finisher.await().assertReturned();
-            assertTrue(result.delivered(), result.toString());
+            TransportUnderTest.assertDelivered(result);
             assertEquals(PeerEnding.FIN, result.peerEnding());
         }
     }
@@ -135,7 +137,7 @@ class EndingLogicTest {
             }).await().assertReturned();
 
             FinishResult result = conn.finish(Duration.ofSeconds(10));
-            assertTrue(result.delivered(), "the ending could not take the output lock: " + result);
+            TransportUnderTest.assertDelivered(result);
             seen.get(30, TimeUnit.SECONDS).assertEof(all);
         }
     }
@@ -264,7 +266,7 @@ class EndingLogicTest {
 
             FinishResult result = conn.finish(FINISH);
 
-            assertTrue(result.delivered(), result.toString());
+            TransportUnderTest.assertDelivered(result);
             assertEquals(PeerEnding.TIMEOUT, result.peerEnding());
             assertTrue(result.reason().contains("quiet period"), result.reason());
             assertEquals(Optional.of(TcpStates.State.FIN_WAIT2), TcpStates.of(ourPort, p.peer().localPort()),
@@ -285,7 +287,7 @@ class EndingLogicTest {
 
             FinishResult result = conn.finish(Duration.ofMillis(300));
 
-            assertTrue(result.delivered(), result.toString());
+            TransportUnderTest.assertDelivered(result);
             assertEquals(PeerEnding.TIMEOUT, result.peerEnding());
             assertTrue(result.reason().contains("did not end by the deadline"), result.reason());
             assertTrue(p.peer().readToEnd().isEof());
@@ -306,6 +308,14 @@ class EndingLogicTest {
 
             FinishResult result = conn.finish(Duration.ofMillis(300));
 
+            if (TransportUnderTest.portable()) {
+                // The documented difference: no acknowledgements to watch, so the ending cannot know
+                // the bytes are stuck; FIN queued behind them, reported as unconfirmed (README, Transports).
+                assertEquals(FinishResult.Delivery.UNCONFIRMED, result.delivery(), result::toString);
+                assertEquals(PeerEnding.TIMEOUT, result.peerEnding(), result::toString);
+                assertEquals(-1, result.unacknowledgedBytes());
+                return;
+            }
             assertFalse(result.delivered());
             assertTrue(result.unacknowledgedBytes() > 0, result.toString());
             assertTrue(result.reason().contains("were not acknowledged by the deadline"), result.reason());

@@ -96,7 +96,7 @@ class ResetDuringFinishTest {
      */
     static void fillTheSendBuffer(TcpConnection conn) throws IOException {
         try {
-            conn.nativeSocket().write(MemorySegment.ofArray(ResetRace.LARGE), System.nanoTime());
+            SocketOptionsOf.socket(conn).write(MemorySegment.ofArray(ResetRace.LARGE), System.nanoTime());
             throw new AssertionError("a write of " + ResetRace.LARGE.length + " bytes fitted in the buffers");
         } catch (SocketTimeoutException full) {
             // the send buffer is full

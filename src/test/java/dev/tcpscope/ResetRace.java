@@ -6,6 +6,7 @@ import dev.tcpscope.internal.socket.Connector;
 import dev.tcpscope.internal.socket.NativeSocket;
 import dev.tcpscope.internal.socket.SocketOptions;
 import dev.tcpscope.testing.Await;
+import dev.tcpscope.testing.TransportUnderTest;
 import dev.tcpscope.testing.Forked;
 import dev.tcpscope.testing.JdkPeer;
 import dev.tcpscope.testing.Loopback;
@@ -77,8 +78,13 @@ final class ResetRace implements AutoCloseable {
     Trial open(int trial) throws IOException {
         TcpConnection connection = TcpConnection.connect(server.address(), Await.TIMEOUT);
         try {
-            connection.nativeSocket().options().setInt(SocketOptions.SOL_SOCKET, SocketOptions.SO_SNDBUF,
-                    Loopback.SMALL_BUFFER);
+            if (TransportUnderTest.portable()) {
+                ((dev.tcpscope.internal.portable.PortableSocket) connection.transportSocket())
+                        .setSendBufferSize(Loopback.SMALL_BUFFER);
+            } else {
+                SocketOptionsOf.socket(connection).options().setInt(SocketOptions.SOL_SOCKET, SocketOptions.SO_SNDBUF,
+                        Loopback.SMALL_BUFFER);
+            }
             return new Trial(connection, server.accept(), sentBeforeReset(trial));
         } catch (IOException | RuntimeException e) {
             connection.abort();

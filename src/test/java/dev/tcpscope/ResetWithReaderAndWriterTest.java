@@ -30,6 +30,11 @@ import java.util.concurrent.TimeUnit;
  * warmed up the JIT, 0 of 2,000 on virtual threads and 10 of 2,000 on platform threads. The
  * class runs in about 5 to 9 s. {@link ResetToldToTheWriterTest} forces the losing order, and
  * fails every time.
+ *
+ * <p>It runs on the portable transport too (the JDK's channels, which report the reset once as
+ * well). Checked there: with PortableSocket.read taking the record without settling
+ * ({@code errors.get()} instead of {@code errors.settle}), 150 of 2,000 trials on virtual threads
+ * and 255 of 2,000 on platform threads read -1; with settling, none.
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class ResetWithReaderAndWriterTest {

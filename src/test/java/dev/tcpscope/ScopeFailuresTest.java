@@ -239,7 +239,7 @@ class ScopeFailuresTest {
                     connection.set(c);
                     // A send buffer that takes the whole message, most of which the peer's
                     // full receive window leaves unacknowledged.
-                    c.nativeSocket().options().setInt(SocketOptions.SOL_SOCKET, SocketOptions.SO_SNDBUF, 1 << 20);
+                    SocketOptionsOf.socket(c).options().setInt(SocketOptions.SOL_SOCKET, SocketOptions.SO_SNDBUF, 1 << 20);
                     peer.set(stuck.accept());
                     scope.fork(() -> {
                         c.setWriteTimeout(Duration.ofSeconds(10)); // a hang would be a test failure

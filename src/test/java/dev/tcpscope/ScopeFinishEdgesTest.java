@@ -164,7 +164,7 @@ class ScopeFinishEdgesTest {
             JdkPeer peer;
             try (scope) {
                 TcpConnection connection = scope.connect(stuck.address());
-                connection.nativeSocket().options().setInt(dev.tcpscope.internal.socket.SocketOptions.SOL_SOCKET,
+                SocketOptionsOf.socket(connection).options().setInt(dev.tcpscope.internal.socket.SocketOptions.SOL_SOCKET,
                         dev.tcpscope.internal.socket.SocketOptions.SO_SNDBUF, 1 << 20);
                 peer = stuck.accept(); // and does not read until the scope is done
                 connection.setWriteTimeout(Duration.ofSeconds(10)); // a hang would be a test failure

@@ -52,7 +52,7 @@ public final class UserTimeoutChild {
             for (int i = 0; i < count; i++) {
                 TcpConnection connection = TcpConnection.connect(address, GUARD);
                 connections.add(connection);
-                SocketOptions options = connection.nativeSocket().options();
+                SocketOptions options = SocketOptionsOf.socket(connection).options();
                 options.setInt(SocketOptions.SOL_SOCKET, SocketOptions.SO_SNDBUF, 4096);
                 options.setInt(SocketOptions.IPPROTO_TCP, option, timeoutMillis);
                 int readBack = options.getInt(SocketOptions.IPPROTO_TCP, option);

@@ -9,8 +9,9 @@ import java.net.InetSocketAddress;
 
 /**
  * Run by {@link PlatformTest} in a child JVM: uses TcpListener and TcpConnection, which must work
- * without {@code --enable-preview}. Prints "delivered N" on success, or the exception's class and
- * message.
+ * without {@code --enable-preview}. Prints "delivered N" on success ("unconfirmed N" on the portable
+ * transport, which cannot confirm delivery), then the connection's {@code toString()}; or the
+ * exception's class and message.
  */
 public final class ConnectionWithoutPreviewMain {
 
@@ -34,7 +35,12 @@ public final class ConnectionWithoutPreviewMain {
             });
             FinishResult result = server.finish();
             reader.join();
-            System.out.println(result.delivered() ? "delivered " + server.bytesWritten() : "not delivered");
+            System.out.println(switch (result.delivery()) {
+                case CONFIRMED -> "delivered " + server.bytesWritten();
+                case UNCONFIRMED -> "unconfirmed " + server.bytesWritten();
+                case NOT_DELIVERED -> "not delivered";
+            });
+            System.out.println(server);
         } catch (Throwable t) {
             System.out.println(t.getClass().getName() + ": " + t.getMessage());
         }

@@ -101,6 +101,10 @@ public final class ChildJvm {
         }
         command.add("--enable-native-access=ALL-UNNAMED");
         command.addAll(JVM_OUTPUT_TO_STDERR);
+        String transport = System.getProperty("tcpscope.transport");
+        if (transport != null) {
+            command.add("-Dtcpscope.transport=" + transport); // the child runs on the transport under test
+        }
         command.addAll(jvmOptions);
         command.add("-cp");
         command.add(fromJar ? jar().toString()

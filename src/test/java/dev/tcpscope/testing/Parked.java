@@ -34,12 +34,35 @@ public final class Parked {
     private Parked() {}
 
     /**
-     * Waits until {@code thread} is parked in the poller, i.e. waiting for readiness.
+     * Waits until {@code thread} is blocked waiting for readiness: parked in the native transport's
+     * poller (a {@link Readiness} blocker), or, on the portable transport, inside the JDK's own
+     * channel wait (a virtual thread parked in {@code sun.nio.ch}'s poller, or a platform thread in
+     * the native {@code poll} of {@code sun.nio.ch.Net}, where its state is RUNNABLE).
      *
-     * @return the {@link Readiness} it waits on
+     * @return the {@link Readiness} it waits on; {@code null} on the portable transport
      */
     public static Readiness await(Thread thread) {
-        return (Readiness) await(thread, blocker -> blocker instanceof Readiness, "a Readiness (waiting in the poller)");
+        if (!TransportUnderTest.portable()) {
+            return (Readiness) await(thread, blocker -> blocker instanceof Readiness, "a Readiness (waiting in the poller)");
+        }
+        Await.until(() -> thread + " was not seen waiting in the JDK's channel poll within " + TIMEOUT.toSeconds()
+                + " s; state " + thread.getState() + ", stack:\n" + stack(thread), TIMEOUT, () -> {
+            if (thread.getState() == Thread.State.TERMINATED) {
+                throw new AssertionFailedError(thread + " ended before it was seen blocked in a channel"
+                        + Forked.describeEnding(thread));
+            }
+            StackTraceElement[] stack = thread.getStackTrace();
+            if (thread.isVirtual()) { // parked in the JDK's poller
+                return Arrays.stream(stack).anyMatch(e -> e.getClassName().equals("sun.nio.ch.SelChImpl")
+                        && e.getMethodName().equals("park"))
+                        && Arrays.stream(stack).limit(12).anyMatch(e -> e.getClassName().equals("sun.nio.ch.Poller"));
+            }
+            // A platform thread blocks in the kernel: in poll (timed reads) or in a blocking read/write.
+            return stack.length > 0 && (stack[0].getClassName().equals("sun.nio.ch.Net") && stack[0].getMethodName().equals("poll")
+                    || stack[0].getClassName().equals("sun.nio.ch.SocketDispatcher")
+                    && (stack[0].getMethodName().equals("read0") || stack[0].getMethodName().equals("write0")));
+        });
+        return null;
     }
 
     /**

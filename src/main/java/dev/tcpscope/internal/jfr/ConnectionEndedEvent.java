@@ -22,6 +22,10 @@ public final class ConnectionEndedEvent extends jdk.jfr.Event {
     @Label("Remote Address")
     public String remoteAddress;
 
+    @Label("Transport")
+    @Description("native (Linux system calls, delivery confirmed by SIOCOUTQ) or portable (the JDK's channels)")
+    public String transport;
+
     @Label("Mode")
     @Description("GRACEFUL (FIN after every byte was acknowledged) or ABORTED (RST)")
     public String mode;
@@ -43,7 +47,12 @@ public final class ConnectionEndedEvent extends jdk.jfr.Event {
     public long bytesWritten;
 
     @Label("Delivered")
+    @Description("Delivery confirmed: the peer's TCP acknowledged every byte and our FIN")
     public boolean delivered;
+
+    @Label("Delivery")
+    @Description("CONFIRMED, UNCONFIRMED (graceful, but the transport cannot see acknowledgements) or NOT_DELIVERED")
+    public String delivery;
 
     @Label("Unacknowledged Bytes")
     @DataAmount

@@ -50,10 +50,11 @@ public final class Platform {
     }
 
     /**
-     * Throws unless this JVM runs on the native transport.
+     * Throws unless this JVM runs on the native transport: the guard of the native layers
+     * ({@code LinuxSyscalls}, the poller's layout), which only the native transport loads.
      *
      * @throws UnsupportedOperationException the refusal of {@link #selected()}, or, when the
-     *         portable transport is chosen, that it is not available in this build
+     *         portable transport is chosen, that native code must not run
      */
     public static void requireSupported() {
         nativeArchitecture();
@@ -68,7 +69,7 @@ public final class Platform {
         PlatformChoice choice = selected();
         if (choice.kind() != Kind.NATIVE) {
             throw new UnsupportedOperationException("tcpscope chose the portable transport (" + choice.reason()
-                    + "), but the portable transport is not available in this build");
+                    + "): its native layers must not run");
         }
         return choice.architecture();
     }

@@ -7,6 +7,7 @@ import dev.tcpscope.internal.os.Syscalls;
 import dev.tcpscope.internal.poll.Poller;
 import dev.tcpscope.internal.poll.Readiness;
 import dev.tcpscope.internal.poll.SocketDescriptor;
+import dev.tcpscope.internal.transport.ListeningSocket;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -22,7 +23,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p>Options set here before {@link #listen} (SO_LINGER in particular) are inherited by every
  * accepted socket, which closes the gap between accept4 and a setsockopt on the new descriptor.
  */
-public final class NativeListener {
+public final class NativeListener implements ListeningSocket {
 
     private final Syscalls syscalls;
     private final Poller poller;
@@ -113,6 +114,7 @@ public final class NativeListener {
     }
 
     /** {@return the bound address (getsockname); the port is the real one after binding port 0} */
+    @Override
     public InetSocketAddress localAddress() throws IOException {
         return Sockets.localAddress(syscalls, descriptor);
     }
@@ -128,6 +130,7 @@ public final class NativeListener {
      *
      * @throws dev.tcpscope.SystemCallException e.g. EMFILE: the listener remains usable
      */
+    @Override
     public NativeSocket accept(long deadline) throws IOException {
         Deadline.lock(acceptLock, deadline, "accept");
         try {
@@ -174,6 +177,7 @@ public final class NativeListener {
     }
 
     /** Stops listening; a thread parked in {@link #accept} wakes with ConnectionClosedException. */
+    @Override
     public boolean close() {
         return descriptor.close("closed", null);
     }

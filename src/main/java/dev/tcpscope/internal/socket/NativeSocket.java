@@ -8,6 +8,10 @@ import dev.tcpscope.internal.os.Syscalls;
 import dev.tcpscope.internal.poll.Poller;
 import dev.tcpscope.internal.poll.Readiness;
 import dev.tcpscope.internal.poll.SocketDescriptor;
+import dev.tcpscope.internal.transport.StreamSocket;
+import dev.tcpscope.ConnectionClosedException;
+import dev.tcpscope.FinishResult;
+import dev.tcpscope.PeerEnding;
 
 import java.io.IOException;
 import java.io.InterruptedIOException;
@@ -36,7 +40,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p>The one exception is the kernel's: a FIN followed by a RST always reads as -1 (Linux checks
  * the FIN before the pending error; the RST then shows only on a later write, as EPIPE).
  */
-public final class NativeSocket {
+public final class NativeSocket implements StreamSocket {
 
     static final int SOCK_STREAM = Libc.SOCK_STREAM();
     static final int SOCK_NONBLOCK = Libc.SOCK_NONBLOCK();
@@ -176,6 +180,7 @@ public final class NativeSocket {
      * @throws InterruptedIOException the thread was interrupted (its status stays set)
      * @throws dev.tcpscope.ConnectionClosedException our side closed the connection
      */
+    @Override
     public int read(MemorySegment buffer, long deadline) throws IOException {
         Objects.requireNonNull(buffer, "buffer");
         if (buffer.byteSize() == 0) {
@@ -231,6 +236,7 @@ public final class NativeSocket {
      * On an exception part of the buffer may have been sent: {@link #bytesWritten()} tells how
      * much in total.
      */
+    @Override
     public void write(MemorySegment buffer, long deadline) throws IOException {
         Objects.requireNonNull(buffer, "buffer");
         Deadline.lock(writeLock, deadline, "write");
@@ -280,6 +286,7 @@ public final class NativeSocket {
      * the exception of the fatal error that ended it. (SHUT_RD is never used: its effect
      * differs between operating systems; the connection layer gives input shutdown one meaning.)
      */
+    @Override
     public void shutdownOutput() throws IOException {
         if (finSent) {
             // Done already (the connection's own half-close, before its graceful ending). Once
@@ -349,11 +356,13 @@ public final class NativeSocket {
     }
 
     /** {@return whether a fatal error (a reset, a timeout...) has been recorded} */
+    @Override
     public boolean hasFailed() {
         return errors.get() != null;
     }
 
     /** {@return whether the recorded fatal error is a reset by the peer (ECONNRESET or EPIPE)} */
+    @Override
     public boolean wasReset() {
         FatalErrorRecord.Failure failure = errors.get();
         return failure != null && (failure.errno() == Errno.ECONNRESET || failure.errno() == Errno.EPIPE);
@@ -363,22 +372,26 @@ public final class NativeSocket {
      * {@return the exception that the recorded fatal error means for {@code operation}, or null}
      * Every later operation reports the same error, as the first call did.
      */
+    @Override
     public IOException failure(String operation) {
         FatalErrorRecord.Failure failure = errors.get();
         return failure == null ? null : failure.exception(operation, peerContext());
     }
 
     /** {@return total bytes received} */
+    @Override
     public long bytesRead() {
         return bytesRead;
     }
 
     /** {@return total bytes handed to the kernel by send} */
+    @Override
     public long bytesWritten() {
         return bytesWritten;
     }
 
     /** {@return the local address (getsockname), also after the socket was closed} */
+    @Override
     public InetSocketAddress localAddress() throws IOException {
         InetSocketAddress address = local;
         if (address == null) {
@@ -388,6 +401,7 @@ public final class NativeSocket {
     }
 
     /** {@return the peer's address, or {@code null} before connect} */
+    @Override
     public InetSocketAddress remoteAddress() {
         return remote;
     }
@@ -396,6 +410,7 @@ public final class NativeSocket {
      * Ends the socket: marks it closed, wakes blocked readers and writers, and (once no thread
      * uses it) closes the descriptor. What the peer sees depends on SO_LINGER at that moment.
      */
+    @Override
     public boolean close(String description, Throwable reason) {
         if (local == null && remote != null) {
             try {
@@ -432,6 +447,60 @@ public final class NativeSocket {
 
     private String peerContext() {
         return remote != null ? "(peer " + remote + ")" : null;
+    }
+
+    // ---------------------------------------------------------------- StreamSocket, the rest
+
+    @Override
+    public String transportName() {
+        return NativeTransport.NAME;
+    }
+
+    @Override
+    public ConnectionClosedException closedException(String operation) {
+        return descriptor.closedException(operation);
+    }
+
+    /** {@link LingeringClose}, its outcome in the public result type. */
+    @Override
+    public FinishResult endGracefully(long deadline, long quietNanos) {
+        LingeringClose.Outcome outcome = LingeringClose.run(this, deadline, quietNanos);
+        return new FinishResult(outcome.delivered(), outcome.unacknowledgedBytes(),
+                switch (outcome.peerEnd()) {
+                    case FIN -> PeerEnding.FIN;
+                    case RST -> PeerEnding.RST;
+                    case NOT_BY_DEADLINE -> PeerEnding.TIMEOUT;
+                }, outcome.bytesDiscarded(), outcome.reason());
+    }
+
+    @Override
+    public void setNoDelay(boolean on) throws IOException {
+        options.setInt(SocketOptions.IPPROTO_TCP, SocketOptions.TCP_NODELAY, on ? 1 : 0);
+    }
+
+    @Override
+    public boolean noDelay() throws IOException {
+        return options.getInt(SocketOptions.IPPROTO_TCP, SocketOptions.TCP_NODELAY) != 0;
+    }
+
+    @Override
+    public void setKeepAlive(boolean on) throws IOException {
+        options.setInt(SocketOptions.SOL_SOCKET, SocketOptions.SO_KEEPALIVE, on ? 1 : 0);
+    }
+
+    @Override
+    public boolean keepAlive() throws IOException {
+        return options.getInt(SocketOptions.SOL_SOCKET, SocketOptions.SO_KEEPALIVE) != 0;
+    }
+
+    @Override
+    public int unread() throws IOException {
+        return options.unread();
+    }
+
+    @Override
+    public long unacknowledged() throws IOException {
+        return options.unacknowledged();
     }
 
     @Override

@@ -1,0 +1,109 @@
+package dev.tcpscope.internal.transport;
+
+import dev.tcpscope.ConnectionClosedException;
+import dev.tcpscope.FinishResult;
+
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.net.InetSocketAddress;
+
+/**
+ * A connected TCP socket as the public classes see it, whichever {@link Transport} made it: the
+ * seam between {@code TcpConnection} (and its helpers) and the layer that talks to the operating
+ * system. Nothing above this interface knows which implementation runs.
+ *
+ * <p>Every implementation keeps the same contract: the socket aborts by default (SO_LINGER
+ * {1, 0} from its creation, so closing it sends RST) until {@link #endGracefully} has done its
+ * checks; one reader and one writer may work at once; a fatal error (a peer's reset, a timeout)
+ * is remembered and reported to every later call on every thread, and a read returns -1 only for
+ * the peer's FIN, never for an error another call took. Deadlines are {@link System#nanoTime()}
+ * values or {@link dev.tcpscope.internal.poll.Deadline#NONE}.
+ */
+public interface StreamSocket {
+
+    /** {@return the name of the transport, "native" or "portable", for toString() and JFR} */
+    String transportName();
+
+    /**
+     * Reads into {@code buffer}, waiting until at least one byte arrives.
+     *
+     * @return the number of bytes read, 0 only if {@code buffer} is empty, or -1 for the peer's FIN
+     * @throws dev.tcpscope.ConnectionResetException the peer reset the connection (now or earlier)
+     * @throws java.net.SocketTimeoutException the deadline passed
+     * @throws java.io.InterruptedIOException the thread was interrupted (its status stays set)
+     * @throws ConnectionClosedException our side closed the connection
+     */
+    int read(MemorySegment buffer, long deadline) throws IOException;
+
+    /**
+     * Writes all of {@code buffer}, waiting while the send buffer is full. On an exception part
+     * of it may have been sent: {@link #bytesWritten()} tells how much in total.
+     */
+    void write(MemorySegment buffer, long deadline) throws IOException;
+
+    /** Sends FIN after the bytes written so far; a second call does nothing. */
+    void shutdownOutput() throws IOException;
+
+    /** {@return whether a fatal error (a reset, a timeout...) has been recorded} */
+    boolean hasFailed();
+
+    /** {@return whether the recorded fatal error is a reset by the peer} */
+    boolean wasReset();
+
+    /** {@return the exception the recorded fatal error means for {@code operation}, or null} */
+    IOException failure(String operation);
+
+    /** {@return the exception for {@code operation} attempted on, or woken by, the closed socket} */
+    ConnectionClosedException closedException(String operation);
+
+    /** {@return total bytes received} */
+    long bytesRead();
+
+    /** {@return total bytes handed to the operating system for sending} */
+    long bytesWritten();
+
+    /** {@return the local address, also after the socket was closed} */
+    InetSocketAddress localAddress() throws IOException;
+
+    /** {@return the peer's address} */
+    InetSocketAddress remoteAddress();
+
+    /**
+     * Closes the socket now; with the linger still {1, 0}, the peer gets RST. Wakes blocked
+     * readers and writers (with {@link ConnectionClosedException}).
+     *
+     * @return whether this call closed it (false: it was closed already)
+     */
+    boolean close(String description, Throwable reason);
+
+    /**
+     * The graceful ending (RFC 9293 CLOSE) of a socket whose output the caller has flushed: FIN,
+     * drain the peer's input until its FIN or the deadline, then close without RST if the
+     * transport's conditions hold, else with RST. The socket is closed when this returns.
+     *
+     * @param quietNanos how long a peer may stay quiet before the wait for its FIN ends
+     * @return what happened; {@link FinishResult#delivery()} says whether delivery was confirmed
+     */
+    FinishResult endGracefully(long deadline, long quietNanos);
+
+    /** Sets TCP_NODELAY. */
+    void setNoDelay(boolean on) throws IOException;
+
+    /** {@return whether TCP_NODELAY is set} */
+    boolean noDelay() throws IOException;
+
+    /** Sets SO_KEEPALIVE. */
+    void setKeepAlive(boolean on) throws IOException;
+
+    /** {@return whether SO_KEEPALIVE is set} */
+    boolean keepAlive() throws IOException;
+
+    /** {@return received bytes not yet read} */
+    int unread() throws IOException;
+
+    /**
+     * {@return bytes written and not yet acknowledged by the peer's TCP, or -1 if this transport
+     * cannot tell (only Linux's SIOCOUTQ can)}
+     */
+    long unacknowledged() throws IOException;
+}
