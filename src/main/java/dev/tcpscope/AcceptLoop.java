@@ -73,7 +73,7 @@ final class AcceptLoop {
                 // Errors of one pending connection (ECONNABORTED and the others accept(2) lists)
                 // never get here: TcpListener.accept retries them. What does is out of descriptors
                 // (EMFILE, ENFILE) or unknown: pause instead of spinning.
-                boolean exhausted = e instanceof SystemCallException s && Errno.isDescriptorExhaustion(s.errno());
+                boolean exhausted = e instanceof SystemCallException s && Errno.isDescriptorExhaustion(s);
                 LOG.log(exhausted ? System.Logger.Level.WARNING : System.Logger.Level.ERROR,
                         "accept failed, backing off " + Duration.ofNanos(backoff) + ": " + e.getMessage());
                 counters.backoff();

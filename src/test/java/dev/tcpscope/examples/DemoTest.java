@@ -22,6 +22,12 @@ import org.junit.jupiter.api.Timeout;
  *
  * <p>The last three rows start child JVMs ({@link DemoChild}), so this also checks that
  * {@code Demo.childCommand} finds the classes when the tests run on the module path.
+ *
+ * <p>The same table is expected on both transports: the children get the demo's
+ * {@code tcpscope.transport}, and the peer sends a request that the servers read first, so no
+ * server resets before the peer's connect returned (which on portable fails the connect). Checked
+ * on portable by dropping the SO_LINGER {1, 0} that {@code PortableTransport.connect} sets: the
+ * three process-death rows fail (the child's FIN after 2048 bytes), the native run stays green.
  */
 class DemoTest {
 

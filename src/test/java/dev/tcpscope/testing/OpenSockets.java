@@ -139,8 +139,8 @@ public final class OpenSockets {
         @Override
         public void beforeAll(ExtensionContext context) {
             if (!TransportUnderTest.portable()) {
-                // Its epoll descriptor and thread exist before the baseline. Not on the portable
-                // transport, where the native layers must not even load (EpollEventLayout refuses).
+                // Its epoll descriptor and thread exist before the baseline. On portable the native
+                // layers refuse to start (Platform), and the JDK's poller holds no socket.
                 Poller.shared();
             }
             initJdkNetworking();

@@ -31,7 +31,8 @@ import java.util.concurrent.TimeUnit;
  * sockets and with tcpscope — while a peer records what it actually saw on the wire. Nothing in
  * the table is written in advance: every cell is a live observation.
  *
- * <p>The "response" is 4 parts of 1 KiB; a failing server has sent 2 of them when it fails.
+ * <p>The "response" is 4 parts of 1 KiB, the answer to a one-line request; a failing server
+ * has sent 2 of them when it fails.
  */
 public final class Demo {
 
@@ -61,6 +62,13 @@ public final class Demo {
     /** The timed-out scope's timeout; -Dtcpscope.demo.scopeTimeoutMillis to change. */
     private static final Duration SCOPE_TIMEOUT = Duration.ofMillis(Long.getLong("tcpscope.demo.scopeTimeoutMillis", 300));
     private static final InetSocketAddress LOOPBACK_ANY_PORT = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
+    /**
+     * The peer's one-line request, which both servers read before they answer, as real ones do.
+     * It also means no server can reset before the peer's connect has returned: on the portable
+     * transport such a reset fails the JDK's connect and loses the bytes sent first (README,
+     * "Transports"), and the row would show the handshake's race instead of the ending.
+     */
+    private static final ByteBuffer REQUEST = ByteBuffer.wrap("GET /report\n".getBytes(StandardCharsets.US_ASCII)).asReadOnlyBuffer();
 
     private Demo() {}
 
@@ -308,6 +316,10 @@ public final class Demo {
             handlers.submit(() -> {
                 try (SocketChannel channel = server.accept()) {
                     channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
+                    ByteBuffer one = ByteBuffer.allocate(1);
+                    do { // the request, to its newline
+                        one.clear();
+                    } while (channel.read(one) > 0 && one.get(0) != '\n');
                     scenario.plainJdk(channel, halfSent::countDown);
                 }
                 return null;
@@ -319,6 +331,7 @@ public final class Demo {
                 });
             }
             try (TcpConnection peer = TcpConnection.connect((InetSocketAddress) server.getLocalAddress())) {
+                peer.write(REQUEST.duplicate());
                 return PeerObservation.readToEnd(peer, QUIET);
             }
         }
@@ -328,8 +341,13 @@ public final class Demo {
     private static PeerObservation observeTcpscope(Scenario scenario) throws Exception {
         CountDownLatch halfSent = new CountDownLatch(1);
         TcpServer server = TcpServer.builder(LOOPBACK_ANY_PORT).drainPeriod(Duration.ofMillis(200)).bind();
-        Thread serving = Thread.ofVirtual().start(() -> server.serve(
-                (connection, scope) -> scenario.tcpscope(connection, scope, halfSent::countDown)));
+        Thread serving = Thread.ofVirtual().start(() -> server.serve((connection, scope) -> {
+            byte[] one = new byte[1];
+            while (connection.read(one) > 0 && one[0] != '\n') {
+                // the request, to its newline
+            }
+            scenario.tcpscope(connection, scope, halfSent::countDown);
+        }));
         try {
             if (scenario.shutsDownServer()) {
                 Thread.ofVirtual().start(() -> {
@@ -338,6 +356,7 @@ public final class Demo {
                 });
             }
             try (TcpConnection peer = TcpConnection.connect(server.localAddress())) {
+                peer.write(REQUEST.duplicate());
                 return PeerObservation.readToEnd(peer, QUIET);
             }
         } finally {
@@ -387,8 +406,13 @@ public final class Demo {
                 Path.of(System.getProperty("java.home"), "bin", "java").toString());
         String classPath = String.join(java.io.File.pathSeparator,
                 codeLocation(Demo.class), codeLocation(TcpConnection.class));
-        return List.of(javaBinary, "--enable-preview", "--enable-native-access=ALL-UNNAMED", "-cp", classPath,
-                DemoChild.class.getName(), variant, death, Integer.toString(port));
+        List<String> command = new ArrayList<>(List.of(javaBinary, "--enable-preview", "--enable-native-access=ALL-UNNAMED"));
+        String transport = System.getProperty("tcpscope.transport");
+        if (transport != null) { // the child ends its connection on the transport the demo was asked for
+            command.add("-Dtcpscope.transport=" + transport);
+        }
+        command.addAll(List.of("-cp", classPath, DemoChild.class.getName(), variant, death, Integer.toString(port)));
+        return command;
     }
 
     private static String codeLocation(Class<?> type) {

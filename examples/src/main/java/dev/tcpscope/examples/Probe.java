@@ -45,6 +45,13 @@ public final class Probe {
         } catch (ConnectException | java.net.SocketTimeoutException | java.net.NoRouteToHostException e) {
             System.err.println("tcpscope probe: cannot connect to " + args[0] + ": " + e.getMessage());
             return 4;
+        } catch (ConnectionResetException e) {
+            // The portable transport only: the server accepted and reset before the JDK's connect
+            // returned, and the JDK closed the channel with whatever the server had sent (README,
+            // "Transports"). Still the server's RST, reported as such, without the lost bytes.
+            out.printf("RST: connection reset during connect; what the server sent first is lost (after %d ms)%n",
+                    (System.nanoTime() - start) / 1_000_000);
+            return 1;
         }
         long connected = System.nanoTime();
         PeerObservation seen;

@@ -120,9 +120,12 @@ public final class Errno {
         return d != null ? d.name() + " (" + d.text() + ")" : "errno " + errno;
     }
 
-    /** {@return whether the error means the process or system ran out of descriptors} */
-    public static boolean isDescriptorExhaustion(int errno) {
-        return errno == EMFILE || errno == ENFILE;
+    /**
+     * {@return whether {@code e} reports that the process or system ran out of descriptors} By
+     * name, since the portable transport knows the name but not the errno (-1).
+     */
+    public static boolean isDescriptorExhaustion(SystemCallException e) {
+        return e.errnoName().equals("EMFILE") || e.errnoName().equals("ENFILE");
     }
 
     /**

@@ -57,6 +57,25 @@ final class ChannelFailures {
 
     private ChannelFailures() {}
 
+    /**
+     * {@return {@code e} as the {@link SystemCallException} the native transport reports when
+     * the process (EMFILE) or the system (ENFILE) is out of descriptors, or {@code e} itself}
+     * The JDK reports both as a plain {@link IOException} with strerror's text ("Too many open
+     * files", "Too many open files in system"; Windows' WSAEMFILE says "Too many open files"
+     * too). Typed, the server backs off and logs them as it does on native. The errno is -1:
+     * the JDK does not give it; {@link SystemCallException#errnoName()} names it.
+     */
+    static IOException descriptorExhaustion(String call, IOException e) {
+        String m = e.getMessage() == null ? "" : e.getMessage().toLowerCase(Locale.ROOT);
+        if (!m.contains("too many open files")) {
+            return e;
+        }
+        String name = m.contains("in system") ? "ENFILE" : "EMFILE";
+        SystemCallException typed = new SystemCallException(call + ": " + name + " (" + e.getMessage() + ")", call, -1, name);
+        typed.initCause(e);
+        return typed;
+    }
+
     /** {@return the kind of a fatal error reported by a channel as {@code e}} */
     static Kind kind(IOException e) {
         String m = e.getMessage() == null ? "" : e.getMessage().toLowerCase(Locale.ROOT);

@@ -76,7 +76,11 @@ final class PortableListener implements ListeningSocket {
                 if (!channel.isOpen()) { // the adaptor says "Socket is closed" for a listener closed meanwhile
                     throw new ConnectionClosedException("accept: listener closed", e);
                 }
-                throw e;
+                throw ChannelFailures.descriptorExhaustion("accept", e);
+            } catch (IOException e) {
+                // Out of descriptors comes as a plain IOException; typed as on native, the
+                // listener stays usable and a server backs off.
+                throw ChannelFailures.descriptorExhaustion("accept", e);
             }
             try {
                 accepted.setOption(StandardSocketOptions.SO_LINGER, 0); // abort by default, as soon as the JDK allows

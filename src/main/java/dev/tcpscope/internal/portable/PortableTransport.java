@@ -34,7 +34,9 @@ public final class PortableTransport implements Transport {
     /** The one instance. */
     public static final PortableTransport INSTANCE = new PortableTransport();
 
-    private PortableTransport() {}
+    private PortableTransport() {
+        JdkPollerStart.now(); // before the first channel, while descriptors are free
+    }
 
     @Override
     public String name() {
