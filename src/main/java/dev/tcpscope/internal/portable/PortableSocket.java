@@ -6,7 +6,6 @@ import dev.tcpscope.internal.poll.Deadline;
 import dev.tcpscope.internal.transport.StreamSocket;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.InterruptedIOException;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -14,12 +13,9 @@ import java.net.InetSocketAddress;
 import java.net.SocketTimeoutException;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
-import java.nio.channels.AsynchronousCloseException;
-import java.nio.channels.ClosedByInterruptException;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.SocketChannel;
 import java.util.Objects;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -52,21 +48,15 @@ public final class PortableSocket implements StreamSocket {
     /** The name shown by {@code toString()} and JFR. */
     public static final String TRANSPORT = "portable";
 
-    private static final int SCRATCH_BYTES = 64 * 1024;
-
-    /** Why our side closed the channel, for the exceptions of the calls that find it closed. */
-    private record Closing(String description, Throwable reason) {}
-
     private final SocketChannel channel;
-    private final InputStream timedInput; // the socket adaptor's stream: reads honour SO_TIMEOUT
+    private final TimedChannelInput input; // reads through the socket adaptor: they honour SO_TIMEOUT
     private final ReentrantLock readLock = new ReentrantLock();
     private final ReentrantLock writeLock = new ReentrantLock();
     private final ChannelErrorRecord errors = new ChannelErrorRecord();
-    private final AtomicReference<Closing> closing = new AtomicReference<>();
+    private final ChannelExceptions exceptions; // what each call throws; why our side closed it
     private final WriteDeadlines.Watch writeWatch = new WriteDeadlines.Watch(this);
     private final InetSocketAddress local;
     private final InetSocketAddress remote;
-    private byte[] scratch; // under readLock: for segments that are not on a byte[]
     private volatile long bytesRead;    // written under readLock only
     private volatile long bytesWritten; // written under writeLock only
     private volatile boolean finSent;
@@ -75,9 +65,10 @@ public final class PortableSocket implements StreamSocket {
     PortableSocket(SocketChannel channel) throws IOException {
         try {
             this.channel = channel;
-            this.timedInput = channel.socket().getInputStream();
+            this.input = new TimedChannelInput(channel);
             this.local = (InetSocketAddress) channel.getLocalAddress();
             this.remote = (InetSocketAddress) channel.getRemoteAddress();
+            this.exceptions = new ChannelExceptions(channel, errors, remote);
         } catch (IOException | RuntimeException | Error e) {
             channel.close();
             throw e;
@@ -100,13 +91,13 @@ public final class PortableSocket implements StreamSocket {
         buffer.get(ValueLayout.JAVA_BYTE, 0); // a closed arena or another thread's segment: the caller's exception, before any byte is taken
         Deadline.lock(readLock, deadline, "read");
         try {
-            checkUsable("read");
+            exceptions.checkUsable("read");
             // No check of the record first: bytes that arrived before a reset are delivered before it.
             int n = 0;
             IOException thrown = null;
             errors.enter(ChannelErrorRecord.RECEIVE);
             try {
-                n = readOnce(buffer, deadline);
+                n = input.readOnce(buffer, deadline);
             } catch (SocketTimeoutException e) {
                 throw e; // not an error of the connection
             } catch (IOException e) {
@@ -118,7 +109,7 @@ public final class PortableSocket implements StreamSocket {
                 errors.exit(ChannelErrorRecord.RECEIVE);
             }
             if (thrown != null) {
-                throw translate(thrown, "read");
+                throw exceptions.translate(thrown, "read");
             }
             if (n > 0) {
                 bytesRead += n;
@@ -129,44 +120,15 @@ public final class PortableSocket implements StreamSocket {
             try {
                 failure = errors.settle(deadline, "read");
             } catch (InterruptedIOException e) {
-                throw interrupted("read", e);
+                throw exceptions.interrupted("read", e);
             }
             if (failure != null) {
-                throw failure.exception("read", peerContext());
+                throw failure.exception("read", exceptions.peerContext());
             }
             return -1;
         } finally {
             readLock.unlock();
         }
-    }
-
-    /** One timed read through the socket adaptor; {@return bytes read (at least 1) or -1} */
-    private int readOnce(MemorySegment buffer, long deadline) throws IOException {
-        int length = (int) Math.min(buffer.byteSize(), Integer.MAX_VALUE);
-        channel.socket().setSoTimeout(timeoutMillis(deadline));
-        if (buffer.heapBase().orElse(null) instanceof byte[] array) {
-            return timedInput.read(array, (int) buffer.address(), length); // heap segment: address() is the offset
-        }
-        if (scratch == null) {
-            scratch = new byte[SCRATCH_BYTES];
-        }
-        int n = timedInput.read(scratch, 0, Math.min(length, scratch.length));
-        if (n > 0) {
-            MemorySegment.copy(scratch, 0, buffer, ValueLayout.JAVA_BYTE, 0, n);
-        }
-        return n;
-    }
-
-    /** {@return SO_TIMEOUT for {@code deadline}: 0 for none, else at least 1 ms, rounded up} */
-    private static int timeoutMillis(long deadline) throws SocketTimeoutException {
-        if (deadline == Deadline.NONE) {
-            return 0;
-        }
-        long nanos = Deadline.remainingNanos(deadline);
-        if (nanos <= 0) {
-            return 1; // passed: still take what is already there, like the native transport
-        }
-        return (int) Math.min(Integer.MAX_VALUE, Math.max(1, (nanos + 999_999) / 1_000_000));
     }
 
     // ---------------------------------------------------------------- writing
@@ -208,8 +170,8 @@ public final class PortableSocket implements StreamSocket {
     /** Writes until {@code bytes} is empty; the caller holds the write lock. */
     private void sendAll(ByteBuffer bytes, long deadline) throws IOException {
         while (bytes.hasRemaining()) {
-            checkUsable("write");
-            throwIfFailed("write");
+            exceptions.checkUsable("write");
+            exceptions.throwIfFailed("write");
             int n = 0;
             IOException thrown = null;
             errors.enter(ChannelErrorRecord.SEND);
@@ -233,7 +195,7 @@ public final class PortableSocket implements StreamSocket {
                         && ChannelFailures.kind(thrown) == ChannelFailures.Kind.BROKEN_PIPE) {
                     throw brokenPipe(thrown, deadline);
                 }
-                throw translate(thrown, "write");
+                throw exceptions.translate(thrown, "write");
             }
         }
     }
@@ -248,7 +210,7 @@ public final class PortableSocket implements StreamSocket {
             errors.record(new ChannelFailures.Failure(ChannelFailures.Kind.BROKEN_PIPE, e.getMessage(), "write"));
             failure = errors.get();
         }
-        return failure.exception("write", peerContext());
+        return failure.exception("write", exceptions.peerContext());
     }
 
     @Override
@@ -256,7 +218,7 @@ public final class PortableSocket implements StreamSocket {
         if (finSent) {
             return;
         }
-        checkUsable("shutdownOutput");
+        exceptions.checkUsable("shutdownOutput");
         IOException thrown = null;
         synchronized (errors.controlLock()) {
             errors.enter(ChannelErrorRecord.CONTROL);
@@ -272,72 +234,19 @@ public final class PortableSocket implements StreamSocket {
             }
         }
         if (thrown != null) {
-            throw translate(thrown, "shutdownOutput");
+            throw exceptions.translate(thrown, "shutdownOutput");
         }
         // The JDK ignores ENOTCONN here, so a connection already reset "shuts down" without a FIN:
         // what the record knows is reported as the native transport reports ENOTCONN. (A reset no
         // call has taken yet shows at the next read instead.)
         ChannelFailures.Failure failure = errors.settle(Deadline.NONE, "shutdownOutput");
         if (failure != null) {
-            throw failure.exception("shutdownOutput", peerContext());
+            throw failure.exception("shutdownOutput", exceptions.peerContext());
         }
         finSent = true;
     }
 
     // ---------------------------------------------------------------- errors and closing
-
-    /** Turns an exception of a channel call into the one the public API promises. */
-    private IOException translate(IOException e, String operation) {
-        if (e instanceof ClosedByInterruptException) {
-            if (!markClosed("aborted: a thread blocked in " + operation + " was interrupted (the JDK closes the channel)", e)) {
-                return closedException(operation); // our side ended it first (an abort, then the interrupt)
-            }
-            Thread.currentThread().interrupt();
-            InterruptedIOException interrupted = new InterruptedIOException(operation + " interrupted");
-            interrupted.initCause(e);
-            return interrupted;
-        }
-        if (e instanceof ClosedChannelException) { // AsynchronousCloseException too: another thread closed it
-            return closedException(operation);
-        }
-        ChannelFailures.Failure failure = errors.get();
-        return failure != null ? failure.exception(operation, peerContext()) : e;
-    }
-
-    private void checkUsable(String operation) throws IOException {
-        if (closing.get() != null || !channel.isOpen()) {
-            throw closedException(operation);
-        }
-        if (Thread.currentThread().isInterrupted()) {
-            // The channel would close itself at once (InterruptibleChannel): refuse before touching it.
-            throw interrupted(operation, null);
-        }
-    }
-
-    /**
-     * {@return the exception for an interrupt seen by {@code operation}} ConnectionClosedException
-     * if our side closed the connection first — a scope or server aborts, then interrupts, and the
-     * interrupt happens-before its detection here — as the native transport reports it; else
-     * InterruptedIOException, the interrupt status kept.
-     */
-    private IOException interrupted(String operation, Throwable cause) {
-        if (closing.get() != null) {
-            return closedException(operation);
-        }
-        Thread.currentThread().interrupt();
-        InterruptedIOException e = new InterruptedIOException(operation + " interrupted");
-        if (cause != null) {
-            e.initCause(cause);
-        }
-        return e;
-    }
-
-    private void throwIfFailed(String operation) throws IOException {
-        ChannelFailures.Failure failure = errors.get();
-        if (failure != null) {
-            throw failure.exception(operation, peerContext());
-        }
-    }
 
     @Override
     public boolean hasFailed() {
@@ -353,32 +262,23 @@ public final class PortableSocket implements StreamSocket {
 
     @Override
     public IOException failure(String operation) {
-        ChannelFailures.Failure failure = errors.get();
-        return failure == null ? null : failure.exception(operation, peerContext());
+        return exceptions.failure(operation);
     }
 
     @Override
     public ConnectionClosedException closedException(String operation) {
-        Closing c = closing.get();
-        return c == null
-                ? new ConnectionClosedException(operation + ": connection closed", null)
-                : new ConnectionClosedException(operation + ": connection " + c.description(), c.reason());
+        return exceptions.closedException(operation);
     }
 
     @Override
     public boolean close(String description, Throwable reason) {
-        boolean first = markClosed(description, reason);
+        boolean first = exceptions.markClosed(description, reason);
         try {
             channel.close(); // SO_LINGER {1, 0} unless the graceful ending cleared it: RST; wakes blocked threads
         } catch (IOException ignored) {
             // nothing more can be done: the descriptor is released either way
         }
         return first;
-    }
-
-    /** Records why the channel is (being) closed, unless a reason is recorded already. */
-    private boolean markClosed(String description, Throwable reason) {
-        return closing.compareAndSet(null, new Closing(description, reason));
     }
 
     /** Clears SO_LINGER, so that the close that follows sends FIN (the graceful ending only). */
@@ -395,50 +295,38 @@ public final class PortableSocket implements StreamSocket {
 
     @Override
     public void setNoDelay(boolean on) throws IOException {
-        option(() -> channel.setOption(StandardSocketOptions.TCP_NODELAY, on), "setNoDelay");
+        exceptions.option(() -> channel.setOption(StandardSocketOptions.TCP_NODELAY, on), "setNoDelay");
     }
 
     @Override
     public boolean noDelay() throws IOException {
-        return option(() -> channel.getOption(StandardSocketOptions.TCP_NODELAY), "noDelay");
+        return exceptions.option(() -> channel.getOption(StandardSocketOptions.TCP_NODELAY), "noDelay");
     }
 
     @Override
     public void setKeepAlive(boolean on) throws IOException {
-        option(() -> channel.setOption(StandardSocketOptions.SO_KEEPALIVE, on), "setKeepAlive");
+        exceptions.option(() -> channel.setOption(StandardSocketOptions.SO_KEEPALIVE, on), "setKeepAlive");
     }
 
     @Override
     public boolean keepAlive() throws IOException {
-        return option(() -> channel.getOption(StandardSocketOptions.SO_KEEPALIVE), "keepAlive");
+        return exceptions.option(() -> channel.getOption(StandardSocketOptions.SO_KEEPALIVE), "keepAlive");
     }
 
     /** Sets SO_SNDBUF (for tests that need a write to park after a few KiB; not in the public API). */
     public void setSendBufferSize(int bytes) throws IOException {
-        option(() -> channel.setOption(StandardSocketOptions.SO_SNDBUF, bytes), "setSendBufferSize");
+        exceptions.option(() -> channel.setOption(StandardSocketOptions.SO_SNDBUF, bytes), "setSendBufferSize");
     }
 
     @Override
     public int unread() throws IOException {
-        return option(timedInput::available, "available");
+        return exceptions.option(input::available, "available");
     }
 
     /** {@return -1: the JDK exposes no count of unacknowledged bytes (SIOCOUTQ is Linux's, native only)} */
     @Override
     public long unacknowledged() {
         return -1;
-    }
-
-    private interface OptionCall<T> {
-        T call() throws IOException;
-    }
-
-    private <T> T option(OptionCall<T> call, String operation) throws IOException {
-        try {
-            return call.call();
-        } catch (ClosedChannelException e) {
-            throw closedException(operation);
-        }
     }
 
     @Override
@@ -461,12 +349,8 @@ public final class PortableSocket implements StreamSocket {
         return remote;
     }
 
-    private String peerContext() {
-        return "(peer " + remote + ")";
-    }
-
     @Override
     public String toString() {
-        return "PortableSocket[" + local + " -> " + remote + (closing.get() != null ? ", closed" : "") + "]";
+        return "PortableSocket[" + local + " -> " + remote + (exceptions.closedByUs() ? ", closed" : "") + "]";
     }
 }
