@@ -1,6 +1,7 @@
 package dev.tcpscope.internal.socket;
 
 import dev.tcpscope.internal.poll.Deadline;
+import dev.tcpscope.internal.os.Errno;
 import dev.tcpscope.internal.os.SocketAddresses;
 import dev.tcpscope.internal.os.Syscalls;
 import dev.tcpscope.internal.poll.Poller;
@@ -8,6 +9,9 @@ import dev.tcpscope.internal.poll.Readiness;
 
 import java.io.IOException;
 import java.io.InterruptedIOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.net.ConnectException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -20,7 +24,8 @@ import java.util.Objects;
 /**
  * Opens a connected {@link NativeSocket} to a host name or address: every resolved address is
  * tried in turn, all within one timeout, each attempt on a fresh socket that is prepared (e.g.
- * with SO_LINGER) before its connect(2) so that not even the handshake happens unprepared.
+ * with SO_LINGER) before its connect(2) so that not even the handshake happens unprepared. The
+ * handshake itself is here too: a non-blocking connect(2), parked on the socket's readiness.
  */
 public final class Connector {
 
@@ -119,6 +124,70 @@ public final class Connector {
             throw new ConnectException("no address of a usable family to connect to: " + addresses);
         }
         throw first;
+    }
+
+    /**
+     * {@link NativeSocket#connect}: connects {@code socket} to {@code address}, parking until the
+     * handshake completes, fails or the deadline passes (non-blocking connect: EINPROGRESS, wait
+     * until writable, then SO_ERROR).
+     *
+     * @param deadline a {@link System#nanoTime()} value or {@link Deadline#NONE}
+     */
+    static void handshake(NativeSocket socket, InetSocketAddress address, long deadline) throws IOException {
+        String what = "connect to " + address;
+        Deadline.lock(socket.writeLock, deadline, what);
+        try {
+            int fd = socket.descriptor.acquire();
+            try {
+                int result;
+                try (Arena arena = Arena.ofConfined()) {
+                    MemorySegment sa = SocketAddresses.encode(address, socket.family, arena);
+                    result = socket.syscalls.connect(fd, sa, (int) sa.byteSize());
+                }
+                // EINTR on connect does not stop the handshake, which goes on in the kernel:
+                // wait for it as for EINPROGRESS (retrying connect would fail with EALREADY).
+                if (result < 0 && result != -Errno.EINPROGRESS && result != -Errno.EINTR) {
+                    throw Errno.exception("connect", -result, "to " + address);
+                }
+                while (result < 0 && !isConnected(socket, fd)) {
+                    socket.descriptor.awaitWritable(deadline, what);
+                    // SO_ERROR takes the pending error: read it inside the sending slot.
+                    int error;
+                    socket.errors.enter(FatalErrorRecord.SEND);
+                    try {
+                        error = socket.options.getInt(SocketOptions.SOL_SOCKET, SocketOptions.SO_ERROR);
+                        if (error == Errno.ECONNRESET || error == Errno.EPIPE) {
+                            // The handshake completed and the peer reset right after (on loopback
+                            // it can even have sent data first): connected, and the reset is
+                            // reported by reads after the bytes that arrived, like any other reset.
+                            socket.errors.record(error, "connect");
+                        }
+                    } finally {
+                        socket.errors.exit(FatalErrorRecord.SEND);
+                    }
+                    if (error == Errno.ECONNRESET || error == Errno.EPIPE) {
+                        break;
+                    }
+                    if (error != 0) {
+                        throw Errno.exception("connect", error, "to " + address);
+                    }
+                }
+                socket.remote = address;
+            } finally {
+                socket.descriptor.release();
+            }
+        } finally {
+            socket.writeLock.unlock();
+        }
+    }
+
+    /** Writable readiness can be stale (it is edge-triggered, registered before connect): ask the kernel. */
+    private static boolean isConnected(NativeSocket socket, int fd) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment sa = arena.allocate(SocketAddresses.STORAGE_SIZE, 8);
+            MemorySegment length = arena.allocateFrom(ValueLayout.JAVA_INT, (int) SocketAddresses.STORAGE_SIZE);
+            return socket.syscalls.getpeername(fd, sa, length) == 0;
+        }
     }
 
     private static void checkPort(int port) {

@@ -3,10 +3,8 @@ package dev.tcpscope.internal.socket;
 import dev.tcpscope.internal.poll.Deadline;
 import dev.tcpscope.internal.ffi.x86_64.Libc;
 import dev.tcpscope.internal.os.Errno;
-import dev.tcpscope.internal.os.SocketAddresses;
 import dev.tcpscope.internal.os.Syscalls;
 import dev.tcpscope.internal.poll.Poller;
-import dev.tcpscope.internal.poll.Readiness;
 import dev.tcpscope.internal.poll.SocketDescriptor;
 import dev.tcpscope.internal.transport.StreamSocket;
 import dev.tcpscope.ConnectionClosedException;
@@ -15,9 +13,7 @@ import dev.tcpscope.PeerEnding;
 
 import java.io.IOException;
 import java.io.InterruptedIOException;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.net.InetSocketAddress;
 import java.util.Objects;
 import java.util.concurrent.locks.ReentrantLock;
@@ -45,23 +41,25 @@ public final class NativeSocket implements StreamSocket {
     static final int SOCK_STREAM = Libc.SOCK_STREAM();
     static final int SOCK_NONBLOCK = Libc.SOCK_NONBLOCK();
     static final int SOCK_CLOEXEC = Libc.SOCK_CLOEXEC();
-    private static final int SHUT_WR = Libc.SHUT_WR();
 
-    private final Syscalls syscalls;
-    private final SocketDescriptor descriptor;
-    private final SocketOptions options;
-    private final int family;
+    // Package-private: the socket's code is in three files of this package, one concern each:
+    // this one, Connector (the handshake: connect(2), parked until writable, then SO_ERROR) and
+    // OutputShutdown (shutdown(SHUT_WR), EPIPE, the pending error polled by the graceful ending).
+    final Syscalls syscalls;
+    final SocketDescriptor descriptor;
+    final SocketOptions options;
+    final int family;
     private final ReentrantLock readLock = new ReentrantLock();
-    private final ReentrantLock writeLock = new ReentrantLock();
+    final ReentrantLock writeLock = new ReentrantLock(); // held by writes and by the handshake
     // Written only by the holder of the direction's lock, read by any thread (a server's idle
     // check): one writer, so a volatile `+=` is exact; no AtomicLongs (two objects per connection)
     // and no atomic add.
     private volatile long bytesRead;
     private volatile long bytesWritten;
-    private final FatalErrorRecord errors = new FatalErrorRecord();
-    private volatile boolean outputShutDown; // shutdownOutput was called: an EPIPE may be ours
-    private volatile boolean finSent;        // shutdown(SHUT_WR) succeeded
-    private volatile InetSocketAddress remote;
+    final FatalErrorRecord errors = new FatalErrorRecord();
+    volatile boolean outputShutDown; // shutdownOutput was called: an EPIPE may be ours
+    volatile boolean finSent;        // shutdown(SHUT_WR) succeeded
+    volatile InetSocketAddress remote; // set by the handshake, or at accept
     private volatile InetSocketAddress local; // cached by the first localAddress() or by close()
 
     private NativeSocket(Syscalls syscalls, SocketDescriptor descriptor, int family, InetSocketAddress remote) {
@@ -109,65 +107,12 @@ public final class NativeSocket implements StreamSocket {
 
     /**
      * Connects to {@code address}, parking until the handshake completes, fails or the deadline
-     * passes (non-blocking connect: EINPROGRESS, wait until writable, then SO_ERROR).
+     * passes: {@link Connector#handshake}.
      *
      * @param deadline a {@link System#nanoTime()} value or {@link Deadline#NONE}
      */
     public void connect(InetSocketAddress address, long deadline) throws IOException {
-        String what = "connect to " + address;
-        Deadline.lock(writeLock, deadline, what);
-        try {
-            int fd = descriptor.acquire();
-            try {
-                int result;
-                try (Arena arena = Arena.ofConfined()) {
-                    MemorySegment sa = SocketAddresses.encode(address, family, arena);
-                    result = syscalls.connect(fd, sa, (int) sa.byteSize());
-                }
-                // EINTR on connect does not stop the handshake, which goes on in the kernel:
-                // wait for it as for EINPROGRESS (retrying connect would fail with EALREADY).
-                if (result < 0 && result != -Errno.EINPROGRESS && result != -Errno.EINTR) {
-                    throw Errno.exception("connect", -result, "to " + address);
-                }
-                while (result < 0 && !isConnected(fd)) {
-                    descriptor.awaitWritable(deadline, what);
-                    // SO_ERROR takes the pending error: read it inside the sending slot.
-                    int error;
-                    errors.enter(FatalErrorRecord.SEND);
-                    try {
-                        error = options.getInt(SocketOptions.SOL_SOCKET, SocketOptions.SO_ERROR);
-                        if (error == Errno.ECONNRESET || error == Errno.EPIPE) {
-                            // The handshake completed and the peer reset right after (on loopback
-                            // it can even have sent data first): connected, and the reset is
-                            // reported by reads after the bytes that arrived, like any other reset.
-                            errors.record(error, "connect");
-                        }
-                    } finally {
-                        errors.exit(FatalErrorRecord.SEND);
-                    }
-                    if (error == Errno.ECONNRESET || error == Errno.EPIPE) {
-                        break;
-                    }
-                    if (error != 0) {
-                        throw Errno.exception("connect", error, "to " + address);
-                    }
-                }
-                remote = address;
-            } finally {
-                descriptor.release();
-            }
-        } finally {
-            writeLock.unlock();
-        }
-    }
-
-    /** Writable readiness can be stale (it is edge-triggered, registered before connect): ask the kernel. */
-    private boolean isConnected(int fd) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment sa = arena.allocate(SocketAddresses.STORAGE_SIZE, 8);
-            MemorySegment length = arena.allocateFrom(ValueLayout.JAVA_INT, (int) SocketAddresses.STORAGE_SIZE);
-            return syscalls.getpeername(fd, sa, length) == 0;
-        }
+        Connector.handshake(this, address, deadline);
     }
 
     /**
@@ -267,7 +212,7 @@ public final class NativeSocket implements StreamSocket {
                     if (errno == Errno.EAGAIN) {
                         descriptor.awaitWritable(deadline, "write");
                     } else if (errno == Errno.EPIPE) {
-                        throw brokenPipe("send");
+                        throw OutputShutdown.brokenPipe(this, "send");
                     } else if (errno != Errno.EINTR) {
                         throw Errno.exception("send", errno, peerContext());
                     }
@@ -280,79 +225,15 @@ public final class NativeSocket implements StreamSocket {
         }
     }
 
-    /**
-     * shutdown(SHUT_WR): sends FIN after the queued bytes; a second call does nothing. If the
-     * connection was already gone (ENOTCONN: reset or timed out, so no FIN can be sent), throws
-     * the exception of the fatal error that ended it. (SHUT_RD is never used: its effect
-     * differs between operating systems; the connection layer gives input shutdown one meaning.)
-     */
+    /** shutdown(SHUT_WR): {@link OutputShutdown#shutdownOutput}. */
     @Override
     public void shutdownOutput() throws IOException {
-        if (finSent) {
-            // Done already (the connection's own half-close, before its graceful ending). Once
-            // both FINs are acknowledged the socket is closed in the kernel and a second
-            // shutdown would fail with ENOTCONN, which must not read as a lost connection.
-            return;
-        }
-        outputShutDown = true;
-        int fd = descriptor.acquire();
-        try {
-            int result;
-            synchronized (errors.controlLock()) {
-                errors.enter(FatalErrorRecord.CONTROL);
-                try {
-                    result = syscalls.shutdown(fd, SHUT_WR);
-                    if (result == -Errno.ENOTCONN) {
-                        // The connection is gone (reset or timed out) and no FIN was sent. The
-                        // pending error may still be there: take it while in the slot.
-                        takePendingError("shutdown(SHUT_WR)");
-                    }
-                } finally {
-                    errors.exit(FatalErrorRecord.CONTROL);
-                }
-            }
-            if (result == -Errno.ENOTCONN) {
-                FatalErrorRecord.Failure failure = errors.settle();
-                if (failure == null) {
-                    errors.record(Errno.ENOTCONN, "shutdown(SHUT_WR)");
-                    failure = errors.get();
-                }
-                throw failure.exception("shutdown(SHUT_WR)", peerContext());
-            }
-            if (result < 0) {
-                throw Errno.exception("shutdown(SHUT_WR)", -result, peerContext());
-            }
-            finSent = true;
-        } finally {
-            descriptor.release();
-        }
+        OutputShutdown.shutdownOutput(this);
     }
 
-    /**
-     * Takes the socket's pending error, if there is one, into the record (getsockopt SO_ERROR,
-     * in the control slot). For waits that no longer read: after the peer's FIN, every read
-     * returns 0 first, so a RST that follows is seen by no read.
-     *
-     * @return whether a fatal error is recorded now
-     */
+    /** Takes the socket's pending error into the record: {@link OutputShutdown#pollPendingError}. */
     public boolean pollPendingError() throws IOException {
-        synchronized (errors.controlLock()) {
-            errors.enter(FatalErrorRecord.CONTROL);
-            try {
-                takePendingError("getsockopt(SO_ERROR)");
-            } finally {
-                errors.exit(FatalErrorRecord.CONTROL);
-            }
-        }
-        return errors.get() != null;
-    }
-
-    /** getsockopt(SO_ERROR) takes the pending error: the caller holds the control slot. */
-    private void takePendingError(String call) throws IOException {
-        int error = options.getInt(SocketOptions.SOL_SOCKET, SocketOptions.SO_ERROR);
-        if (error != 0 && !FatalErrorRecord.isTransient(error)) {
-            errors.record(error, call);
-        }
+        return OutputShutdown.pollPendingError(this);
     }
 
     /** {@return whether a fatal error (a reset, a timeout...) has been recorded} */
@@ -429,23 +310,7 @@ public final class NativeSocket implements StreamSocket {
         }
     }
 
-    /**
-     * send failed with EPIPE: our own shutdown, or a fatal error another call took (a reset, a
-     * timeout), or the peer's RST after its FIN. Settle before deciding which.
-     */
-    private IOException brokenPipe(String call) {
-        FatalErrorRecord.Failure failure = errors.settle();
-        if (failure == null && outputShutDown) {
-            return new dev.tcpscope.ConnectionClosedException(call + ": output was shut down", null);
-        }
-        if (failure == null) {
-            errors.record(Errno.EPIPE, call);
-            failure = errors.get();
-        }
-        return failure.exception(call, peerContext());
-    }
-
-    private String peerContext() {
+    String peerContext() {
         return remote != null ? "(peer " + remote + ")" : null;
     }
 
