@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Timeout;
  * complete response ends with FIN, and every failure arrives as RST after the 2048 bytes sent.
  *
  * <p>The last three rows start child JVMs ({@link DemoChild}), so this also checks that
- * {@code Demo.childCommand} finds the classes when the tests run on the module path.
+ * {@code DemoChild.childCommand} finds the classes when the tests run on the module path.
  *
  * <p>The same table is expected on both transports: the children get the demo's
  * {@code tcpscope.transport}, and the peer sends a request that the servers read first, so no

@@ -1,13 +1,9 @@
 package dev.tcpscope.examples;
 
 import dev.tcpscope.TcpConnection;
-import dev.tcpscope.TcpListener;
-import dev.tcpscope.TcpScope;
 import dev.tcpscope.TcpServer;
+import dev.tcpscope.examples.DemoScenarios.Scenario;
 
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStreamReader;
 import java.io.PrintStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -16,15 +12,12 @@ import java.nio.ByteBuffer;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.StructuredTaskScope;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The demonstration: each way a server can fail mid-response, done twice — with the JDK's own
@@ -39,29 +32,11 @@ public final class Demo {
     /** One row of the table: a scenario and what the peer saw in each implementation. */
     public record Row(String scenario, PeerObservation plainJdk, PeerObservation tcpscope) {}
 
-    /** What a server does after accepting, written once for each implementation. */
-    private interface Scenario {
-        String name();
-
-        /** The handler on a plain JDK SocketChannel; {@code server} can be shut down mid-response. */
-        void plainJdk(SocketChannel channel, Runnable halfSent) throws Exception;
-
-        /** The handler on tcpscope. */
-        void tcpscope(TcpConnection connection, TcpScope<Object, Void> scope, Runnable halfSent) throws Exception;
-
-        /** Whether the server is shut down once half the response was sent. */
-        default boolean shutsDownServer() {
-            return false;
-        }
-    }
-
     static final int PART = 1024;
     static final int PARTS = 4;
     /** Longest the peer waits for a byte or an ending; -Dtcpscope.demo.quietMillis to change. */
-    private static final Duration QUIET = Duration.ofMillis(Long.getLong("tcpscope.demo.quietMillis", 10_000));
-    /** The timed-out scope's timeout; -Dtcpscope.demo.scopeTimeoutMillis to change. */
-    private static final Duration SCOPE_TIMEOUT = Duration.ofMillis(Long.getLong("tcpscope.demo.scopeTimeoutMillis", 300));
-    private static final InetSocketAddress LOOPBACK_ANY_PORT = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
+    static final Duration QUIET = Duration.ofMillis(Long.getLong("tcpscope.demo.quietMillis", 10_000));
+    static final InetSocketAddress LOOPBACK_ANY_PORT = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
     /**
      * The peer's one-line request, which both servers read before they answer, as real ones do.
      * It also means no server can reset before the peer's connect has returned: on the portable
@@ -96,7 +71,7 @@ public final class Demo {
     /** Runs every scenario and returns the observations; {@code progress} sees each row as it is done. */
     public static List<Row> run(java.util.function.Consumer<Row> progress) throws Exception {
         List<Row> rows = new ArrayList<>();
-        for (Scenario scenario : inProcessScenarios()) {
+        for (Scenario scenario : DemoScenarios.inProcessScenarios()) {
             Row row = new Row(scenario.name(), observePlainJdk(scenario), observeTcpscope(scenario));
             progress.accept(row);
             rows.add(row);
@@ -107,7 +82,7 @@ public final class Demo {
                 case "halt" -> "the process calls Runtime.halt";
                 default -> "the process is killed with SIGKILL";
             };
-            Row row = new Row(name, observeChild("jdk", death), observeChild("tcpscope", death));
+            Row row = new Row(name, DemoChild.observeChild("jdk", death), DemoChild.observeChild("tcpscope", death));
             progress.accept(row);
             rows.add(row);
         }
@@ -125,181 +100,6 @@ public final class Demo {
         out.println("Why it matters: with plain sockets every failure above looks like a complete response"
                 + " to the peer (a clean EOF);");
         out.println("with tcpscope only the complete one ends cleanly, and every failure arrives as a reset.");
-    }
-
-    // ------------------------------------------------------------------ the scenarios
-
-    private static List<Scenario> inProcessScenarios() {
-        return List.of(
-                scenario("handler completes",
-                        (ch, half) -> writeAll(ch, responsePart(PARTS)),
-                        (conn, scope, half) -> conn.write(responsePart(PARTS))),
-                scenario("handler throws an exception",
-                        (ch, half) -> {
-                            writeAll(ch, responsePart(2));
-                            throw new IOException("the database went away");
-                        },
-                        (conn, scope, half) -> {
-                            conn.write(responsePart(2));
-                            throw new IOException("the database went away");
-                        }),
-                scenario("handler throws an Error",
-                        (ch, half) -> {
-                            writeAll(ch, responsePart(2));
-                            throw new AssertionError("invariant broken");
-                        },
-                        (conn, scope, half) -> {
-                            conn.write(responsePart(2));
-                            throw new AssertionError("invariant broken");
-                        }),
-                scenario("handler aborts (the JDK has only close)",
-                        (ch, half) -> {
-                            writeAll(ch, responsePart(2));
-                            ch.close(); // the JDK has no abort: close() is all there is
-                        },
-                        (conn, scope, half) -> {
-                            conn.write(responsePart(2));
-                            conn.abort();
-                        }),
-                scenario("a subtask fails",
-                        (ch, half) -> {
-                            CountDownLatch written = new CountDownLatch(1);
-                            try (var tasks = StructuredTaskScope.open()) {
-                                tasks.fork(() -> {
-                                    writeAll(ch, responsePart(2));
-                                    written.countDown();
-                                    return null;
-                                });
-                                tasks.fork(() -> {
-                                    written.await(); // fail once half the response is out
-                                    throw new IOException("the pricing service failed");
-                                });
-                                tasks.join();
-                            }
-                        },
-                        (conn, scope, half) -> {
-                            CountDownLatch written = new CountDownLatch(1);
-                            scope.fork(() -> {
-                                conn.write(responsePart(2));
-                                written.countDown();
-                                return null;
-                            });
-                            scope.fork(() -> {
-                                written.await(); // fail once half the response is out
-                                throw new IOException("the pricing service failed");
-                            });
-                            scope.join();
-                        }),
-                scenario("an exception after join()",
-                        (ch, half) -> {
-                            try (var tasks = StructuredTaskScope.open()) {
-                                tasks.fork(() -> {
-                                    writeAll(ch, responsePart(2));
-                                    return null;
-                                });
-                                tasks.join();
-                                throw new IllegalStateException("the footer could not be rendered");
-                            }
-                        },
-                        (conn, scope, half) -> {
-                            // A scope of its own in try-with-resources: join() succeeded, then the
-                            // work failed; close() without finish() aborts.
-                            try (var inner = TcpScope.open()) {
-                                scope.transfer(conn, inner);
-                                inner.fork(() -> {
-                                    conn.write(responsePart(2));
-                                    return null;
-                                });
-                                inner.join();
-                                throw new IllegalStateException("the footer could not be rendered");
-                            }
-                        }),
-                scenario("the scope times out",
-                        (ch, half) -> {
-                            try (var tasks = StructuredTaskScope.open(StructuredTaskScope.Joiner.awaitAllSuccessfulOrThrow(),
-                                    cf -> cf.withTimeout(SCOPE_TIMEOUT))) {
-                                tasks.fork(() -> {
-                                    writeAll(ch, responsePart(2));
-                                    Thread.sleep(Duration.ofMinutes(1)); // a slow backend
-                                    return null;
-                                });
-                                tasks.join();
-                            }
-                        },
-                        (conn, scope, half) -> {
-                            try (var timed = TcpScope.open(SCOPE_TIMEOUT)) {
-                                scope.transfer(conn, timed);
-                                timed.fork(() -> {
-                                    conn.write(responsePart(2));
-                                    Thread.sleep(Duration.ofMinutes(1)); // a slow backend
-                                    return null;
-                                });
-                                timed.join();
-                            }
-                        }),
-                new Scenario() {
-                    @Override
-                    public String name() {
-                        return "the server shuts down mid-response";
-                    }
-
-                    @Override
-                    public void plainJdk(SocketChannel channel, Runnable halfSent) throws Exception {
-                        writeAll(channel, responsePart(2));
-                        halfSent.run();
-                        channel.read(ByteBuffer.allocate(1)); // waits for a request that never comes
-                    }
-
-                    @Override
-                    public void tcpscope(TcpConnection connection, TcpScope<Object, Void> scope, Runnable halfSent)
-                            throws Exception {
-                        connection.write(responsePart(2));
-                        halfSent.run();
-                        connection.read(new byte[1]); // waits for a request that never comes
-                    }
-
-                    @Override
-                    public boolean shutsDownServer() {
-                        return true;
-                    }
-                });
-    }
-
-    @FunctionalInterface
-    private interface PlainBody {
-        void run(SocketChannel channel, Runnable halfSent) throws Exception;
-    }
-
-    @FunctionalInterface
-    private interface TcpscopeBody {
-        void run(TcpConnection connection, TcpScope<Object, Void> scope, Runnable halfSent) throws Exception;
-    }
-
-    private static Scenario scenario(String name, PlainBody plain, TcpscopeBody tcpscope) {
-        return new Scenario() {
-            @Override
-            public String name() {
-                return name;
-            }
-
-            @Override
-            public void plainJdk(SocketChannel channel, Runnable halfSent) throws Exception {
-                plain.run(channel, halfSent);
-            }
-
-            @Override
-            public void tcpscope(TcpConnection connection, TcpScope<Object, Void> scope, Runnable halfSent)
-                    throws Exception {
-                tcpscope.run(connection, scope, halfSent);
-            }
-        };
-    }
-
-    private static void writeAll(SocketChannel channel, byte[] bytes) throws IOException {
-        ByteBuffer buffer = ByteBuffer.wrap(bytes);
-        while (buffer.hasRemaining()) {
-            channel.write(buffer);
-        }
     }
 
     // ------------------------------------------------------------------ the two servers
@@ -370,56 +170,6 @@ public final class Demo {
             latch.await();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-        }
-    }
-
-    // ------------------------------------------------------------------ dying processes
-
-    /** A child JVM connects to our peer, sends half a response and dies as {@code death} says. */
-    private static PeerObservation observeChild(String variant, String death) throws Exception {
-        try (TcpListener listener = TcpListener.bind(LOOPBACK_ANY_PORT)) {
-            Process child = new ProcessBuilder(childCommand(variant, death, listener.localAddress().getPort()))
-                    .redirectError(ProcessBuilder.Redirect.DISCARD)
-                    .start();
-            try {
-                TcpConnection peer = listener.accept(QUIET);
-                try (peer) {
-                    BufferedReader lines = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
-                    String line = lines.readLine();
-                    if (!"READY".equals(line)) {
-                        throw new IllegalStateException("the demo's child process did not start: " + line);
-                    }
-                    if (death.equals("kill")) {
-                        child.destroyForcibly(); // SIGKILL on Linux
-                    }
-                    return PeerObservation.readToEnd(peer, QUIET);
-                }
-            } finally {
-                child.destroyForcibly();
-                child.waitFor(30, TimeUnit.SECONDS);
-            }
-        }
-    }
-
-    private static List<String> childCommand(String variant, String death, int port) {
-        String javaBinary = ProcessHandle.current().info().command().orElse(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        String classPath = String.join(java.io.File.pathSeparator,
-                codeLocation(Demo.class), codeLocation(TcpConnection.class));
-        List<String> command = new ArrayList<>(List.of(javaBinary, "--enable-preview", "--enable-native-access=ALL-UNNAMED"));
-        String transport = System.getProperty("tcpscope.transport");
-        if (transport != null) { // the child ends its connection on the transport the demo was asked for
-            command.add("-Dtcpscope.transport=" + transport);
-        }
-        command.addAll(List.of("-cp", classPath, DemoChild.class.getName(), variant, death, Integer.toString(port)));
-        return command;
-    }
-
-    private static String codeLocation(Class<?> type) {
-        try {
-            return Path.of(type.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
-        } catch (java.net.URISyntaxException e) {
-            throw new IllegalStateException(e);
         }
     }
 }
