@@ -57,7 +57,7 @@ class ConnectionEndingTruthsTest {
      * The peer's TCP acknowledged our bytes, then its program reset without reading them, all
      * before {@code finish()} began: no FIN can be sent (shutdown fails with ENOTCONN) and
      * SIOCOUTQ reads 0 only because nothing is in flight. That is not a delivery.
-     * Checked: with NativeSocket.shutdownOutput treating ENOTCONN as success (as before this test),
+     * Checked: with NativeSocket.shutdownOutput (OutputShutdown) treating ENOTCONN as success (as before this test),
      * finish() reported delivered, "the peer then reset", and this test failed.
      */
     @Test
