@@ -118,7 +118,7 @@ final class ConnectionEnder {
         output.discard();
         // The peer's own reset, if one was seen, is what it did; otherwise we did not wait to see.
         PeerEnding peer = socket.wasReset() ? PeerEnding.RST : PeerEnding.UNKNOWN;
-        FinishResult result = new FinishResult(false, unacknowledged, peer, 0, reason);
+        FinishResult result = new FinishResult(FinishResult.Delivery.NOT_DELIVERED, unacknowledged, peer, 0, reason);
         ConnectionEnding ending = record.record(ConnectionEnding.Mode.ABORTED, reason, cause, result);
         ended();
         return ending;

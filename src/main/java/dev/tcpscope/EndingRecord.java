@@ -93,6 +93,6 @@ final class EndingRecord implements Runnable {
         }
         String reason = "unreachable without an ending: aborted by the backstop";
         socket.close("aborted: " + reason, null);
-        record(ConnectionEnding.Mode.ABORTED, reason, null, new FinishResult(false, 0, PeerEnding.UNKNOWN, 0, reason));
+        record(ConnectionEnding.Mode.ABORTED, reason, null, new FinishResult(FinishResult.Delivery.NOT_DELIVERED, 0, PeerEnding.UNKNOWN, 0, reason));
     }
 }

@@ -3,22 +3,18 @@ package dev.tcpscope;
 /**
  * What a graceful ending ({@link TcpConnection#finish}) achieved.
  *
- * @param delivered           the peer's TCP acknowledged every byte we wrote and our FIN, and we
- *                            saw it: {@code delivery() == Delivery.CONFIRMED}. When {@code false},
- *                            see {@link #delivery()}: the connection was aborted (the peer got
- *                            RST), or, on a transport that cannot see acknowledgements, it ended
- *                            gracefully without that proof
+ * @param delivery            how far delivery is known: confirmed, graceful but unconfirmed, or
+ *                            not delivered (aborted); {@link #delivered()} and {@link #graceful()}
+ *                            are read from it
  * @param unacknowledgedBytes bytes written but not acknowledged when the connection was aborted
  *                            (SIOCOUTQ); 0 when delivered; -1 when the transport cannot tell (the
  *                            portable one)
  * @param peerEnding          how the peer ended by the deadline
  * @param bytesDiscarded      bytes of the peer's input read and thrown away while ending
  * @param reason              a human-readable summary, e.g. "12 bytes were not acknowledged by the deadline"
- * @param delivery            how far delivery is known: confirmed, graceful but unconfirmed, or
- *                            not delivered (aborted)
  */
-public record FinishResult(boolean delivered, long unacknowledgedBytes, PeerEnding peerEnding,
-                           long bytesDiscarded, String reason, Delivery delivery) {
+public record FinishResult(Delivery delivery, long unacknowledgedBytes, PeerEnding peerEnding,
+                           long bytesDiscarded, String reason) {
 
     /** What the graceful ending can say about delivery. */
     public enum Delivery {
@@ -40,26 +36,19 @@ public record FinishResult(boolean delivered, long unacknowledgedBytes, PeerEndi
         NOT_DELIVERED
     }
 
-    /**
-     * Checks that {@code delivered} and {@code delivery} agree: delivered exactly when confirmed.
-     *
-     * @throws IllegalArgumentException they disagree
-     */
+    /** @throws NullPointerException {@code delivery} is null */
     public FinishResult {
         java.util.Objects.requireNonNull(delivery, "delivery");
-        if (delivered != (delivery == Delivery.CONFIRMED)) {
-            throw new IllegalArgumentException("delivered=" + delivered + " contradicts delivery=" + delivery);
-        }
     }
 
     /**
-     * A result whose delivery is known either way: {@link Delivery#CONFIRMED} when
-     * {@code delivered}, else {@link Delivery#NOT_DELIVERED}.
+     * {@return whether the peer's TCP acknowledged every byte we wrote and our FIN, and we saw it:
+     * {@code delivery() == Delivery.CONFIRMED}} When {@code false}, see {@link #delivery()}: the
+     * connection was aborted (the peer got RST), or, on a transport that cannot see
+     * acknowledgements, it ended gracefully without that proof.
      */
-    public FinishResult(boolean delivered, long unacknowledgedBytes, PeerEnding peerEnding, long bytesDiscarded,
-                        String reason) {
-        this(delivered, unacknowledgedBytes, peerEnding, bytesDiscarded, reason,
-                delivered ? Delivery.CONFIRMED : Delivery.NOT_DELIVERED);
+    public boolean delivered() {
+        return delivery == Delivery.CONFIRMED;
     }
 
     /** {@return whether the connection ended gracefully (FIN, no RST): delivery confirmed or unconfirmed} */

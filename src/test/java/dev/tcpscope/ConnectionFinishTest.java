@@ -67,7 +67,7 @@ class ConnectionFinishTest {
             assertEquals(Seen.End.EOF, got.end(), got::toString);
             assertTrue(got.isPattern(SEVERAL_MIB), () -> "the peer read " + got + ", not the " + SEVERAL_MIB
                     + " pattern bytes we wrote");
-            assertEquals(new FinishResult(true, 0, PeerEnding.FIN, 0, result.reason()), result);
+            assertEquals(new FinishResult(FinishResult.Delivery.CONFIRMED, 0, PeerEnding.FIN, 0, result.reason()), result);
             ConnectionEnding ending = conn.ending().orElseThrow();
             assertEquals(ConnectionEnding.Mode.GRACEFUL, ending.mode());
             assertEquals(SEVERAL_MIB, ending.bytesWritten());
@@ -89,7 +89,7 @@ class ConnectionFinishTest {
             assertTrue(got.isPattern(SEVERAL_MIB), got::toString);
             python.expect("CLOSED");
             assertEquals(0, python.awaitExit(), python::describe);
-            assertEquals(new FinishResult(true, 0, PeerEnding.FIN, 0, result.reason()), result);
+            assertEquals(new FinishResult(FinishResult.Delivery.CONFIRMED, 0, PeerEnding.FIN, 0, result.reason()), result);
         }
     }
 
@@ -150,7 +150,7 @@ class ConnectionFinishTest {
             Received got = peerSide.get(30, TimeUnit.SECONDS);
             assertEquals(Seen.End.EOF, got.end(), () -> "the data-loss RST? " + got);
             assertTrue(got.isPattern(weSend), got::toString);
-            assertEquals(new FinishResult(true, 0, PeerEnding.FIN, peerSends, result.reason()), result);
+            assertEquals(new FinishResult(FinishResult.Delivery.CONFIRMED, 0, PeerEnding.FIN, peerSends, result.reason()), result);
         }
     }
 
@@ -172,7 +172,7 @@ class ConnectionFinishTest {
             assertEquals(Seen.End.EOF, got.end(), () -> "the data-loss RST? " + got);
             assertTrue(got.isPattern(weSend), got::toString);
             python.expect("CLOSED");
-            assertEquals(new FinishResult(true, 0, PeerEnding.FIN, peerSends, result.reason()), result);
+            assertEquals(new FinishResult(FinishResult.Delivery.CONFIRMED, 0, PeerEnding.FIN, peerSends, result.reason()), result);
         }
     }
 
@@ -339,7 +339,7 @@ class ConnectionFinishTest {
             assertTrue(java.util.Arrays.equals(Patterns.bytes(0, reply), replyBytes));
 
             FinishResult result = conn.finish(FINISH);
-            assertEquals(new FinishResult(true, 0, PeerEnding.FIN, 0, result.reason()), result);
+            assertEquals(new FinishResult(FinishResult.Delivery.CONFIRMED, 0, PeerEnding.FIN, 0, result.reason()), result);
         }
     }
 
@@ -365,7 +365,7 @@ class ConnectionFinishTest {
             Received got = peerSide.get(30, TimeUnit.SECONDS);
             assertEquals(Seen.End.EOF, got.end(), () -> "the data-loss RST? " + got);
             assertTrue(got.isPattern(1000), got::toString);
-            assertEquals(new FinishResult(true, 0, PeerEnding.FIN, peerSends, result.reason()), result);
+            assertEquals(new FinishResult(FinishResult.Delivery.CONFIRMED, 0, PeerEnding.FIN, peerSends, result.reason()), result);
         }
     }
 

@@ -29,7 +29,8 @@ public record EpollEventLayout(MemoryLayout layout, long size, long eventsOffset
      * The layout of the architecture this JVM runs on.
      *
      * <p>Initialising it throws {@link UnsupportedOperationException} where there are no native
-     * bindings; nothing reaches the poller there, since the public classes refuse first.
+     * bindings (and when the portable transport is forced); nothing reaches the poller there, since
+     * only the native transport loads it ({@code Transports.current()}).
      */
     static final EpollEventLayout SELECTED = of(Platform.nativeArchitecture());
 

@@ -91,12 +91,12 @@ final class PortableLingeringClose {
             // Still {1, 0}: the close sends RST, after our FIN, which the peer reads as an ordinary end.
         }
         socket.close("ended gracefully", null);
-        return new FinishResult(false, -1, peer, discarded, reason, FinishResult.Delivery.UNCONFIRMED);
+        return new FinishResult(FinishResult.Delivery.UNCONFIRMED, -1, peer, discarded, reason);
     }
 
     private static FinishResult abort(PortableSocket socket, PeerEnding peer, long discarded, String reason,
                                       Throwable cause) {
         socket.close("aborted: " + reason, cause); // SO_LINGER still {1, 0}: RST
-        return new FinishResult(false, -1, peer, discarded, reason, FinishResult.Delivery.NOT_DELIVERED);
+        return new FinishResult(FinishResult.Delivery.NOT_DELIVERED, -1, peer, discarded, reason);
     }
 }

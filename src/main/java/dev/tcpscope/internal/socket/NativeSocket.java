@@ -330,7 +330,8 @@ public final class NativeSocket implements StreamSocket {
     @Override
     public FinishResult endGracefully(long deadline, long quietNanos) {
         LingeringClose.Outcome outcome = LingeringClose.run(this, deadline, quietNanos);
-        return new FinishResult(outcome.delivered(), outcome.unacknowledgedBytes(),
+        return new FinishResult(outcome.delivered() ? FinishResult.Delivery.CONFIRMED : FinishResult.Delivery.NOT_DELIVERED,
+                outcome.unacknowledgedBytes(),
                 switch (outcome.peerEnd()) {
                     case FIN -> PeerEnding.FIN;
                     case RST -> PeerEnding.RST;
