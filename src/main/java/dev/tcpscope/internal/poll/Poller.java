@@ -17,8 +17,11 @@ import java.util.concurrent.locks.ReentrantLock;
 /**
  * One epoll instance and the platform thread that waits on it, turning readiness into unparks.
  *
- * <p>Each socket is registered once, for its whole life, edge-triggered for input, output,
- * peer half-close, error and hang-up; no epoll_ctl happens per read or write. The event's data
+ * <p>A socket is registered when a thread first waits on it, edge-triggered, for the direction it
+ * waits for (input and peer half-close, or output; error and hang-up always), and the other
+ * direction is added the first time a thread waits for it; it then stays registered until its
+ * close. So no epoll_ctl happens per read or write, at most two per socket, and a socket nobody
+ * waits on never wakes the poller. The event's data
  * is a key: the index of the descriptor's slot in a table in the low 32 bits and a generation
  * in the high 32. A slot is reused only with a new generation, so an event still in flight for
  * a closed descriptor never wakes the waiter of a newer one with the same number or slot (the
@@ -52,7 +55,7 @@ public final class Poller {
 
     static final long UNREGISTERED = -1;
 
-    static final int READ_EVENTS, WRITE_EVENTS, INTEREST;
+    static final int READ_EVENTS, WRITE_EVENTS, READ_INTEREST, WRITE_INTEREST;
     private static final long EVENTS_OFFSET = EpollEventLayout.SELECTED.eventsOffset();
     private static final long DATA_OFFSET = EpollEventLayout.SELECTED.dataOffset();
     private static final System.Logger LOG = System.getLogger(Poller.class.getName());
@@ -62,7 +65,8 @@ public final class Poller {
         int err = Libc.EPOLLERR(), hup = Libc.EPOLLHUP();
         READ_EVENTS = in | rdhup | err | hup;
         WRITE_EVENTS = out | err | hup;
-        INTEREST = in | out | rdhup | Libc.EPOLLET();
+        READ_INTEREST = in | rdhup;  // EPOLLERR and EPOLLHUP are always reported
+        WRITE_INTEREST = out;
     }
 
     private static volatile Poller shared;
@@ -160,11 +164,27 @@ public final class Poller {
     }
 
     /**
-     * Adds the descriptor to the epoll set for its whole life, under a fresh key.
+     * Registers {@code descriptor} for {@code wanted} events (edge-triggered) if it had none
+     * ({@code current} is 0), under a fresh key; else widens its registration from {@code current}
+     * to {@code wanted}, under the same key. Either way epoll reports at once what is already
+     * ready among {@code wanted}. The descriptor serialises its calls (see
+     * {@code SocketDescriptor.ensureInterest}).
      *
      * @throws PollerFailedException this poller has failed
      */
-    void register(SocketDescriptor descriptor, int fd) throws IOException {
+    void addInterest(SocketDescriptor descriptor, int fd, int current, int wanted) throws IOException {
+        if (current == 0) {
+            register(descriptor, fd, wanted);
+            return;
+        }
+        throwIfFailed("register");
+        int result = epollCtl(Libc.EPOLL_CTL_MOD(), fd, wanted, descriptor.pollKey());
+        if (result < 0) {
+            throw Errno.exception("epoll_ctl(EPOLL_CTL_MOD)", -result, "fd " + fd);
+        }
+    }
+
+    private void register(SocketDescriptor descriptor, int fd, int events) throws IOException {
         long key;
         tableLock.lock();
         try {
@@ -191,17 +211,20 @@ public final class Poller {
         } finally {
             tableLock.unlock();
         }
-        int result;
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment event = arena.allocate(EpollEventLayout.SELECTED.layout());
-            event.set(ValueLayout.JAVA_INT, EVENTS_OFFSET, INTEREST);
-            event.set(ValueLayout.JAVA_LONG_UNALIGNED, DATA_OFFSET, key);
-            result = syscalls.epollCtl(epfd, Libc.EPOLL_CTL_ADD(), fd, event);
-        }
+        int result = epollCtl(Libc.EPOLL_CTL_ADD(), fd, events, key);
         if (result < 0) {
             descriptor.setPollKey(UNREGISTERED);
             freeSlot(key);
             throw Errno.exception("epoll_ctl(EPOLL_CTL_ADD)", -result, "fd " + fd);
+        }
+    }
+
+    private int epollCtl(int op, int fd, int events, long key) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment event = arena.allocate(EpollEventLayout.SELECTED.layout());
+            event.set(ValueLayout.JAVA_INT, EVENTS_OFFSET, events | Libc.EPOLLET());
+            event.set(ValueLayout.JAVA_LONG_UNALIGNED, DATA_OFFSET, key);
+            return syscalls.epollCtl(epfd, op, fd, event);
         }
     }
 

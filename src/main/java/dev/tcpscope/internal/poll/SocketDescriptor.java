@@ -17,6 +17,9 @@ import java.util.concurrent.atomic.AtomicReference;
  * close(2), exactly once. So the number is never released to the OS while a thread can still
  * pass it to a call: no byte can go to, or come from, a newer connection that reuses it.
  *
+ * <p>A descriptor joins the poller's epoll set when a thread first waits on it, for the direction
+ * it waits for ({@link #ensureInterest}), and leaves it just before close(2).
+ *
  * <p>State word: bit 62 = closed, bit 61 = destroyed (close(2) done or under way), low bits =
  * references. Destruction is exception-safe: once a descriptor is marked destroyed, close(2) runs
  * even if deregistering from the poller throws.
@@ -36,6 +39,8 @@ public final class SocketDescriptor {
     private final AtomicLong state = new AtomicLong();
     private final AtomicReference<Ending> ending = new AtomicReference<>();
     private volatile long pollKey = Poller.UNREGISTERED;
+    private volatile int interest; // epoll events registered so far (0: not registered); changed under interestLock
+    private final Object interestLock = new Object();
 
     private record Ending(String description, Throwable reason) {}
 
@@ -49,19 +54,13 @@ public final class SocketDescriptor {
     }
 
     /**
-     * Takes ownership of a freshly created non-blocking socket and registers it with the poller.
-     * If registration fails the descriptor is closed before the exception propagates.
+     * Takes ownership of a freshly created (or accepted) non-blocking socket. It is not yet
+     * registered with the poller: that happens when a thread first has to wait on it (see
+     * {@link #awaitReadable}), and only for the direction it waits for.
      */
-    public static SocketDescriptor adopt(int fd, Syscalls syscalls, Poller poller) throws IOException {
+    public static SocketDescriptor adopt(int fd, Syscalls syscalls, Poller poller) {
         OPENED.incrementAndGet();
-        SocketDescriptor descriptor = new SocketDescriptor(fd, syscalls, poller);
-        try {
-            poller.register(descriptor, fd);
-        } catch (IOException | RuntimeException | Error e) {
-            descriptor.close("registration failed", e);
-            throw e;
-        }
-        return descriptor;
+        return new SocketDescriptor(fd, syscalls, poller);
     }
 
     /** {@return sockets adopted since the JVM started (accounting for tests)} */
@@ -204,14 +203,48 @@ public final class SocketDescriptor {
                 : new ConnectionClosedException(operation + ": connection " + e.description(), e.reason());
     }
 
-    /** Parks until readable, closed, interrupted or {@code deadline}; see {@link Readiness}. */
+    /**
+     * Parks until readable, closed, interrupted or {@code deadline}; see {@link Readiness}. The
+     * caller holds a reference ({@link #acquire()}), as for any call on the number.
+     */
     public void awaitReadable(long deadline, String operation) throws IOException {
+        ensureInterest(Poller.READ_INTEREST, operation);
         readable.await(this, deadline, operation);
     }
 
-    /** Parks until writable, closed, interrupted or {@code deadline}; see {@link Readiness}. */
+    /** Parks until writable, closed, interrupted or {@code deadline}; see {@link #awaitReadable}. */
     public void awaitWritable(long deadline, String operation) throws IOException {
+        ensureInterest(Poller.WRITE_INTEREST, operation);
         writable.await(this, deadline, operation);
+    }
+
+    /**
+     * Registers the descriptor with the poller for {@code events} before its first wait for
+     * them, rather than for everything from its creation. Why: an edge-triggered registration
+     * is woken by every state change of the socket (connect completing, our own shutdown, the
+     * acknowledgement of our FIN), and, with EPOLLOUT in its interest, by the registration of a
+     * writable socket itself; a socket that never waits (a short exchange on loopback) then cost
+     * the poller a wake-up nobody waited for. Adding interest later loses no edge: epoll_ctl ADD
+     * and MOD look at the socket's current readiness and queue an event if it is already ready,
+     * and the waiter has not published itself yet, so the event leaves READY for it to consume.
+     *
+     * <p>The caller holds a reference, so the descriptor cannot be destroyed (deregistered and
+     * closed) meanwhile; the lock orders a reader and a writer registering at the same time.
+     */
+    void ensureInterest(int events, String operation) throws IOException {
+        if ((interest & events) == events) {
+            return;
+        }
+        synchronized (interestLock) {
+            int current = interest;
+            if ((current & events) == events) {
+                return;
+            }
+            // No closed check: registering a closed descriptor is harmless (its destruction
+            // deregisters it) and the wait that follows sees the flag.
+            poller.addInterest(this, fd, current, current | events);
+            interest = current | events;
+        }
     }
 
     void setPollKey(long key) {

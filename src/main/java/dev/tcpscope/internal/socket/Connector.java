@@ -181,7 +181,10 @@ public final class Connector {
         }
     }
 
-    /** Writable readiness can be stale (it is edge-triggered, registered before connect): ask the kernel. */
+    /**
+     * Writable readiness can be stale (an edge of an earlier attempt on this socket, or a spurious
+     * wake-up): ask the kernel whether the handshake is done.
+     */
     private static boolean isConnected(NativeSocket socket, int fd) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment sa = arena.allocate(SocketAddresses.STORAGE_SIZE, 8);

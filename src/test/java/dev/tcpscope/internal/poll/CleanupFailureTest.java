@@ -49,6 +49,7 @@ class CleanupFailureTest {
         Poller poller = Poller.start(sys);
         DescriptorCounts counts = DescriptorCounts.now();
         NativeSocket socket = NativeSocket.open(sys, poller, SocketAddresses.AF_INET);
+        Registered.now(socket.descriptor());
         int fd = Loopback.fd(socket);
         String inode = OpenSockets.target(fd).orElseThrow();
         assertEquals(1, poller.registeredCount());

@@ -101,6 +101,7 @@ class PollerFailureTest {
         try {
             client = new Connector(sys, poller).connect(listener.localAddress(), Duration.ofSeconds(10), null, s -> {});
             accepted = listener.accept(Loopback.deadline());
+            Registered.now(accepted.descriptor()); // so that data for it ends an epoll_wait (below)
             NativeSocket reading = client;
             Forked<Integer> reader = Forked.start(Forked.Kind.VIRTUAL, "reader",
                     () -> reading.read(MemorySegment.ofArray(new byte[8]), Deadline.NONE));
@@ -131,8 +132,12 @@ class PollerFailureTest {
             assertSame(poller.failure(), assertThrowsExactly(PollerFailedException.class,
                     () -> again.read(MemorySegment.ofArray(new byte[8]), Deadline.NONE)).getCause());
             assertThrowsExactly(PollerFailedException.class, () -> listener.accept(Loopback.deadline()));
-            assertThrowsExactly(PollerFailedException.class,
-                    () -> NativeSocket.open(sys, poller, SocketAddresses.AF_INET));
+            NativeSocket late = NativeSocket.open(sys, poller, SocketAddresses.AF_INET);
+            try {
+                assertThrowsExactly(PollerFailedException.class, () -> Registered.now(late.descriptor()));
+            } finally {
+                late.close("closed by the test", null);
+            }
             // What needs no waiting still works: the data that arrived, and the endings.
             assertEquals("hello", new String(Loopback.readExactly(accepted, HELLO.length), StandardCharsets.US_ASCII));
             assertEquals(epollWaits, sys.calls(Call.EPOLL_WAIT), "no epoll_wait after the failure");
@@ -162,7 +167,12 @@ class PollerFailureTest {
         Poller poller = Poller.start(stepped);
         stepped.stop();
         assertTrue(poller.thread().join(Duration.ofSeconds(10)), "the poller's thread ends");
-        assertThrowsExactly(PollerFailedException.class, () -> NativeSocket.open(stepped, poller, SocketAddresses.AF_INET));
+        NativeSocket late = NativeSocket.open(stepped, poller, SocketAddresses.AF_INET);
+        try {
+            assertThrowsExactly(PollerFailedException.class, () -> Registered.now(late.descriptor()));
+        } finally {
+            late.close("closed by the test", null);
+        }
         int count = Forked.start(Forked.Kind.PLATFORM, "counter", poller::registeredCount).await().assertReturned();
         assertEquals(0, count);
     }

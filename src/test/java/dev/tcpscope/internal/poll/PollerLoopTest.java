@@ -60,7 +60,7 @@ class PollerLoopTest {
 
     private static final byte[] HELLO = "hello".getBytes(StandardCharsets.US_ASCII);
 
-    /** A connected pair whose three descriptors (listener included) are registered with one poller. */
+    /** A connected pair and its listener on one poller, with small buffers both ways. */
     private record OwnPair(NativeListener listener, NativeSocket client, NativeSocket server) implements AutoCloseable {
 
         static OwnPair open(Syscalls sys, Poller poller) throws IOException {
@@ -69,7 +69,10 @@ class PollerLoopTest {
             NativeSocket client = null;
             try {
                 client = new Connector(sys, poller).connect(listener.localAddress(), Await.TIMEOUT, null,
-                        s -> s.options().setInt(SocketOptions.SOL_SOCKET, SocketOptions.SO_SNDBUF, Loopback.SMALL_BUFFER));
+                        s -> {
+                            s.options().setInt(SocketOptions.SOL_SOCKET, SocketOptions.SO_SNDBUF, Loopback.SMALL_BUFFER);
+                            s.options().setInt(SocketOptions.SOL_SOCKET, SocketOptions.SO_RCVBUF, Loopback.SMALL_BUFFER);
+                        });
                 return new OwnPair(listener, client, listener.accept(Loopback.deadline()));
             } catch (IOException | RuntimeException e) {
                 if (client != null) {
@@ -92,7 +95,6 @@ class PollerLoopTest {
     void aParkedReaderWakesForDataAndAtFinAndAParkedWriterWhenThePeerMakesRoom() throws Exception {
         Poller poller = Poller.start(LinuxSyscalls.INSTANCE);
         try (OwnPair pair = OwnPair.open(LinuxSyscalls.INSTANCE, poller)) {
-            assertEquals(3, poller.registeredCount());
             assertReaderWakesForData(pair);
 
             // A write much larger than both socket buffers parks until the server reads.
@@ -116,6 +118,71 @@ class PollerLoopTest {
         assertNull(poller.failure());
     }
 
+    /**
+     * A socket joins the epoll set only when a thread first waits on it, for that direction, and
+     * the other direction is added when a thread first waits for it (epoll_ctl MOD): here the
+     * writer waits first and the reader second, the reverse of the test above, and both wake.
+     * Checked: with the MOD not made (the interest recorded, epoll_ctl skipped), the reader here
+     * and the writer above never woke; with adopt() registering again, the first assertion failed.
+     */
+    @Test
+    void aSocketRegistersAtItsFirstWaitAndAddsTheOtherDirectionAtItsFirstWait() throws Exception {
+        Poller poller = Poller.start(LinuxSyscalls.INSTANCE);
+        try (OwnPair pair = OwnPair.open(LinuxSyscalls.INSTANCE, poller)) {
+            assertEquals(Poller.UNREGISTERED, pair.server().descriptor().pollKey(),
+                    "an accepted socket nobody has waited on is not in the epoll set");
+            byte[] large = fillsTheServersPath(pair);
+            Forked<Void> writer = Forked.start(Forked.Kind.VIRTUAL, "writer", () -> {
+                pair.server().write(MemorySegment.ofArray(large), Deadline.NONE);
+                return null;
+            });
+            Parked.await(writer.thread());
+            assertEquals(large.length, Loopback.readExactly(pair.client(), large.length).length);
+            writer.await().assertReturned();
+
+            byte[] buffer = new byte[HELLO.length];
+            Forked<Integer> reader = Forked.start(Forked.Kind.VIRTUAL, "reader",
+                    () -> pair.server().read(MemorySegment.ofArray(buffer), Deadline.NONE));
+            Parked.await(reader.thread());
+            Loopback.write(pair.client(), HELLO);
+            assertEquals(HELLO.length, reader.await().assertReturned());
+            assertArrayEquals(HELLO, buffer);
+        }
+        assertEquals(0, poller.registeredCount(), "every slot is given back");
+    }
+
+    /**
+     * A reader and a writer whose first waits on a fresh socket come at the same time: one
+     * registers, the other widens the registration (never a second ADD, which epoll refuses
+     * with EEXIST), and both wake when the peer makes them ready. Repeated on fresh pairs so
+     * that the two first waits often race. Checked: without the lock in ensureInterest, a run
+     * failed with "epoll_ctl(EPOLL_CTL_ADD) ... EEXIST" or a waiter that never woke.
+     */
+    @Test
+    void aReaderAndAWriterWaitingForTheFirstTimeTogetherBothWake() throws Exception {
+        Poller poller = Poller.start(LinuxSyscalls.INSTANCE);
+        for (int round = 0; round < 20; round++) {
+            try (OwnPair pair = OwnPair.open(LinuxSyscalls.INSTANCE, poller)) {
+                byte[] large = fillsTheServersPath(pair);
+                byte[] buffer = new byte[HELLO.length];
+                Forked<Integer> reader = Forked.start(Forked.Kind.VIRTUAL, "reader",
+                        () -> pair.server().read(MemorySegment.ofArray(buffer), Deadline.NONE));
+                Forked<Void> writer = Forked.start(Forked.Kind.VIRTUAL, "writer", () -> {
+                    pair.server().write(MemorySegment.ofArray(large), Deadline.NONE);
+                    return null;
+                });
+                Parked.await(reader.thread());
+                Parked.await(writer.thread());
+                Loopback.write(pair.client(), HELLO);
+                assertEquals(large.length, Loopback.readExactly(pair.client(), large.length).length);
+                assertEquals(HELLO.length, reader.await().assertReturned(), "round " + round);
+                writer.await().assertReturned();
+            }
+        }
+        assertEquals(0, poller.registeredCount(), "every slot is given back");
+        assertNull(poller.failure());
+    }
+
     /** EINTR from epoll_wait (a signal) is retried: the poller goes on and wakes readers as before. */
     @Test
     void anInterruptedEpollWaitIsRetried() throws Exception {
@@ -134,8 +201,11 @@ class PollerLoopTest {
     @Test
     void anEmptyWakeUpIsNotAFailure() throws Exception {
         var sys = new FaultInjectingSyscalls();
-        Poller poller = Poller.start(sys);
+        // Injected before the poller starts: its first two waits return at once. (Injected after,
+        // the thread could already sleep in a real epoll_wait that nothing ends: a socket joins
+        // the epoll set only when a thread waits on it, and the pair below may never wait.)
         Injection empty = sys.injectResult(Call.EPOLL_WAIT, 0, 2, FaultInjectingSyscalls.ANY_FD);
+        Poller poller = Poller.start(sys);
         try (OwnPair pair = OwnPair.open(sys, poller)) {
             Await.until("two empty wake-ups", () -> empty.fired() == 2);
             assertReaderWakesForData(pair);
@@ -157,6 +227,8 @@ class PollerLoopTest {
             stepped.awaitAtGate();
             first = NativeSocket.open(stepped, poller, SocketAddresses.AF_INET);
             second = NativeSocket.open(stepped, poller, SocketAddresses.AF_INET);
+            Registered.now(first.descriptor());
+            Registered.now(second.descriptor());
             assertEquals(2, stepped.step(), "one epoll_wait returns both registrations' edges");
             for (NativeSocket s : new NativeSocket[] {first, second}) {
                 assertTrue(s.descriptor().readable.hasPendingEdge() && s.descriptor().writable.hasPendingEdge(),
@@ -166,6 +238,7 @@ class PollerLoopTest {
             }
 
             third = NativeSocket.open(stepped, poller, SocketAddresses.AF_INET);
+            Registered.now(third.descriptor());
             // Counted here, on the test's thread, so that the poller's own thread must take the
             // table's lock after it (when it fails, below): the count gives the lock back.
             assertEquals(3, poller.registeredCount());
@@ -199,6 +272,16 @@ class PollerLoopTest {
     }
 
     /** A reader parked on the client wakes when the server's data arrives. */
+    /**
+     * Shrinks the server's send buffer (the client's receive buffer was small from before its
+     * handshake: shrunk later, the window already offered makes the kernel drop segments);
+     * {@return a write that cannot fit in the path from the server to the client}
+     */
+    private static byte[] fillsTheServersPath(OwnPair pair) throws IOException {
+        pair.server().options().setInt(SocketOptions.SOL_SOCKET, SocketOptions.SO_SNDBUF, Loopback.SMALL_BUFFER);
+        return new byte[1 << 20];
+    }
+
     private static void assertReaderWakesForData(OwnPair pair) throws Exception {
         byte[] buffer = new byte[HELLO.length];
         Forked<Integer> reader = Forked.start(Forked.Kind.VIRTUAL, "reader",

@@ -136,16 +136,20 @@ class PollerSlotsTest {
     }
 
     /**
-     * A registration that epoll refuses (here: a number that is not an open descriptor) closes the
-     * descriptor once, reports the call and the errno, and gives its slot back exactly once: the
-     * next two registrations get two different slots.
+     * A registration that epoll refuses (here: a number that is not an open descriptor) reports
+     * the call and the errno to the thread that was about to wait, leaves the descriptor to its
+     * owner (closed once, by its close), and gives its slot back exactly once: the next two
+     * registrations get two different slots.
      */
     @Test
     void aRefusedRegistrationClosesOnceAndFreesItsSlotOnce() throws Exception {
         FaultInjectingSyscalls sys = new FaultInjectingSyscalls();
         int notOpen = 999_999; // above this process's descriptor limit: never an open descriptor
-        var e = assertThrowsExactly(SystemCallException.class, () -> SocketDescriptor.adopt(notOpen, sys, Poller.shared()));
+        SocketDescriptor refused = SocketDescriptor.adopt(notOpen, sys, Poller.shared());
+        var e = assertThrowsExactly(SystemCallException.class, () -> Registered.now(refused));
         assertTrue(e.getMessage().contains("epoll_ctl(EPOLL_CTL_ADD)") && e.getMessage().contains("EBADF"), e.getMessage());
+        assertEquals(0, sys.calls(Call.CLOSE), "the descriptor stays its owner's to close");
+        assertTrue(refused.close("closed by the test", null));
         assertEquals(1, sys.calls(Call.CLOSE), "the refused descriptor is closed, once");
 
         NativeSocket first = open(Poller.shared());
@@ -170,12 +174,13 @@ class PollerSlotsTest {
         FaultInjectingSyscalls sys = new FaultInjectingSyscalls();
         Poller poller = Poller.start(sys);
         sys.inject(Call.EPOLL_CTL, Errno.ENOMEM, 1);
-        var e = assertThrowsExactly(SystemCallException.class, () -> NativeSocket.open(sys, poller, SocketAddresses.AF_INET));
-        assertEquals("ENOMEM", e.errnoName());
-        assertEquals(0, poller.registeredCount(), "the refused registration still holds its slot");
-
-        NativeSocket socket = open(poller);
+        NativeSocket socket = NativeSocket.open(sys, poller, SocketAddresses.AF_INET);
         try {
+            var e = assertThrowsExactly(SystemCallException.class, () -> Registered.now(socket.descriptor()));
+            assertEquals("ENOMEM", e.errnoName());
+            assertEquals(0, poller.registeredCount(), "the refused registration still holds its slot");
+
+            Registered.now(socket.descriptor()); // the next wait registers it
             assertEquals(1, poller.registeredCount());
             assertEquals(0, (int) socket.descriptor().pollKey(), "the freed slot is handed out again");
         } finally {
@@ -201,7 +206,9 @@ class PollerSlotsTest {
     }
 
     private static NativeSocket open(Poller poller) throws IOException {
-        return NativeSocket.open(LinuxSyscalls.INSTANCE, poller, SocketAddresses.AF_INET);
+        NativeSocket socket = NativeSocket.open(LinuxSyscalls.INSTANCE, poller, SocketAddresses.AF_INET);
+        Registered.now(socket.descriptor()); // as a first wait would
+        return socket;
     }
 
     /** {@return the size of the poller's table of slots} (read by reflection: see the class comment) */

@@ -109,6 +109,8 @@ class StaleEventTest {
     }
 
     private static NativeSocket open(Poller poller) throws IOException {
-        return NativeSocket.open(LinuxSyscalls.INSTANCE, poller, SocketAddresses.AF_INET);
+        NativeSocket socket = NativeSocket.open(LinuxSyscalls.INSTANCE, poller, SocketAddresses.AF_INET);
+        Registered.now(socket.descriptor()); // as a first wait would
+        return socket;
     }
 }
