@@ -38,7 +38,9 @@ import java.util.concurrent.TimeUnit;
  *   <li>{@code tcpscopeAbort}: {@link TcpConnection#abort()}: RST;</li>
  *   <li>{@code jdkLingerZero}: its JDK equivalent: SO_LINGER 0, then {@code close()}: RST.</li>
  * </ul>
- * {@code tcpscopeFinishTcpServer} is the whole tcpscope stack: the same client against a
+ * {@code tcpscopeFinishServerProcess} and {@code jdkGracefulServerProcess} repeat the two graceful
+ * variants against the same JDK server alone in a JVM of its own, where the client's threads do
+ * not take the server's carriers. {@code tcpscopeFinishTcpServer} is the whole tcpscope stack: the same client against a
  * {@link dev.tcpscope.TcpServer} whose handler replies and returns (its scope then finishes the
  * connection gracefully from the server's side as well).
  *
@@ -56,8 +58,18 @@ public class ConnectionLifecycle {
 
     @Benchmark
     public FinishResult tcpscopeFinish(JdkPeer peer) throws IOException {
-        try (TcpConnection connection = TcpConnection.connect(peer.address)) {
-            exchange(connection, peer.request, peer.reply);
+        return finishOnce(peer.address, peer.request, peer.reply);
+    }
+
+    /** {@link #tcpscopeFinish} against the same JDK server alone in its own JVM. */
+    @Benchmark
+    public FinishResult tcpscopeFinishServerProcess(ServerProcessPeer peer) throws IOException {
+        return finishOnce(peer.address, peer.request, peer.reply);
+    }
+
+    private static FinishResult finishOnce(InetSocketAddress address, byte[] request, byte[] reply) throws IOException {
+        try (TcpConnection connection = TcpConnection.connect(address)) {
+            exchange(connection, request, reply);
             return delivered(connection.finish());
         }
     }
@@ -73,14 +85,24 @@ public class ConnectionLifecycle {
 
     @Benchmark
     public int jdkGraceful(JdkPeer peer) throws IOException {
-        try (SocketChannel channel = SocketChannel.open(peer.address)) {
-            exchange(channel, peer.requestBuffer, peer.replyBuffer);
+        return jdkGracefulOnce(peer.address, peer.requestBuffer, peer.replyBuffer);
+    }
+
+    /** {@link #jdkGraceful} against the same JDK server alone in its own JVM. */
+    @Benchmark
+    public int jdkGracefulServerProcess(ServerProcessPeer peer) throws IOException {
+        return jdkGracefulOnce(peer.address, peer.requestBuffer, peer.replyBuffer);
+    }
+
+    private static int jdkGracefulOnce(InetSocketAddress address, ByteBuffer request, ByteBuffer reply) throws IOException {
+        try (SocketChannel channel = SocketChannel.open(address)) {
+            exchange(channel, request, reply);
             channel.shutdownOutput();
-            peer.replyBuffer.clear();
-            while (channel.read(peer.replyBuffer) >= 0) {
-                peer.replyBuffer.clear();
+            reply.clear();
+            while (channel.read(reply) >= 0) {
+                reply.clear();
             }
-            return peer.replyBuffer.position();
+            return reply.position();
         }
     }
 
@@ -119,7 +141,7 @@ public class ConnectionLifecycle {
         }
 
         /** Reads the request, replies, then reads until the client's FIN (or RST); the server closes. */
-        private static void serve(SocketChannel channel) throws IOException {
+        static void serve(SocketChannel channel) throws IOException {
             ByteBuffer buffer = ByteBuffer.allocateDirect(REQUEST_SIZE);
             while (buffer.hasRemaining()) {
                 if (channel.read(buffer) < 0) {
@@ -139,6 +161,36 @@ public class ConnectionLifecycle {
         @TearDown(Level.Trial)
         public void stop() throws IOException {
             server.close();
+        }
+    }
+
+    /**
+     * The same JDK server in a JVM of its own ({@link LifecycleServerProcess}): in the
+     * in-process variants the client's threads (and tcpscope's polling threads) share the two
+     * carriers with the server's, which a server in another process does not.
+     */
+    @State(Scope.Thread)
+    public static class ServerProcessPeer {
+        Process server;
+        InetSocketAddress address;
+        final byte[] request = new byte[REQUEST_SIZE];
+        final byte[] reply = new byte[REQUEST_SIZE];
+        final ByteBuffer requestBuffer = ByteBuffer.allocateDirect(REQUEST_SIZE);
+        final ByteBuffer replyBuffer = ByteBuffer.allocateDirect(REQUEST_SIZE);
+
+        @Setup(Level.Trial)
+        public void start() throws IOException {
+            VirtualWorker.require();
+            server = LifecycleServerProcess.start();
+            address = LifecycleServerProcess.address(server);
+        }
+
+        @TearDown(Level.Trial)
+        public void stop() throws IOException, InterruptedException {
+            server.getOutputStream().close(); // its end of input: it exits
+            if (!server.waitFor(30, TimeUnit.SECONDS)) {
+                server.destroyForcibly();
+            }
         }
     }
 

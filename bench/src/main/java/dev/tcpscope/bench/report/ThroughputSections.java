@@ -49,7 +49,9 @@ final class ThroughputSections {
 
     private void lifecycle() {
         page.append("## 3. Connection lifecycle: connect, 64 B request and reply, ending (connections/s, higher is better)\n\n");
-        page.append("One virtual thread, one connection after another; the core variants talk to the same JDK server.\n\n");
+        page.append("One virtual thread, one connection after another; the core variants talk to the same JDK server, ")
+                .append("in the benchmark's JVM or (\"own JVM\" rows) alone in a JVM of its own, where the client's ")
+                .append("threads do not share its carriers.\n\n");
         page.append("| client | connections/s | × vs JDK equivalent | × vs JDK graceful |\n|---|---|---|---|\n");
         Optional<Measurement> graceful = page.data.find("ConnectionLifecycle", "jdkGraceful");
         Optional<Measurement> linger = page.data.find("ConnectionLifecycle", "jdkLingerZero");
@@ -59,6 +61,12 @@ final class ThroughputSections {
                 graceful, graceful, ReportPage.TCPSCOPE);
         page.row(group, "tcpscope finish(), against tcpscope's TcpServer",
                 page.data.find("ConnectionLifecycle", "tcpscopeFinishTcpServer"), graceful, graceful, ReportPage.TCPSCOPE);
+        Optional<Measurement> gracefulApart = page.data.find("ConnectionLifecycle", "jdkGracefulServerProcess");
+        page.row(group, "JDK graceful, the server in its own JVM (baseline of the next row)", gracefulApart,
+                gracefulApart, graceful, null);
+        page.row(group, "tcpscope finish(), the server in its own JVM",
+                page.data.find("ConnectionLifecycle", "tcpscopeFinishServerProcess"), gracefulApart, graceful,
+                ReportPage.TCPSCOPE);
         page.row(group, "JDK: SO_LINGER 0, close (RST)", linger, linger, graceful, null);
         page.row(group, "tcpscope abort() (RST)", page.data.find("ConnectionLifecycle", "tcpscopeAbort"), linger, graceful,
                 ReportPage.TCPSCOPE);
