@@ -49,6 +49,22 @@ final class Targets {
         ratio("bulk transfer: tcpscope's MiB/s ÷ JDK virtual threads' ≥ 1.0", page.data.find("BulkTransfer", "tcpscopeVirtual"),
                 page.data.find("BulkTransfer", "jdkVirtual"), Measurement::against, 1.0, false);
         firstConnection();
+        // "No regression" targets: the issue found them at parity, so at parity (or better) is what they ask.
+        ratio("lifecycle, no regression (at parity or better): tcpscope finish() ÷ JDK graceful, connections/s, server in the benchmark's JVM",
+                page.data.find("ConnectionLifecycle", "tcpscopeFinish"), page.data.find("ConnectionLifecycle", "jdkGraceful"),
+                Measurement::against, 1.0, false);
+        ratio("lifecycle, no regression (at parity or better): tcpscope finish() ÷ JDK graceful, connections/s, server in its own JVM",
+                page.data.find("ConnectionLifecycle", "tcpscopeFinishServerProcess"),
+                page.data.find("ConnectionLifecycle", "jdkGracefulServerProcess"), Measurement::against, 1.0, false);
+        ratio("lifecycle, no regression (at parity or better): tcpscope abort() ÷ JDK SO_LINGER 0 close, connections/s",
+                page.data.find("ConnectionLifecycle", "tcpscopeAbort"), page.data.find("ConnectionLifecycle", "jdkLingerZero"),
+                Measurement::against, 1.0, false);
+        ratio("control calls, no regression (at parity or better): time per noDelay(true) ÷ the JDK's setOption",
+                page.data.find("ControlCalls", "apiSetNoDelay"), page.data.find("ControlCalls", "jdkSetNoDelay"),
+                Measurement::over, 1.0, true);
+        ratio("control calls, no regression (at parity or better): time per noDelay() ÷ the JDK's getOption",
+                page.data.find("ControlCalls", "apiNoDelay"), page.data.find("ControlCalls", "jdkGetNoDelay"),
+                Measurement::over, 1.0, true);
         ratio("idle connection: tcpscope's resident memory ÷ the JDK's ≤ 1.0", page.data.find("memory", "tcpscope"),
                 page.data.find("memory", "jdk-virtual"), Measurement::over, 1.0, true);
         ratio("idle connection: tcpscope's live heap ÷ the JDK's ≤ 1.0", page.data.find("memory-heap", "tcpscope"),
