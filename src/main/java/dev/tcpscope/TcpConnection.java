@@ -74,12 +74,9 @@ public final class TcpConnection implements AutoCloseable {
     private final StreamSocket socket;
     private final ConnectionEnder ender;
     private final ConnectionOutput output;
+    private final ConnectionOptions options;
     private volatile boolean inputShutDown;
-    private volatile Duration readTimeout;
-    private volatile Duration writeTimeout;
-    private volatile Duration finishQuietPeriod = DEFAULT_FINISH_QUIET_PERIOD;
-    private volatile ConnectionInputStream inputView;
-    private volatile ConnectionOutputStream outputView;
+    private final ConnectionViews views = new ConnectionViews(this);
 
     /** The owner set by {@link TcpScope}; a connection belongs to at most one scope. */
     final AtomicReference<Object> owner = new AtomicReference<>();
@@ -88,6 +85,7 @@ public final class TcpConnection implements AutoCloseable {
         this.socket = socket;
         this.ender = new ConnectionEnder(socket, this);
         this.output = new ConnectionOutput(socket, ender, this);
+        this.options = new ConnectionOptions(socket);
     }
 
     /**
@@ -180,7 +178,7 @@ public final class TcpConnection implements AutoCloseable {
             return -1;
         }
         try {
-            return socket.read(segment, Deadline.after(readTimeout));
+            return socket.read(segment, options.readDeadline());
         } finally {
             Reference.reachabilityFence(this);
         }
@@ -210,7 +208,7 @@ public final class TcpConnection implements AutoCloseable {
     public void write(ByteBuffer buffer) throws IOException {
         Objects.requireNonNull(buffer, "buffer");
         try {
-            output.write(buffer, Deadline.after(writeTimeout));
+            output.write(buffer, options.writeDeadline());
         } finally {
             Reference.reachabilityFence(this);
         }
@@ -225,7 +223,7 @@ public final class TcpConnection implements AutoCloseable {
     public void write(MemorySegment segment) throws IOException {
         Objects.requireNonNull(segment, "segment");
         try {
-            output.write(segment, Deadline.after(writeTimeout));
+            output.write(segment, options.writeDeadline());
         } finally {
             Reference.reachabilityFence(this);
         }
@@ -234,7 +232,7 @@ public final class TcpConnection implements AutoCloseable {
     /** Buffers bytes for the output stream view. */
     void writeBuffered(byte[] bytes, int offset, int length) throws IOException {
         try {
-            output.writeBuffered(bytes, offset, length, Deadline.after(writeTimeout));
+            output.writeBuffered(bytes, offset, length, options.writeDeadline());
         } finally {
             Reference.reachabilityFence(this);
         }
@@ -243,7 +241,7 @@ public final class TcpConnection implements AutoCloseable {
     /** Sends what the output stream view has buffered. */
     void flushBuffered() throws IOException {
         try {
-            output.flush(Deadline.after(writeTimeout));
+            output.flush(options.writeDeadline());
         } finally {
             Reference.reachabilityFence(this);
         }
@@ -261,7 +259,7 @@ public final class TcpConnection implements AutoCloseable {
      */
     public void shutdownOutput() throws IOException {
         try {
-            output.shutdown(Deadline.after(writeTimeout));
+            output.shutdown(options.writeDeadline());
         } finally {
             Reference.reachabilityFence(this);
         }
@@ -328,7 +326,7 @@ public final class TcpConnection implements AutoCloseable {
         Objects.requireNonNull(timeout, "timeout");
         long deadline = Deadline.after(timeout);
         try {
-            return ender.finish(output, deadline, finishQuietPeriod.toNanos());
+            return ender.finish(output, deadline, options.finishQuietPeriod().toNanos());
         } finally {
             Reference.reachabilityFence(this);
         }
@@ -422,13 +420,7 @@ public final class TcpConnection implements AutoCloseable {
      * that, a new one.
      */
     public InputStream inputStream() {
-        synchronized (this) {
-            ConnectionInputStream view = inputView;
-            if (view == null || view.isClosed()) {
-                inputView = view = new ConnectionInputStream(this);
-            }
-            return view;
-        }
+        return views.input();
     }
 
     /**
@@ -438,13 +430,7 @@ public final class TcpConnection implements AutoCloseable {
      * returned until it is closed; after that, a new one.
      */
     public OutputStream outputStream() {
-        synchronized (this) {
-            ConnectionOutputStream view = outputView;
-            if (view == null || view.isClosed()) {
-                outputView = view = new ConnectionOutputStream(this);
-            }
-            return view;
-        }
+        return views.output();
     }
 
     /** {@return a new ByteChannel view} Closing it closes only the view. */
@@ -454,19 +440,12 @@ public final class TcpConnection implements AutoCloseable {
 
     /** Sets the timeout of each read, or {@code null} for none (the default). */
     public void setReadTimeout(Duration timeout) {
-        this.readTimeout = checkTimeout(timeout);
+        options.setReadTimeout(timeout);
     }
 
     /** Sets the timeout of each write, or {@code null} for none (the default). */
     public void setWriteTimeout(Duration timeout) {
-        this.writeTimeout = checkTimeout(timeout);
-    }
-
-    private static Duration checkTimeout(Duration timeout) {
-        if (timeout != null && (timeout.isNegative() || timeout.isZero())) {
-            throw new IllegalArgumentException("timeout must be positive, or null for none: " + timeout);
-        }
-        return timeout;
+        options.setWriteTimeout(timeout);
     }
 
     /**
@@ -476,36 +455,32 @@ public final class TcpConnection implements AutoCloseable {
      * {@code lingering_timeout}). It never extends the finish deadline.
      */
     public void setFinishQuietPeriod(Duration period) {
-        Objects.requireNonNull(period, "period");
-        if (period.isNegative() || period.isZero()) {
-            throw new IllegalArgumentException("finish quiet period must be positive: " + period);
-        }
-        this.finishQuietPeriod = period;
+        options.setFinishQuietPeriod(period);
     }
 
     /** {@return the quiet period of the graceful ending; see {@link #setFinishQuietPeriod}} */
     public Duration finishQuietPeriod() {
-        return finishQuietPeriod;
+        return options.finishQuietPeriod();
     }
 
     /** Sets TCP_NODELAY (disables Nagle's algorithm). */
     public void setNoDelay(boolean on) throws IOException {
-        socket.setNoDelay(on);
+        options.setNoDelay(on);
     }
 
     /** {@return whether TCP_NODELAY is set} */
     public boolean noDelay() throws IOException {
-        return socket.noDelay();
+        return options.noDelay();
     }
 
     /** Sets SO_KEEPALIVE. */
     public void setKeepAlive(boolean on) throws IOException {
-        socket.setKeepAlive(on);
+        options.setKeepAlive(on);
     }
 
     /** {@return whether SO_KEEPALIVE is set} */
     public boolean keepAlive() throws IOException {
-        return socket.keepAlive();
+        return options.keepAlive();
     }
 
     /** {@return the number of received bytes not yet read (SIOCINQ)} */
@@ -515,12 +490,12 @@ public final class TcpConnection implements AutoCloseable {
 
     /** {@return the local address; still known after the connection ended} */
     public InetSocketAddress localAddress() throws IOException {
-        return socket.localAddress();
+        return options.localAddress();
     }
 
     /** {@return the peer's address; still known after the connection ended} */
     public SocketAddress remoteAddress() {
-        return socket.remoteAddress();
+        return options.remoteAddress();
     }
 
     /** {@return total bytes read from the peer} */

@@ -1,0 +1,94 @@
+package dev.tcpscope;
+
+import dev.tcpscope.internal.poll.Deadline;
+import dev.tcpscope.internal.transport.StreamSocket;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * The settings of one {@link TcpConnection} and the socket options it passes down: the read and
+ * write timeouts, the graceful ending's quiet period, the socket's options and addresses.
+ * {@code TcpConnection} keeps the public methods (and their Javadoc); their logic is here, so
+ * that the connection's file reads as I/O and endings.
+ */
+final class ConnectionOptions {
+
+    private final StreamSocket socket;
+    private volatile Duration readTimeout;
+    private volatile Duration writeTimeout;
+    private volatile Duration finishQuietPeriod = TcpConnection.DEFAULT_FINISH_QUIET_PERIOD;
+
+    ConnectionOptions(StreamSocket socket) {
+        this.socket = socket;
+    }
+
+    // ---------------------------------------------------------------- timeouts
+
+    /** {@return the deadline of a read starting now} */
+    long readDeadline() {
+        return Deadline.after(readTimeout);
+    }
+
+    /** {@return the deadline of a write starting now} */
+    long writeDeadline() {
+        return Deadline.after(writeTimeout);
+    }
+
+    void setReadTimeout(Duration timeout) {
+        this.readTimeout = checkTimeout(timeout);
+    }
+
+    void setWriteTimeout(Duration timeout) {
+        this.writeTimeout = checkTimeout(timeout);
+    }
+
+    private static Duration checkTimeout(Duration timeout) {
+        if (timeout != null && (timeout.isNegative() || timeout.isZero())) {
+            throw new IllegalArgumentException("timeout must be positive, or null for none: " + timeout);
+        }
+        return timeout;
+    }
+
+    void setFinishQuietPeriod(Duration period) {
+        Objects.requireNonNull(period, "period");
+        if (period.isNegative() || period.isZero()) {
+            throw new IllegalArgumentException("finish quiet period must be positive: " + period);
+        }
+        this.finishQuietPeriod = period;
+    }
+
+    Duration finishQuietPeriod() {
+        return finishQuietPeriod;
+    }
+
+    // ---------------------------------------------------------------- socket options
+
+    void setNoDelay(boolean on) throws IOException {
+        socket.setNoDelay(on);
+    }
+
+    boolean noDelay() throws IOException {
+        return socket.noDelay();
+    }
+
+    void setKeepAlive(boolean on) throws IOException {
+        socket.setKeepAlive(on);
+    }
+
+    boolean keepAlive() throws IOException {
+        return socket.keepAlive();
+    }
+
+    // ---------------------------------------------------------------- addresses
+
+    InetSocketAddress localAddress() throws IOException {
+        return socket.localAddress();
+    }
+
+    InetSocketAddress remoteAddress() {
+        return socket.remoteAddress();
+    }
+}
