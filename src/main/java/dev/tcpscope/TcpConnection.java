@@ -103,6 +103,28 @@ public final class TcpConnection implements AutoCloseable {
     }
 
     /**
+     * Connects to {@code host} on {@code port} with {@link #DEFAULT_CONNECT_TIMEOUT}, as
+     * {@code new Socket(host, port)} does: the name (or address literal) is resolved here, and
+     * each of its addresses is tried in turn until one accepts.
+     *
+     * @throws NullPointerException          {@code host} is null
+     * @throws IllegalArgumentException      {@code host} is blank, or {@code port} is not in 1..65535
+     * @throws java.net.UnknownHostException the name did not resolve
+     * @throws java.net.ConnectException     every address refused
+     */
+    public static TcpConnection connect(String host, int port) throws IOException {
+        return connect(HostAndPort.of(host, port), DEFAULT_CONNECT_TIMEOUT, null);
+    }
+
+    /**
+     * Connects to {@code host} on {@code port} within {@code timeout} (every attempt together);
+     * see {@link #connect(String, int)}.
+     */
+    public static TcpConnection connect(String host, int port, Duration timeout) throws IOException {
+        return connect(HostAndPort.of(host, port), timeout, null);
+    }
+
+    /**
      * Connects to {@code address} within {@code timeout} (every attempt together, once the name
      * is resolved; resolution itself is the JDK's and not bounded by it),
      * from {@code localAddress} if it is not {@code null}. SO_LINGER {1, 0} is set before the

@@ -179,6 +179,20 @@ public final class TcpScope<T, R> implements AutoCloseable {
     }
 
     /**
+     * Connects to {@code host} on {@code port} with the default timeout, for the branch of the
+     * calling thread; see {@link TcpConnection#connect(String, int)} (every address of the name
+     * tried in turn) and {@link #connect(InetSocketAddress, Duration)} (ownership).
+     */
+    public TcpConnection connect(String host, int port) throws IOException {
+        return connect(HostAndPort.of(host, port), TcpConnection.DEFAULT_CONNECT_TIMEOUT);
+    }
+
+    /** Connects to {@code host} on {@code port} within {@code timeout}; see {@link #connect(String, int)}. */
+    public TcpConnection connect(String host, int port, Duration timeout) throws IOException {
+        return connect(HostAndPort.of(host, port), timeout);
+    }
+
+    /**
      * Takes ownership of {@code connection} (for example one accepted from a {@link TcpListener})
      * for the branch of the calling thread. A subtask may adopt as it may connect: a connection
      * it accepted is then its own, aborted if it fails or loses.
