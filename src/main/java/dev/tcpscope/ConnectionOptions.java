@@ -37,12 +37,20 @@ final class ConnectionOptions {
         return Deadline.after(writeTimeout);
     }
 
-    void setReadTimeout(Duration timeout) {
+    void readTimeout(Duration timeout) {
         this.readTimeout = checkTimeout(timeout);
     }
 
-    void setWriteTimeout(Duration timeout) {
+    Duration readTimeout() {
+        return readTimeout;
+    }
+
+    void writeTimeout(Duration timeout) {
         this.writeTimeout = checkTimeout(timeout);
+    }
+
+    Duration writeTimeout() {
+        return writeTimeout;
     }
 
     private static Duration checkTimeout(Duration timeout) {
@@ -52,7 +60,7 @@ final class ConnectionOptions {
         return timeout;
     }
 
-    void setFinishQuietPeriod(Duration period) {
+    void finishQuietPeriod(Duration period) {
         Objects.requireNonNull(period, "period");
         if (period.isNegative() || period.isZero()) {
             throw new IllegalArgumentException("finish quiet period must be positive: " + period);
@@ -66,7 +74,7 @@ final class ConnectionOptions {
 
     // ---------------------------------------------------------------- socket options
 
-    void setNoDelay(boolean on) throws IOException {
+    void noDelay(boolean on) throws IOException {
         socket.setNoDelay(on);
     }
 
@@ -74,7 +82,7 @@ final class ConnectionOptions {
         return socket.noDelay();
     }
 
-    void setKeepAlive(boolean on) throws IOException {
+    void keepAlive(boolean on) throws IOException {
         socket.setKeepAlive(on);
     }
 
@@ -84,7 +92,7 @@ final class ConnectionOptions {
 
     // ---------------------------------------------------------------- addresses
 
-    InetSocketAddress localAddress() throws IOException {
+    InetSocketAddress localAddress() {
         return socket.localAddress();
     }
 

@@ -51,7 +51,7 @@ final class ServedConnection {
             if (tooLate) {
                 expire("shutdown", "server shut down before the handler started");
             }
-            connection.setFinishQuietPeriod(options.finishQuietPeriod());
+            connection.finishQuietPeriod(options.finishQuietPeriod());
             armLimits(timer, options.handlerTimeLimit(), options.idleLimit());
             try (TcpScope<Object, Void> s = TcpScope.open()) {
                 s.finishTimeout(options.finishTimeout());

@@ -10,7 +10,6 @@ import java.io.OutputStream;
 import java.lang.foreign.MemorySegment;
 import java.lang.ref.Reference;
 import java.net.InetSocketAddress;
-import java.net.SocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.ByteChannel;
 import java.time.Duration;
@@ -68,7 +67,7 @@ public final class TcpConnection implements AutoCloseable {
     /** The default connect timeout: 30 seconds. */
     public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(30);
 
-    /** The default quiet period of {@link #finish()}: 2 seconds (see {@link #setFinishQuietPeriod}). */
+    /** The default quiet period of {@link #finish()}: 2 seconds (see {@link #finishQuietPeriod(Duration)}). */
     public static final Duration DEFAULT_FINISH_QUIET_PERIOD = Duration.ofSeconds(2);
 
     private final StreamSocket socket;
@@ -331,7 +330,7 @@ public final class TcpConnection implements AutoCloseable {
      *
      * <p>Once everything is acknowledged, the wait for the peer's FIN goes on while the peer keeps
      * sending (its input is discarded), and ends when it sends FIN, when it stays quiet for the
-     * {@linkplain #setFinishQuietPeriod quiet period}, or at the deadline; the connection is then
+     * {@linkplain #finishQuietPeriod(Duration) quiet period}, or at the deadline; the connection is then
      * closed normally ({@code peerEnding() == TIMEOUT} if the peer had not ended).
      *
      * <p>A write in progress on another thread is waited for, within the same deadline: if it has
@@ -460,14 +459,37 @@ public final class TcpConnection implements AutoCloseable {
         return new ConnectionChannel(this);
     }
 
-    /** Sets the timeout of each read, or {@code null} for none (the default). */
-    public void setReadTimeout(Duration timeout) {
-        options.setReadTimeout(timeout);
+    // Settings follow one convention, as records and TcpServer.Builder do: the getter is the
+    // property's name, the setter the same name with the new value.
+
+    /**
+     * Sets the timeout of each read, or {@code null} for none (the default): a read that waits
+     * longer throws {@link java.net.SocketTimeoutException} and leaves the connection usable.
+     *
+     * @throws IllegalArgumentException the timeout is zero or negative
+     */
+    public void readTimeout(Duration timeout) {
+        options.readTimeout(timeout);
     }
 
-    /** Sets the timeout of each write, or {@code null} for none (the default). */
-    public void setWriteTimeout(Duration timeout) {
-        options.setWriteTimeout(timeout);
+    /** {@return the timeout of each read, or {@code null} for none} */
+    public Duration readTimeout() {
+        return options.readTimeout();
+    }
+
+    /**
+     * Sets the timeout of each write, or {@code null} for none (the default); a write that times
+     * out after sending part of its bytes poisons the connection (see the class comment).
+     *
+     * @throws IllegalArgumentException the timeout is zero or negative
+     */
+    public void writeTimeout(Duration timeout) {
+        options.writeTimeout(timeout);
+    }
+
+    /** {@return the timeout of each write, or {@code null} for none} */
+    public Duration writeTimeout() {
+        return options.writeTimeout();
     }
 
     /**
@@ -476,18 +498,18 @@ public final class TcpConnection implements AutoCloseable {
      * keeps sending; a peer that sends nothing for this long is not waited for any more (nginx's
      * {@code lingering_timeout}). It never extends the finish deadline.
      */
-    public void setFinishQuietPeriod(Duration period) {
-        options.setFinishQuietPeriod(period);
+    public void finishQuietPeriod(Duration period) {
+        options.finishQuietPeriod(period);
     }
 
-    /** {@return the quiet period of the graceful ending; see {@link #setFinishQuietPeriod}} */
+    /** {@return the quiet period of the graceful ending; see {@link #finishQuietPeriod(Duration)}} */
     public Duration finishQuietPeriod() {
         return options.finishQuietPeriod();
     }
 
-    /** Sets TCP_NODELAY (disables Nagle's algorithm). */
-    public void setNoDelay(boolean on) throws IOException {
-        options.setNoDelay(on);
+    /** Sets TCP_NODELAY (disables Nagle's algorithm); the same as {@code setOption(TCP_NODELAY, on)}. */
+    public void noDelay(boolean on) throws IOException {
+        options.noDelay(on);
     }
 
     /** {@return whether TCP_NODELAY is set} */
@@ -495,9 +517,9 @@ public final class TcpConnection implements AutoCloseable {
         return options.noDelay();
     }
 
-    /** Sets SO_KEEPALIVE. */
-    public void setKeepAlive(boolean on) throws IOException {
-        options.setKeepAlive(on);
+    /** Sets SO_KEEPALIVE; the same as {@code setOption(SO_KEEPALIVE, on)}. */
+    public void keepAlive(boolean on) throws IOException {
+        options.keepAlive(on);
     }
 
     /** {@return whether SO_KEEPALIVE is set} */
@@ -510,13 +532,16 @@ public final class TcpConnection implements AutoCloseable {
         return inputShutDown ? 0 : socket.unread();
     }
 
-    /** {@return the local address; still known after the connection ended} */
-    public InetSocketAddress localAddress() throws IOException {
+    /**
+     * {@return the local address and port} Never throws: it is known from the handshake on and
+     * stays known after the connection ended (also after an abort), for logging.
+     */
+    public InetSocketAddress localAddress() {
         return options.localAddress();
     }
 
-    /** {@return the peer's address; still known after the connection ended} */
-    public SocketAddress remoteAddress() {
+    /** {@return the peer's address and port} Like {@link #localAddress()}, known also after the ending. */
+    public InetSocketAddress remoteAddress() {
         return options.remoteAddress();
     }
 

@@ -34,6 +34,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -129,8 +130,8 @@ class ConnectionMisuseTest {
              TcpListener listener = ConnectionFinishTest.bindLoopback()) {
             TcpConnection conn = p.connection();
             for (Duration bad : List.of(Duration.ZERO, Duration.ofMillis(-1), Duration.ofSeconds(-10))) {
-                assertThrows(IllegalArgumentException.class, () -> conn.setReadTimeout(bad), bad::toString);
-                assertThrows(IllegalArgumentException.class, () -> conn.setWriteTimeout(bad), bad::toString);
+                assertThrows(IllegalArgumentException.class, () -> conn.readTimeout(bad), bad::toString);
+                assertThrows(IllegalArgumentException.class, () -> conn.writeTimeout(bad), bad::toString);
                 assertThrows(IllegalArgumentException.class, () -> conn.finish(bad), bad::toString);
                 assertThrows(IllegalArgumentException.class, () -> conn.awaitPeerEnding(bad), bad::toString);
                 assertThrows(IllegalArgumentException.class, () -> listener.accept(bad), bad::toString);
@@ -139,8 +140,15 @@ class ConnectionMisuseTest {
             }
             assertTrue(conn.isOpen(), "a rejected finish() must not begin an ending");
             assertTrue(conn.ending().isEmpty());
-            conn.setReadTimeout(null); // null: no timeout
-            conn.setWriteTimeout(null);
+            assertNull(conn.readTimeout(), "a rejected timeout leaves the setting as it was");
+            conn.readTimeout(Duration.ofSeconds(7));
+            conn.writeTimeout(Duration.ofSeconds(8));
+            assertEquals(Duration.ofSeconds(7), conn.readTimeout());
+            assertEquals(Duration.ofSeconds(8), conn.writeTimeout());
+            conn.readTimeout(null); // null: no timeout
+            conn.writeTimeout(null);
+            assertNull(conn.readTimeout());
+            assertNull(conn.writeTimeout());
 
             CompletableFuture<Received> received = p.peer().readToEndAndCloseAsync().thenApply(Received::of);
             conn.write(Patterns.bytes(0, 100));

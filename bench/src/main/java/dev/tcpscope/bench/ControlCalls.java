@@ -89,7 +89,7 @@ public class ControlCalls {
 
     @Benchmark
     public void apiSetNoDelay() throws IOException {
-        connection.setNoDelay(true);
+        connection.noDelay(true);
     }
 
     @Benchmark

@@ -62,8 +62,8 @@ public interface StreamSocket {
     /** {@return total bytes handed to the operating system for sending} */
     long bytesWritten();
 
-    /** {@return the local address, also after the socket was closed} */
-    InetSocketAddress localAddress() throws IOException;
+    /** {@return the local address, also after the socket was closed; never throws once connected} */
+    InetSocketAddress localAddress();
 
     /** {@return the peer's address} */
     InetSocketAddress remoteAddress();
