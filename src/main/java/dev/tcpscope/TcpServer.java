@@ -273,7 +273,7 @@ public final class TcpServer implements AutoCloseable {
             handlers.fork(() -> serveConnection(connection, handler)); // SERVING is bound by serve()
         } catch (RuntimeException e) {
             connection.abort("could not start a handler", e);
-            counters.handlerEnded(connection, "other", false);
+            counters.handlerEnded(connection, AbortKind.OTHER, false);
             permits.release();
             throw e;
         }
@@ -299,7 +299,7 @@ public final class TcpServer implements AutoCloseable {
         boolean interrupted = counters.awaitNoHandler(System.nanoTime() + options.drainPeriod().toNanos());
         drainOver = true;
         for (ServedConnection record : served) {
-            record.expire("shutdown", "server shut down (drain period " + options.drainPeriod() + " over)");
+            record.expire(AbortKind.SHUTDOWN, "server shut down (drain period " + options.drainPeriod() + " over)");
         }
         return interrupted;
     }

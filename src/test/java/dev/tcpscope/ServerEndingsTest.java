@@ -74,7 +74,7 @@ class ServerEndingsTest {
         })) {
             exchange(running.port(), "hello").assertReset(PARTIAL);
             ServerStats stats = running.awaitStats("the connection ended", s -> s.active() == 0 && s.accepted() == 1);
-            assertEquals(Map.of("handler-failed", 1L), stats.abortedByKind(), stats::toString);
+            assertEquals(Map.of(AbortKind.HANDLER_FAILED, 1L), stats.abortedByKind(), stats::toString);
             assertEquals(0, stats.graceful(), stats::toString);
         }
     }
@@ -88,7 +88,7 @@ class ServerEndingsTest {
         })) {
             exchange(running.port(), "hello").assertReset(PARTIAL);
             ServerStats stats = running.awaitStats("the connection ended", s -> s.active() == 0 && s.accepted() == 1);
-            assertEquals(Map.of("handler-failed", 1L), stats.abortedByKind(), stats::toString);
+            assertEquals(Map.of(AbortKind.HANDLER_FAILED, 1L), stats.abortedByKind(), stats::toString);
         }
     }
 
@@ -108,7 +108,7 @@ class ServerEndingsTest {
             assertArrayEquals(PARTIAL, next.data());
 
             ServerStats stats = running.awaitStats("both connections ended", s -> s.active() == 0 && s.accepted() == 2);
-            assertEquals(Map.of("handler-failed", 1L), stats.abortedByKind(), stats::toString);
+            assertEquals(Map.of(AbortKind.HANDLER_FAILED, 1L), stats.abortedByKind(), stats::toString);
             assertEquals(1, stats.graceful(), stats::toString);
         }
     }
@@ -133,7 +133,7 @@ class ServerEndingsTest {
             assertTrue(woken instanceof ConnectionClosedException, () -> "the blocked read must wake with"
                     + " ConnectionClosedException, got " + woken);
             ServerStats stats = running.awaitStats("the connection ended", s -> s.active() == 0 && s.accepted() == 1);
-            assertEquals(Map.of("time-limit", 1L), stats.abortedByKind(), stats::toString);
+            assertEquals(Map.of(AbortKind.TIME_LIMIT, 1L), stats.abortedByKind(), stats::toString);
         }
     }
 
@@ -157,7 +157,7 @@ class ServerEndingsTest {
             exchange(running.port(), "hello").assertReset(PARTIAL);
             interrupted.await();
             ServerStats stats = running.awaitStats("the connection ended", s -> s.active() == 0 && s.accepted() == 1);
-            assertEquals(Map.of("time-limit", 1L), stats.abortedByKind(), stats::toString);
+            assertEquals(Map.of(AbortKind.TIME_LIMIT, 1L), stats.abortedByKind(), stats::toString);
             assertEquals(0, stats.graceful(), stats::toString);
         }
     }
@@ -182,7 +182,7 @@ class ServerEndingsTest {
                 assertTrue(received.data().length < huge.length, received::toString);
             }
             ServerStats stats = running.stats();
-            assertEquals(Map.of("time-limit", 1L), stats.abortedByKind(), stats::toString);
+            assertEquals(Map.of(AbortKind.TIME_LIMIT, 1L), stats.abortedByKind(), stats::toString);
         }
     }
 
@@ -196,7 +196,7 @@ class ServerEndingsTest {
         })) {
             exchange(running.port(), "hello").assertReset(PARTIAL);
             ServerStats stats = running.awaitStats("the connection ended", s -> s.active() == 0 && s.accepted() == 1);
-            assertEquals(Map.of("idle", 1L), stats.abortedByKind(), stats::toString);
+            assertEquals(Map.of(AbortKind.IDLE, 1L), stats.abortedByKind(), stats::toString);
         }
     }
 
@@ -274,7 +274,7 @@ class ServerEndingsTest {
             Throwable join = joinThrew.get();
             assertTrue(join instanceof StructuredTaskScope.FailedException, () -> "join() threw " + join);
             ServerStats stats = running.awaitStats("the connection ended", s -> s.active() == 0 && s.accepted() == 1);
-            assertEquals(Map.of("handler-failed", 1L), stats.abortedByKind(), stats::toString);
+            assertEquals(Map.of(AbortKind.HANDLER_FAILED, 1L), stats.abortedByKind(), stats::toString);
         }
     }
 
@@ -302,7 +302,7 @@ class ServerEndingsTest {
             }
             ServerStats stats = running.awaitStats("both ended", s -> s.active() == 0 && s.accepted() == 2);
             assertEquals(1, stats.graceful(), stats::toString);
-            assertEquals(Map.of("handler-failed", 1L), stats.abortedByKind(), stats::toString);
+            assertEquals(Map.of(AbortKind.HANDLER_FAILED, 1L), stats.abortedByKind(), stats::toString);
         }
     }
 
@@ -335,7 +335,7 @@ class ServerEndingsTest {
             // Linux may hand the reset connection to accept4 (its handler then fails reading:
             // handler-failed) or drop it from the queue; either way the server went on.
             assertEquals(stats.accepted(), stats.graceful() + stats.aborted(), stats::toString);
-            assertTrue(stats.abortedByKind().keySet().stream().allMatch("handler-failed"::equals), stats::toString);
+            assertTrue(stats.abortedByKind().keySet().stream().allMatch(AbortKind.HANDLER_FAILED::equals), stats::toString);
         }
     }
 
