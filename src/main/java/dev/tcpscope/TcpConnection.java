@@ -74,6 +74,7 @@ public final class TcpConnection implements AutoCloseable {
     private final ConnectionEnder ender;
     private final ConnectionOutput output;
     private final ConnectionOptions options;
+    private final ConnectionInput input;
     private volatile boolean inputShutDown;
     private final ConnectionViews views = new ConnectionViews(this);
 
@@ -85,6 +86,7 @@ public final class TcpConnection implements AutoCloseable {
         this.ender = new ConnectionEnder(socket, this);
         this.output = new ConnectionOutput(socket, ender, this);
         this.options = new ConnectionOptions(socket);
+        this.input = new ConnectionInput(socket);
     }
 
     /**
@@ -199,7 +201,27 @@ public final class TcpConnection implements AutoCloseable {
             return -1;
         }
         try {
-            return socket.read(segment, options.readDeadline());
+            long deadline = options.readDeadline();
+            if (input.buffered() > 0) { // bytes the stream view took from the socket come first
+                int n = input.takeBuffered(segment, deadline);
+                if (n > 0 || segment.byteSize() == 0) {
+                    return n;
+                }
+            }
+            return socket.read(segment, deadline);
+        } finally {
+            Reference.reachabilityFence(this);
+        }
+    }
+
+    /** The input stream view's read: through the connection's input buffer. */
+    int readBuffered(byte[] bytes, int offset, int length) throws IOException {
+        if (inputShutDown) {
+            ender.throwIfEnded("read");
+            return -1;
+        }
+        try {
+            return input.readBuffered(bytes, offset, length, options.readDeadline());
         } finally {
             Reference.reachabilityFence(this);
         }
@@ -395,6 +417,7 @@ public final class TcpConnection implements AutoCloseable {
         Objects.requireNonNull(timeout, "timeout");
         long deadline = Deadline.after(timeout);
         MemorySegment scratch = MemorySegment.ofArray(new byte[8192]);
+        input.discard();
         try {
             while (socket.read(scratch, deadline) >= 0) {
                 // discard
@@ -436,9 +459,18 @@ public final class TcpConnection implements AutoCloseable {
     // ---------------------------------------------------------------- views and options
 
     /**
-     * {@return an InputStream over this connection} Closing it closes only the view: no FIN, no
-     * RST. Reads honour the read timeout. The same view is returned until it is closed; after
-     * that, a new one.
+     * {@return a buffered InputStream over this connection} Closing it closes only the view: no
+     * FIN, no RST. Reads honour the read timeout. The same view is returned until it is closed;
+     * after that, a new one.
+     *
+     * <p>The view reads up to 8 KiB per recv into a buffer that belongs to the connection, so
+     * {@code read()} of one byte does not cost a system call each. The meanings stay those of
+     * {@link #read(byte[], int, int)}: -1 only for the peer's FIN, and a reset (or another fatal
+     * error) is thrown only after every byte that arrived before it, buffered ones included, has
+     * been read. Mixing the view with direct reads ({@code read(...)}, {@link #channel()}) is
+     * safe: every read takes the buffered bytes first, so none is skipped or reordered; bytes
+     * still buffered when the view is closed go to the next read. {@link #available()} counts
+     * them, {@link #bytesRead()} counts them from when they were received.
      */
     public InputStream inputStream() {
         return views.input();
@@ -527,9 +559,9 @@ public final class TcpConnection implements AutoCloseable {
         return options.keepAlive();
     }
 
-    /** {@return the number of received bytes not yet read (SIOCINQ)} */
+    /** {@return the number of received bytes not yet read: the stream view's buffer and the kernel's (SIOCINQ)} */
     public int available() throws IOException {
-        return inputShutDown ? 0 : socket.unread();
+        return inputShutDown ? 0 : input.buffered() + socket.unread();
     }
 
     /**
@@ -545,7 +577,7 @@ public final class TcpConnection implements AutoCloseable {
         return options.remoteAddress();
     }
 
-    /** {@return total bytes read from the peer} */
+    /** {@return total bytes received from the peer (including any the stream view holds unread)} */
     public long bytesRead() {
         return socket.bytesRead();
     }
