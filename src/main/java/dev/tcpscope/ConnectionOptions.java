@@ -5,8 +5,12 @@ import dev.tcpscope.internal.transport.StreamSocket;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.net.SocketOption;
 import java.time.Duration;
+import java.util.Collections;
+import java.util.LinkedHashSet;
 import java.util.Objects;
+import java.util.Set;
 
 /**
  * The settings of one {@link TcpConnection} and the socket options it passes down: the read and
@@ -74,20 +78,25 @@ final class ConnectionOptions {
 
     // ---------------------------------------------------------------- socket options
 
-    void noDelay(boolean on) throws IOException {
-        socket.setNoDelay(on);
+    <T> void setOption(SocketOption<T> option, T value) throws IOException {
+        OptionValues.checkSupported(option, socket.supportedOptions());
+        socket.setOption(option, OptionValues.check(option, value));
     }
 
-    boolean noDelay() throws IOException {
-        return socket.noDelay();
+    <T> T getOption(SocketOption<T> option) throws IOException {
+        OptionValues.checkSupported(option, socket.supportedOptions());
+        return socket.getOption(option);
     }
 
-    void keepAlive(boolean on) throws IOException {
-        socket.setKeepAlive(on);
-    }
-
-    boolean keepAlive() throws IOException {
-        return socket.keepAlive();
+    Set<SocketOption<?>> supportedOptions() {
+        Set<SocketOption<?>> supported = socket.supportedOptions();
+        Set<SocketOption<?>> ordered = new LinkedHashSet<>();
+        for (SocketOption<?> option : OptionValues.KNOWN) {
+            if (supported.contains(option)) {
+                ordered.add(option);
+            }
+        }
+        return Collections.unmodifiableSet(ordered);
     }
 
     // ---------------------------------------------------------------- addresses

@@ -10,11 +10,14 @@ import java.io.OutputStream;
 import java.lang.foreign.MemorySegment;
 import java.lang.ref.Reference;
 import java.net.InetSocketAddress;
+import java.net.SocketOption;
+import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.ByteChannel;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 
@@ -539,24 +542,59 @@ public final class TcpConnection implements AutoCloseable {
         return options.finishQuietPeriod();
     }
 
-    /** Sets TCP_NODELAY (disables Nagle's algorithm); the same as {@code setOption(TCP_NODELAY, on)}. */
+    /** Sets TCP_NODELAY (disables Nagle's algorithm): {@code setOption(TCP_NODELAY, on)}. */
     public void noDelay(boolean on) throws IOException {
-        options.noDelay(on);
+        options.setOption(StandardSocketOptions.TCP_NODELAY, on);
     }
 
     /** {@return whether TCP_NODELAY is set} */
     public boolean noDelay() throws IOException {
-        return options.noDelay();
+        return options.getOption(StandardSocketOptions.TCP_NODELAY);
     }
 
-    /** Sets SO_KEEPALIVE; the same as {@code setOption(SO_KEEPALIVE, on)}. */
+    /** Sets SO_KEEPALIVE: {@code setOption(SO_KEEPALIVE, on)}. */
     public void keepAlive(boolean on) throws IOException {
-        options.keepAlive(on);
+        options.setOption(StandardSocketOptions.SO_KEEPALIVE, on);
     }
 
     /** {@return whether SO_KEEPALIVE is set} */
     public boolean keepAlive() throws IOException {
-        return options.keepAlive();
+        return options.getOption(StandardSocketOptions.SO_KEEPALIVE);
+    }
+
+    /**
+     * Sets a socket option, in the JDK's vocabulary: {@link StandardSocketOptions} TCP_NODELAY,
+     * SO_KEEPALIVE, SO_RCVBUF, SO_SNDBUF, IP_TOS; {@code jdk.net.ExtendedSocketOptions}
+     * TCP_KEEPIDLE, TCP_KEEPINTERVAL, TCP_KEEPCOUNT (seconds, seconds, probes); and
+     * {@link TcpOptions#TCP_USER_TIMEOUT} (native transport only). {@link #supportedOptions()}
+     * lists what this connection takes.
+     *
+     * @throws UnsupportedOperationException SO_LINGER (tcpscope's ending owns it: use
+     *         {@link #finish()} or {@link #abort()}), or an option not supported here, named
+     * @throws IllegalArgumentException      {@code value} is null or out of range (the message names
+     *         the option and the value): buffer sizes 0 or more, IP_TOS 0..255, keep-alive idle
+     *         and interval 1..32767 s, count 1..127, TCP_USER_TIMEOUT 0..{@link Integer#MAX_VALUE} ms
+     * @throws ConnectionClosedException     the connection has ended
+     */
+    public <T> void setOption(SocketOption<T> option, T value) throws IOException {
+        options.setOption(option, value);
+    }
+
+    /**
+     * {@return the option's value as the kernel reports it} That may differ from what was set:
+     * Linux doubles SO_RCVBUF and SO_SNDBUF (its bookkeeping overhead) and clamps them to its
+     * limits ({@code net.core.rmem_max}, {@code wmem_max}); the other options read back as set.
+     *
+     * @throws UnsupportedOperationException as for {@link #setOption}
+     * @throws ConnectionClosedException     the connection has ended
+     */
+    public <T> T getOption(SocketOption<T> option) throws IOException {
+        return options.getOption(option);
+    }
+
+    /** {@return the options {@link #setOption} takes on this connection (its transport's)} */
+    public Set<SocketOption<?>> supportedOptions() {
+        return options.supportedOptions();
     }
 
     /** {@return the number of received bytes not yet read: the stream view's buffer and the kernel's (SIOCINQ)} */

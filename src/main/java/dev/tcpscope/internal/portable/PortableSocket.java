@@ -4,18 +4,21 @@ import dev.tcpscope.ConnectionClosedException;
 import dev.tcpscope.FinishResult;
 import dev.tcpscope.internal.poll.Deadline;
 import dev.tcpscope.internal.transport.StreamSocket;
+import jdk.net.ExtendedSocketOptions;
 
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.net.InetSocketAddress;
+import java.net.SocketOption;
 import java.net.SocketTimeoutException;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.SocketChannel;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -293,25 +296,47 @@ public final class PortableSocket implements StreamSocket {
 
     // ---------------------------------------------------------------- options and counters
 
+    /**
+     * The options a connection knows that the JDK's channels have: all but TCP_USER_TIMEOUT
+     * (README's transport table: "not exposed"). The keep-alive timings are
+     * {@code jdk.net.ExtendedSocketOptions}, which a JDK offers where its platform has them.
+     */
+    private static final Set<SocketOption<?>> SUPPORTED = Set.of(
+            StandardSocketOptions.TCP_NODELAY, StandardSocketOptions.SO_KEEPALIVE,
+            StandardSocketOptions.SO_RCVBUF, StandardSocketOptions.SO_SNDBUF, StandardSocketOptions.IP_TOS,
+            ExtendedSocketOptions.TCP_KEEPIDLE, ExtendedSocketOptions.TCP_KEEPINTERVAL,
+            ExtendedSocketOptions.TCP_KEEPCOUNT);
+
+    /** {@link #SUPPORTED}, those this channel has. */
     @Override
-    public void setNoDelay(boolean on) throws IOException {
-        exceptions.option(() -> channel.setOption(StandardSocketOptions.TCP_NODELAY, on), "setNoDelay");
+    public Set<SocketOption<?>> supportedOptions() {
+        return SUPPORTED.stream().filter(channel.supportedOptions()::contains)
+                .collect(java.util.stream.Collectors.toUnmodifiableSet());
     }
 
     @Override
-    public boolean noDelay() throws IOException {
-        return exceptions.option(() -> channel.getOption(StandardSocketOptions.TCP_NODELAY), "noDelay");
+    public <T> void setOption(SocketOption<T> option, T value) throws IOException {
+        exceptions.option(() -> channel.setOption(option, value), "setOption(" + option.name() + ")");
     }
 
+    /**
+     * The channel's value, except for SO_RCVBUF and SO_SNDBUF on Linux: there the JDK halves
+     * what getsockopt returns (Linux doubles the value set, for its bookkeeping, and the JDK
+     * makes the pair look symmetric); doubling it back gives the kernel's value, which is what
+     * {@code getOption} means on both transports (seen here: after setting 40,000, the JDK read
+     * 40,000 where getsockopt read 80,000; the kernel's value is always even, so this is exact).
+     */
     @Override
-    public void setKeepAlive(boolean on) throws IOException {
-        exceptions.option(() -> channel.setOption(StandardSocketOptions.SO_KEEPALIVE, on), "setKeepAlive");
+    public <T> T getOption(SocketOption<T> option) throws IOException {
+        T value = exceptions.option(() -> channel.getOption(option), "getOption(" + option.name() + ")");
+        if (JDK_HALVES_BUFFER_SIZES
+                && (option == StandardSocketOptions.SO_RCVBUF || option == StandardSocketOptions.SO_SNDBUF)) {
+            return option.type().cast((Integer) value * 2);
+        }
+        return value;
     }
 
-    @Override
-    public boolean keepAlive() throws IOException {
-        return exceptions.option(() -> channel.getOption(StandardSocketOptions.SO_KEEPALIVE), "keepAlive");
-    }
+    private static final boolean JDK_HALVES_BUFFER_SIZES = System.getProperty("os.name", "").startsWith("Linux");
 
     /** Sets SO_SNDBUF (for tests that need a write to park after a few KiB; not in the public API). */
     public void setSendBufferSize(int bytes) throws IOException {

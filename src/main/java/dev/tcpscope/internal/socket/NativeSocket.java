@@ -16,7 +16,9 @@ import java.io.InterruptedIOException;
 import java.io.UncheckedIOException;
 import java.lang.foreign.MemorySegment;
 import java.net.InetSocketAddress;
+import java.net.SocketOption;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -356,23 +358,18 @@ public final class NativeSocket implements StreamSocket {
     }
 
     @Override
-    public void setNoDelay(boolean on) throws IOException {
-        options.setInt(SocketOptions.IPPROTO_TCP, SocketOptions.TCP_NODELAY, on ? 1 : 0);
+    public Set<SocketOption<?>> supportedOptions() {
+        return NativeOptionMapping.SUPPORTED;
     }
 
     @Override
-    public boolean noDelay() throws IOException {
-        return options.getInt(SocketOptions.IPPROTO_TCP, SocketOptions.TCP_NODELAY) != 0;
+    public <T> void setOption(SocketOption<T> option, T value) throws IOException {
+        NativeOptionMapping.set(options, family, option, value);
     }
 
     @Override
-    public void setKeepAlive(boolean on) throws IOException {
-        options.setInt(SocketOptions.SOL_SOCKET, SocketOptions.SO_KEEPALIVE, on ? 1 : 0);
-    }
-
-    @Override
-    public boolean keepAlive() throws IOException {
-        return options.getInt(SocketOptions.SOL_SOCKET, SocketOptions.SO_KEEPALIVE) != 0;
+    public <T> T getOption(SocketOption<T> option) throws IOException {
+        return option.type().cast(NativeOptionMapping.get(options, family, option));
     }
 
     @Override
