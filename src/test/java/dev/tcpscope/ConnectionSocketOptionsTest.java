@@ -33,13 +33,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * ({@link KernelSocketView}: the socket's descriptor duplicated into a C program with
  * pidfd_getfd, which calls getsockopt).
  *
- * <p>Checked by breaking it on purpose: with NativeOptionMapping giving TCP_KEEPINTERVAL the
- * number of TCP_KEEPIDLE, {@code everyOptionReachesTheKernel} failed (TCP_KEEPINTVL stayed 75,
- * TCP_KEEPIDLE became 7); with the SO_LINGER refusal removed from OptionValues,
- * {@code soLingerIsRefusedAndTheAbortStays} failed on native (the kernel's linger became off)
- * and on portable; with IP_TOS's range check removed, {@code outOfRangeValuesAreRefusedNamingOptionAndValue}
- * failed (native: SystemCallException EINVAL instead, portable: the JDK's message); with the
- * rounding up of TCP_USER_TIMEOUT removed, a timeout of 1 ns reached the kernel as 0.
+ * <p>Checked by breaking it on purpose (native run): with NativeOptionMapping giving
+ * TCP_KEEPINTERVAL the number of TCP_KEEPIDLE, {@code everyOptionReachesTheKernel} failed
+ * (TCP_KEEPIDLE read 7); with SO_LINGER passed through to setsockopt instead of refused,
+ * {@code soLingerIsRefusedAndTheAbortStays} failed (nothing thrown); with IP_TOS's range check
+ * removed, {@code outOfRangeValuesAreRefusedNamingOptionAndValue} failed (Linux took 256 without
+ * complaint); with TCP_USER_TIMEOUT truncated instead of rounded up, a timeout of 1 ns reached the
+ * kernel as 0 (off) and {@code userTimeoutIsNativeOnlyAndRoundsUpToAMillisecond} failed.
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class ConnectionSocketOptionsTest {
