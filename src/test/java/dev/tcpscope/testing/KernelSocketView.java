@@ -1,6 +1,10 @@
 package dev.tcpscope.testing;
 
 import java.io.IOException;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -14,7 +18,10 @@ import java.util.stream.Stream;
  * the socket is found by its ports in {@code /proc/net/tcp} (its inode) and {@code /proc/self/fd}
  * (its descriptor), and a C program ({@code socket_options_of.c}) duplicates that descriptor
  * with pidfd_getfd(2) and reads each option with getsockopt(2). Works on both transports: it
- * needs only the ports. Needs gcc, Linux 5.6 and ptrace access to this process (root here).
+ * needs only the ports. Needs gcc, Linux 5.6 and ptrace access to this process: the same user
+ * has it unless Yama restricts ptrace to descendants ({@code kernel.yama.ptrace_scope = 1}, e.g.
+ * Ubuntu's default), so this process first allows any tracer with
+ * {@code prctl(PR_SET_PTRACER, PR_SET_PTRACER_ANY)} (a no-op without Yama).
  */
 public final class KernelSocketView {
 
@@ -26,7 +33,23 @@ public final class KernelSocketView {
 
     /** {@return a view whose C program is compiled in {@code dir}} */
     public static KernelSocketView compile(Path dir) throws IOException, InterruptedException {
+        allowAnyTracer();
         return new KernelSocketView(CProgram.compile(KernelSocketView.class, "socket_options_of.c", dir));
+    }
+
+    /** prctl(PR_SET_PTRACER, PR_SET_PTRACER_ANY): lets the C program, our child, attach to us under Yama (descendants only). */
+    private static void allowAnyTracer() {
+        final int prSetPtracer = 0x59616d61; // "Yama", <linux/prctl.h>
+        final long ptracerAny = -1L;          // (unsigned long) -1
+        Linker linker = Linker.nativeLinker();
+        try {
+            MethodHandle prctl = linker.downcallHandle(linker.defaultLookup().findOrThrow("prctl"),
+                    FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG),
+                    Linker.Option.firstVariadicArg(1));
+            int ignored = (int) prctl.invokeExact(prSetPtracer, ptracerAny); // EINVAL without Yama: nothing to allow
+        } catch (Throwable t) {
+            throw new AssertionError("prctl(PR_SET_PTRACER) could not be called", t);
+        }
     }
 
     /**
