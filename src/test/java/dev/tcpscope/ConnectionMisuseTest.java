@@ -287,4 +287,26 @@ class ConnectionMisuseTest {
         assertThrows(java.net.ConnectException.class, () -> TcpConnection.connect(
                 new InetSocketAddress(InetAddress.getLoopbackAddress(), port), Duration.ofSeconds(10)));
     }
+
+    /**
+     * localAddress() and remoteAddress() are one shape (InetSocketAddress, no checked exception)
+     * and still answer after an abort, on both transports: the peer's socket names the same
+     * ports. Checked: with NativeSocket.close no longer keeping the local address,
+     * localAddress() after the abort threw on native (UncheckedIOException around the
+     * ConnectionClosedException of getsockname on the closed descriptor).
+     */
+    @ParameterizedTest
+    @EnumSource(Side.class)
+    void addressesAreKnownAfterAnAbort(Side side) throws Exception {
+        try (Pair p = Pair.open(side)) {
+            TcpConnection conn = p.connection();
+            conn.abort();
+            p.peer().readToEnd().assertReset();
+            InetSocketAddress local = conn.localAddress();
+            InetSocketAddress remote = conn.remoteAddress();
+            assertEquals(p.peer().socket().getPort(), local.getPort());
+            assertEquals(p.peer().socket().getLocalPort(), remote.getPort());
+            assertEquals(p.peer().socket().getInetAddress(), local.getAddress());
+        }
+    }
 }
