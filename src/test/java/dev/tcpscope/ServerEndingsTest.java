@@ -25,7 +25,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * How the handler's outcome reaches a real peer (a {@link JdkPeer}): a handler that returns
  * gives EOF after every byte; one that throws (a RuntimeException or an Error), exceeds its time
- * limit or goes idle gives RST; and the counters say which.
+ * limit or goes idle gives RST; and the counters say which, by {@link AbortKind} (checked: with
+ * the time limit recorded as IDLE, the three time-limit cases failed on their counters).
  */
 @Timeout(60)
 @SuppressWarnings("try") // peers are closed early on purpose (their FIN ends the server's lingering close)
