@@ -307,12 +307,18 @@ public final class PortableSocket implements StreamSocket {
             ExtendedSocketOptions.TCP_KEEPIDLE, ExtendedSocketOptions.TCP_KEEPINTERVAL,
             ExtendedSocketOptions.TCP_KEEPCOUNT);
 
-    /** {@link #SUPPORTED}, those this channel has. */
+    /** {@link #SUPPORTED}, those this channel has (the JDK's set is the same for every channel: computed once). */
     @Override
     public Set<SocketOption<?>> supportedOptions() {
-        return SUPPORTED.stream().filter(channel.supportedOptions()::contains)
-                .collect(java.util.stream.Collectors.toUnmodifiableSet());
+        Set<SocketOption<?>> supported = supportedByChannels;
+        if (supported == null) {
+            supportedByChannels = supported = SUPPORTED.stream().filter(channel.supportedOptions()::contains)
+                    .collect(java.util.stream.Collectors.toUnmodifiableSet());
+        }
+        return supported;
     }
+
+    private static volatile Set<SocketOption<?>> supportedByChannels; // a benign race: every thread computes the same
 
     @Override
     public <T> void setOption(SocketOption<T> option, T value) throws IOException {
