@@ -4,7 +4,6 @@ import dev.tcpscope.ConnectionClosedException;
 import dev.tcpscope.FinishResult;
 import dev.tcpscope.internal.poll.Deadline;
 import dev.tcpscope.internal.transport.StreamSocket;
-import jdk.net.ExtendedSocketOptions;
 
 import java.io.IOException;
 import java.io.InterruptedIOException;
@@ -296,53 +295,22 @@ public final class PortableSocket implements StreamSocket {
 
     // ---------------------------------------------------------------- options and counters
 
-    /**
-     * The options a connection knows that the JDK's channels have: all but TCP_USER_TIMEOUT
-     * (README's transport table: "not exposed"). The keep-alive timings are
-     * {@code jdk.net.ExtendedSocketOptions}, which a JDK offers where its platform has them.
-     */
-    private static final Set<SocketOption<?>> SUPPORTED = Set.of(
-            StandardSocketOptions.TCP_NODELAY, StandardSocketOptions.SO_KEEPALIVE,
-            StandardSocketOptions.SO_RCVBUF, StandardSocketOptions.SO_SNDBUF, StandardSocketOptions.IP_TOS,
-            ExtendedSocketOptions.TCP_KEEPIDLE, ExtendedSocketOptions.TCP_KEEPINTERVAL,
-            ExtendedSocketOptions.TCP_KEEPCOUNT);
-
-    /** {@link #SUPPORTED}, those this channel has (the JDK's set is the same for every channel: computed once). */
     @Override
     public Set<SocketOption<?>> supportedOptions() {
-        Set<SocketOption<?>> supported = supportedByChannels;
-        if (supported == null) {
-            supportedByChannels = supported = SUPPORTED.stream().filter(channel.supportedOptions()::contains)
-                    .collect(java.util.stream.Collectors.toUnmodifiableSet());
-        }
-        return supported;
+        return PortableOptions.supported(channel);
     }
-
-    private static volatile Set<SocketOption<?>> supportedByChannels; // a benign race: every thread computes the same
 
     @Override
     public <T> void setOption(SocketOption<T> option, T value) throws IOException {
         exceptions.option(() -> channel.setOption(option, value), "setOption(" + option.name() + ")");
     }
 
-    /**
-     * The channel's value, except for SO_RCVBUF and SO_SNDBUF on Linux: there the JDK halves
-     * what getsockopt returns (Linux doubles the value set, for its bookkeeping, and the JDK
-     * makes the pair look symmetric); doubling it back gives the kernel's value, which is what
-     * {@code getOption} means on both transports (seen here: after setting 40,000, the JDK read
-     * 40,000 where getsockopt read 80,000; the kernel's value is always even, so this is exact).
-     */
+    /** The kernel's value, as on the native transport: see {@link PortableOptions#kernelValue}. */
     @Override
     public <T> T getOption(SocketOption<T> option) throws IOException {
         T value = exceptions.option(() -> channel.getOption(option), "getOption(" + option.name() + ")");
-        if (JDK_HALVES_BUFFER_SIZES
-                && (option == StandardSocketOptions.SO_RCVBUF || option == StandardSocketOptions.SO_SNDBUF)) {
-            return option.type().cast((Integer) value * 2);
-        }
-        return value;
+        return PortableOptions.kernelValue(option, value);
     }
-
-    private static final boolean JDK_HALVES_BUFFER_SIZES = System.getProperty("os.name", "").startsWith("Linux");
 
     /** Sets SO_SNDBUF (for tests that need a write to park after a few KiB; not in the public API). */
     public void setSendBufferSize(int bytes) throws IOException {
