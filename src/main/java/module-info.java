@@ -8,6 +8,7 @@
  */
 module dev.tcpscope {
     requires jdk.jfr;
+    requires jdk.net; // ExtendedSocketOptions: the keep-alive timings, in the JDK's vocabulary
 
     exports dev.tcpscope;
 }

@@ -4,7 +4,11 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.util.Objects;
 
-/** {@link TcpConnection#inputStream()}: unbuffered reads; closing it closes only the view. */
+/**
+ * {@link TcpConnection#inputStream()}: buffered reads through the connection's
+ * {@link ConnectionInput}; closing it closes only the view (buffered bytes stay with the
+ * connection, for the next read of any kind).
+ */
 final class ConnectionInputStream extends InputStream {
 
     private final TcpConnection connection;
@@ -18,7 +22,7 @@ final class ConnectionInputStream extends InputStream {
     public int read() throws IOException {
         byte[] one = new byte[1];
         int n = read(one, 0, 1);
-        return n < 0 ? -1 : one[0] & 0xff;
+        return n < 0 ? -1 : one[0] & 0xff; // n is 1: a read of one byte waits for it
     }
 
     @Override
@@ -30,7 +34,7 @@ final class ConnectionInputStream extends InputStream {
         if (length == 0) {
             return 0;
         }
-        return connection.read(bytes, offset, length);
+        return connection.readBuffered(bytes, offset, length);
     }
 
     @Override

@@ -25,7 +25,7 @@ final class ServedConnection {
     private final TcpConnection connection;
     private final Thread handlerThread;
     private volatile TcpScope<?, ?> scope;
-    private volatile String abortKind;
+    private volatile AbortKind abortKind;
     private ScheduledFuture<?> timeLimit;   // handler thread only
     private volatile ScheduledFuture<?> idleCheck; // written by the timer, cancelled by the handler thread
     private long lastBytes = -1;             // timer only
@@ -45,13 +45,13 @@ final class ServedConnection {
      */
     void serve(TcpServer.Handler handler, ServerOptions options, ScheduledExecutorService timer, boolean tooLate,
                ServerCounters counters, Runnable releasePermit) {
-        String failureKind = null;
+        AbortKind failureKind = null;
         boolean transferred = false;
         try {
             if (tooLate) {
-                expire("shutdown", "server shut down before the handler started");
+                expire(AbortKind.SHUTDOWN, "server shut down before the handler started");
             }
-            connection.setFinishQuietPeriod(options.finishQuietPeriod());
+            connection.finishQuietPeriod(options.finishQuietPeriod());
             armLimits(timer, options.handlerTimeLimit(), options.idleLimit());
             try (TcpScope<Object, Void> s = TcpScope.open()) {
                 s.finishTimeout(options.finishTimeout());
@@ -62,7 +62,7 @@ final class ServedConnection {
                 // is counted by its ending, like any other).
                 transferred = !s.owns(connection) && connection.owner.get() != null && connection.isOpen();
             } catch (RuntimeException e) {
-                failureKind = "handler-failed"; // close(): forked without joining, or a structure violation
+                failureKind = AbortKind.HANDLER_FAILED; // close(): forked without joining, or a structure violation
                 LOG.log(System.Logger.Level.WARNING, "ending the connection of " + connection.remoteAddress()
                         + " failed", e);
             }
@@ -81,7 +81,7 @@ final class ServedConnection {
     }
 
     /** Runs the handler; {@return null if the scope finished with every byte delivered, else the abort kind} */
-    private String handle(TcpScope<Object, Void> s, TcpServer.Handler handler) {
+    private AbortKind handle(TcpScope<Object, Void> s, TcpServer.Handler handler) {
         try {
             handler.handle(connection, s);
             s.joinIfNotJoined();
@@ -91,14 +91,14 @@ final class ServedConnection {
                 LOG.log(System.Logger.Level.WARNING, "handler failed for " + connection.remoteAddress()
                         + "; connection reset", t);
             }
-            return "handler-failed";
+            return AbortKind.HANDLER_FAILED;
         }
         try {
             s.finish(); // returning normally declares success
             return null;
         } catch (UndeliveredException e) {
             LOG.log(System.Logger.Level.INFO, e.getMessage());
-            return "undelivered";
+            return AbortKind.UNDELIVERED;
         } catch (IllegalStateException e) {
             // The handler returned, but its scope had failed: a limit or the shutdown aborted it
             // (abortKind says which), or the handler swallowed the failure of its own join().
@@ -106,7 +106,7 @@ final class ServedConnection {
                 LOG.log(System.Logger.Level.WARNING, "handler for " + connection.remoteAddress()
                         + " returned, but its scope had failed; connection reset", e);
             }
-            return "handler-failed";
+            return AbortKind.HANDLER_FAILED;
         }
     }
 
@@ -131,7 +131,7 @@ final class ServedConnection {
     /** Arms the time and idle limits; either may be null (no limit). */
     private void armLimits(ScheduledExecutorService timer, Duration handlerTimeLimit, Duration idleLimit) {
         if (handlerTimeLimit != null) {
-            timeLimit = timer.schedule(() -> expire("time-limit", "handler time limit " + handlerTimeLimit + " exceeded"),
+            timeLimit = timer.schedule(() -> expire(AbortKind.TIME_LIMIT, "handler time limit " + handlerTimeLimit + " exceeded"),
                     handlerTimeLimit.toNanos(), TimeUnit.NANOSECONDS);
         }
         if (idleLimit != null) {
@@ -150,7 +150,7 @@ final class ServedConnection {
                 lastActivityNanos = now;
             }
             if (now - lastActivityNanos >= idleLimit.toNanos()) {
-                expire("idle", "idle for " + idleLimit + " (no bytes in either direction)");
+                expire(AbortKind.IDLE, "idle for " + idleLimit + " (no bytes in either direction)");
             } else if (connection.isOpen()) {
                 scheduleIdleCheck(timer, idleLimit);
             }
@@ -172,7 +172,7 @@ final class ServedConnection {
      * the connection wakes at once, and interruptible calls elsewhere are interrupted. A
      * connection the handler transferred to another scope is left to that scope.
      */
-    void expire(String kind, String reason) {
+    void expire(AbortKind kind, String reason) {
         if (!connection.isOpen()) {
             return;
         }

@@ -3,8 +3,9 @@ package dev.tcpscope;
 import dev.tcpscope.internal.jfr.ConnectionAcceptedEvent;
 import dev.tcpscope.internal.jfr.ConnectionEndedEvent;
 
+import java.util.Collections;
+import java.util.EnumMap;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
@@ -15,15 +16,17 @@ import java.util.concurrent.atomic.LongAdder;
  */
 final class ServerCounters {
 
-    /** The abort kind of a connection a handler transferred to another scope. */
+    /** JFR's abortKind of a connection a handler transferred to another scope (not an abort). */
     static final String TRANSFERRED = "transferred";
+    /** JFR's abortKind of a graceful ending. */
+    private static final String NONE = "none";
 
     private final int localPort;
     private final AtomicInteger active = new AtomicInteger();
     private final LongAdder accepted = new LongAdder();
     private final LongAdder graceful = new LongAdder();
     private final LongAdder transferred = new LongAdder();
-    private final Map<String, LongAdder> abortedByKind = new ConcurrentHashMap<>();
+    private final Map<AbortKind, LongAdder> abortedByKind = new ConcurrentHashMap<>();
     private final LongAdder acceptAttempts = new LongAdder();
     private final LongAdder acceptErrors = new LongAdder();
     private final LongAdder backoffs = new LongAdder();
@@ -61,17 +64,18 @@ final class ServerCounters {
      * {@code abortKind}) or was transferred to another scope ({@code transferred}; its ending
      * event follows when it ends). Wakes the drain period's wait.
      */
-    void handlerEnded(TcpConnection connection, String abortKind, boolean transferred) {
+    void handlerEnded(TcpConnection connection, AbortKind abortKind, boolean transferred) {
         if (transferred) {
             this.transferred.increment();
         } else {
             ConnectionEnding ending = connection.ending().orElse(null);
-            String kind = "none";
+            String kind = NONE;
             if (ending != null && ending.mode() == ConnectionEnding.Mode.GRACEFUL) {
                 graceful.increment();
             } else {
-                kind = abortKind != null ? abortKind : "other";
-                abortedByKind.computeIfAbsent(kind, k -> new LongAdder()).increment();
+                AbortKind k = abortKind != null ? abortKind : AbortKind.OTHER;
+                abortedByKind.computeIfAbsent(k, unused -> new LongAdder()).increment();
+                kind = k.label();
             }
             emitEnded(String.valueOf(connection.remoteAddress()), connection.transportName(), ending, kind);
         }
@@ -109,9 +113,10 @@ final class ServerCounters {
     }
 
     ServerStats snapshot() {
-        Map<String, Long> aborted = new TreeMap<>();
+        Map<AbortKind, Long> aborted = new EnumMap<>(AbortKind.class);
         abortedByKind.forEach((kind, count) -> aborted.put(kind, count.sum()));
-        return new ServerStats(active.get(), accepted.sum(), graceful.sum(), Map.copyOf(aborted), transferred.sum(),
+        return new ServerStats(active.get(), accepted.sum(), graceful.sum(), Collections.unmodifiableMap(aborted),
+                transferred.sum(),
                 acceptAttempts.sum(), acceptErrors.sum(), backoffs.sum());
     }
 

@@ -18,6 +18,8 @@ final class ServerOptions {
     private final InetSocketAddress address;
     private int backlog = TcpListener.DEFAULT_BACKLOG;
     private boolean v6Only;
+    private boolean reusePort;
+    private int receiveBufferSize;        // 0: the system's
     private int maxConnections = DEFAULT_MAX_CONNECTIONS;
     private Duration handlerTimeLimit;    // null: no limit
     private Duration idleLimit;           // null: no limit
@@ -34,6 +36,8 @@ final class ServerOptions {
         ServerOptions c = new ServerOptions(address);
         c.backlog = backlog;
         c.v6Only = v6Only;
+        c.reusePort = reusePort;
+        c.receiveBufferSize = receiveBufferSize;
         c.maxConnections = maxConnections;
         c.handlerTimeLimit = handlerTimeLimit;
         c.idleLimit = idleLimit;
@@ -51,6 +55,23 @@ final class ServerOptions {
 
     void v6Only(boolean v6Only) {
         this.v6Only = v6Only;
+    }
+
+    void reusePort(boolean reusePort) {
+        this.reusePort = reusePort;
+    }
+
+    void receiveBufferSize(int bytes) {
+        if (bytes < 0) {
+            throw new IllegalArgumentException("SO_RCVBUF out of range: " + bytes + " (bytes, 0 for the default)");
+        }
+        this.receiveBufferSize = bytes;
+    }
+
+    /** {@return the listener these options describe, bound and listening} */
+    TcpListener bindListener() throws java.io.IOException {
+        return TcpListener.builder(address).backlog(backlog).v6Only(v6Only).reusePort(reusePort)
+                .receiveBufferSize(receiveBufferSize).bind();
     }
 
     void maxConnections(int maxConnections) {

@@ -8,9 +8,8 @@ import java.util.Map;
  * @param active            connections whose handler is running now
  * @param accepted          connections accepted since the server started
  * @param graceful          connections that ended gracefully (FIN after everything was acknowledged)
- * @param abortedByKind     aborted connections (RST) by kind: {@code handler-failed},
- *                          {@code time-limit}, {@code idle}, {@code shutdown}, {@code undelivered},
- *                          {@code other}
+ * @param abortedByKind     aborted connections (RST) by {@link AbortKind}; a kind that never
+ *                          happened is absent (not 0); unmodifiable
  * @param transferred       connections whose handler {@linkplain TcpScope#transfer transferred} them
  *                          to another scope, still open when the handler returned: that scope ends
  *                          them, and they are counted neither as graceful nor as aborted; each
@@ -21,7 +20,7 @@ import java.util.Map;
  * @param acceptErrors      accept4 failures (EMFILE, ENFILE, ECONNABORTED, ...)
  * @param backoffs          pauses of the accept loop after an error, e.g. out of descriptors
  */
-public record ServerStats(int active, long accepted, long graceful, Map<String, Long> abortedByKind,
+public record ServerStats(int active, long accepted, long graceful, Map<AbortKind, Long> abortedByKind,
                           long transferred, long acceptAttempts, long acceptErrors, long backoffs) {
 
     /** {@return all aborted connections, whatever the kind} */

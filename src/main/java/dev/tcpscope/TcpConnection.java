@@ -10,12 +10,14 @@ import java.io.OutputStream;
 import java.lang.foreign.MemorySegment;
 import java.lang.ref.Reference;
 import java.net.InetSocketAddress;
-import java.net.SocketAddress;
+import java.net.SocketOption;
+import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.ByteChannel;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 
@@ -68,18 +70,16 @@ public final class TcpConnection implements AutoCloseable {
     /** The default connect timeout: 30 seconds. */
     public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(30);
 
-    /** The default quiet period of {@link #finish()}: 2 seconds (see {@link #setFinishQuietPeriod}). */
+    /** The default quiet period of {@link #finish()}: 2 seconds (see {@link #finishQuietPeriod(Duration)}). */
     public static final Duration DEFAULT_FINISH_QUIET_PERIOD = Duration.ofSeconds(2);
 
     private final StreamSocket socket;
     private final ConnectionEnder ender;
     private final ConnectionOutput output;
+    private final ConnectionOptions options;
+    private final ConnectionInput input;
     private volatile boolean inputShutDown;
-    private volatile Duration readTimeout;
-    private volatile Duration writeTimeout;
-    private volatile Duration finishQuietPeriod = DEFAULT_FINISH_QUIET_PERIOD;
-    private volatile ConnectionInputStream inputView;
-    private volatile ConnectionOutputStream outputView;
+    private final ConnectionViews views = new ConnectionViews(this);
 
     /** The owner set by {@link TcpScope}; a connection belongs to at most one scope. */
     final AtomicReference<Object> owner = new AtomicReference<>();
@@ -88,6 +88,8 @@ public final class TcpConnection implements AutoCloseable {
         this.socket = socket;
         this.ender = new ConnectionEnder(socket, this);
         this.output = new ConnectionOutput(socket, ender, this);
+        this.options = new ConnectionOptions(socket);
+        this.input = new ConnectionInput(socket);
     }
 
     /**
@@ -102,6 +104,28 @@ public final class TcpConnection implements AutoCloseable {
     /** Connects to {@code address} within {@code timeout}; see {@link #connect(InetSocketAddress)}. */
     public static TcpConnection connect(InetSocketAddress address, Duration timeout) throws IOException {
         return connect(address, timeout, null);
+    }
+
+    /**
+     * Connects to {@code host} on {@code port} with {@link #DEFAULT_CONNECT_TIMEOUT}, as
+     * {@code new Socket(host, port)} does: the name (or address literal) is resolved here, and
+     * each of its addresses is tried in turn until one accepts.
+     *
+     * @throws NullPointerException          {@code host} is null
+     * @throws IllegalArgumentException      {@code host} is blank, or {@code port} is not in 1..65535
+     * @throws java.net.UnknownHostException the name did not resolve
+     * @throws java.net.ConnectException     every address refused
+     */
+    public static TcpConnection connect(String host, int port) throws IOException {
+        return connect(HostAndPort.of(host, port), DEFAULT_CONNECT_TIMEOUT, null);
+    }
+
+    /**
+     * Connects to {@code host} on {@code port} within {@code timeout} (every attempt together);
+     * see {@link #connect(String, int)}.
+     */
+    public static TcpConnection connect(String host, int port, Duration timeout) throws IOException {
+        return connect(HostAndPort.of(host, port), timeout, null);
     }
 
     /**
@@ -180,7 +204,27 @@ public final class TcpConnection implements AutoCloseable {
             return -1;
         }
         try {
-            return socket.read(segment, Deadline.after(readTimeout));
+            long deadline = options.readDeadline();
+            if (input.buffered() > 0) { // bytes the stream view took from the socket come first
+                int n = input.takeBuffered(segment, deadline);
+                if (n > 0 || segment.byteSize() == 0) {
+                    return n;
+                }
+            }
+            return socket.read(segment, deadline);
+        } finally {
+            Reference.reachabilityFence(this);
+        }
+    }
+
+    /** The input stream view's read: through the connection's input buffer. */
+    int readBuffered(byte[] bytes, int offset, int length) throws IOException {
+        if (inputShutDown) {
+            ender.throwIfEnded("read");
+            return -1;
+        }
+        try {
+            return input.readBuffered(bytes, offset, length, options.readDeadline());
         } finally {
             Reference.reachabilityFence(this);
         }
@@ -210,7 +254,7 @@ public final class TcpConnection implements AutoCloseable {
     public void write(ByteBuffer buffer) throws IOException {
         Objects.requireNonNull(buffer, "buffer");
         try {
-            output.write(buffer, Deadline.after(writeTimeout));
+            output.write(buffer, options.writeDeadline());
         } finally {
             Reference.reachabilityFence(this);
         }
@@ -225,7 +269,7 @@ public final class TcpConnection implements AutoCloseable {
     public void write(MemorySegment segment) throws IOException {
         Objects.requireNonNull(segment, "segment");
         try {
-            output.write(segment, Deadline.after(writeTimeout));
+            output.write(segment, options.writeDeadline());
         } finally {
             Reference.reachabilityFence(this);
         }
@@ -234,7 +278,7 @@ public final class TcpConnection implements AutoCloseable {
     /** Buffers bytes for the output stream view. */
     void writeBuffered(byte[] bytes, int offset, int length) throws IOException {
         try {
-            output.writeBuffered(bytes, offset, length, Deadline.after(writeTimeout));
+            output.writeBuffered(bytes, offset, length, options.writeDeadline());
         } finally {
             Reference.reachabilityFence(this);
         }
@@ -243,7 +287,7 @@ public final class TcpConnection implements AutoCloseable {
     /** Sends what the output stream view has buffered. */
     void flushBuffered() throws IOException {
         try {
-            output.flush(Deadline.after(writeTimeout));
+            output.flush(options.writeDeadline());
         } finally {
             Reference.reachabilityFence(this);
         }
@@ -261,7 +305,7 @@ public final class TcpConnection implements AutoCloseable {
      */
     public void shutdownOutput() throws IOException {
         try {
-            output.shutdown(Deadline.after(writeTimeout));
+            output.shutdown(options.writeDeadline());
         } finally {
             Reference.reachabilityFence(this);
         }
@@ -311,7 +355,7 @@ public final class TcpConnection implements AutoCloseable {
      *
      * <p>Once everything is acknowledged, the wait for the peer's FIN goes on while the peer keeps
      * sending (its input is discarded), and ends when it sends FIN, when it stays quiet for the
-     * {@linkplain #setFinishQuietPeriod quiet period}, or at the deadline; the connection is then
+     * {@linkplain #finishQuietPeriod(Duration) quiet period}, or at the deadline; the connection is then
      * closed normally ({@code peerEnding() == TIMEOUT} if the peer had not ended).
      *
      * <p>A write in progress on another thread is waited for, within the same deadline: if it has
@@ -328,7 +372,7 @@ public final class TcpConnection implements AutoCloseable {
         Objects.requireNonNull(timeout, "timeout");
         long deadline = Deadline.after(timeout);
         try {
-            return ender.finish(output, deadline, finishQuietPeriod.toNanos());
+            return ender.finish(output, deadline, options.finishQuietPeriod().toNanos());
         } finally {
             Reference.reachabilityFence(this);
         }
@@ -376,6 +420,7 @@ public final class TcpConnection implements AutoCloseable {
         Objects.requireNonNull(timeout, "timeout");
         long deadline = Deadline.after(timeout);
         MemorySegment scratch = MemorySegment.ofArray(new byte[8192]);
+        input.discard();
         try {
             while (socket.read(scratch, deadline) >= 0) {
                 // discard
@@ -417,18 +462,21 @@ public final class TcpConnection implements AutoCloseable {
     // ---------------------------------------------------------------- views and options
 
     /**
-     * {@return an InputStream over this connection} Closing it closes only the view: no FIN, no
-     * RST. Reads honour the read timeout. The same view is returned until it is closed; after
-     * that, a new one.
+     * {@return a buffered InputStream over this connection} Closing it closes only the view: no
+     * FIN, no RST. Reads honour the read timeout. The same view is returned until it is closed;
+     * after that, a new one.
+     *
+     * <p>The view reads up to 8 KiB per recv into a buffer that belongs to the connection, so
+     * {@code read()} of one byte does not cost a system call each. The meanings stay those of
+     * {@link #read(byte[], int, int)}: -1 only for the peer's FIN, and a reset (or another fatal
+     * error) is thrown only after every byte that arrived before it, buffered ones included, has
+     * been read. Mixing the view with direct reads ({@code read(...)}, {@link #channel()}) is
+     * safe: every read takes the buffered bytes first, so none is skipped or reordered; bytes
+     * still buffered when the view is closed go to the next read. {@link #available()} counts
+     * them, {@link #bytesRead()} counts them from when they were received.
      */
     public InputStream inputStream() {
-        synchronized (this) {
-            ConnectionInputStream view = inputView;
-            if (view == null || view.isClosed()) {
-                inputView = view = new ConnectionInputStream(this);
-            }
-            return view;
-        }
+        return views.input();
     }
 
     /**
@@ -438,13 +486,7 @@ public final class TcpConnection implements AutoCloseable {
      * returned until it is closed; after that, a new one.
      */
     public OutputStream outputStream() {
-        synchronized (this) {
-            ConnectionOutputStream view = outputView;
-            if (view == null || view.isClosed()) {
-                outputView = view = new ConnectionOutputStream(this);
-            }
-            return view;
-        }
+        return views.output();
     }
 
     /** {@return a new ByteChannel view} Closing it closes only the view. */
@@ -452,21 +494,37 @@ public final class TcpConnection implements AutoCloseable {
         return new ConnectionChannel(this);
     }
 
-    /** Sets the timeout of each read, or {@code null} for none (the default). */
-    public void setReadTimeout(Duration timeout) {
-        this.readTimeout = checkTimeout(timeout);
+    // Settings follow one convention, as records and TcpServer.Builder do: the getter is the
+    // property's name, the setter the same name with the new value.
+
+    /**
+     * Sets the timeout of each read, or {@code null} for none (the default): a read that waits
+     * longer throws {@link java.net.SocketTimeoutException} and leaves the connection usable.
+     *
+     * @throws IllegalArgumentException the timeout is zero or negative
+     */
+    public void readTimeout(Duration timeout) {
+        options.readTimeout(timeout);
     }
 
-    /** Sets the timeout of each write, or {@code null} for none (the default). */
-    public void setWriteTimeout(Duration timeout) {
-        this.writeTimeout = checkTimeout(timeout);
+    /** {@return the timeout of each read, or {@code null} for none} */
+    public Duration readTimeout() {
+        return options.readTimeout();
     }
 
-    private static Duration checkTimeout(Duration timeout) {
-        if (timeout != null && (timeout.isNegative() || timeout.isZero())) {
-            throw new IllegalArgumentException("timeout must be positive, or null for none: " + timeout);
-        }
-        return timeout;
+    /**
+     * Sets the timeout of each write, or {@code null} for none (the default); a write that times
+     * out after sending part of its bytes poisons the connection (see the class comment).
+     *
+     * @throws IllegalArgumentException the timeout is zero or negative
+     */
+    public void writeTimeout(Duration timeout) {
+        options.writeTimeout(timeout);
+    }
+
+    /** {@return the timeout of each write, or {@code null} for none} */
+    public Duration writeTimeout() {
+        return options.writeTimeout();
     }
 
     /**
@@ -475,55 +533,89 @@ public final class TcpConnection implements AutoCloseable {
      * keeps sending; a peer that sends nothing for this long is not waited for any more (nginx's
      * {@code lingering_timeout}). It never extends the finish deadline.
      */
-    public void setFinishQuietPeriod(Duration period) {
-        Objects.requireNonNull(period, "period");
-        if (period.isNegative() || period.isZero()) {
-            throw new IllegalArgumentException("finish quiet period must be positive: " + period);
-        }
-        this.finishQuietPeriod = period;
+    public void finishQuietPeriod(Duration period) {
+        options.finishQuietPeriod(period);
     }
 
-    /** {@return the quiet period of the graceful ending; see {@link #setFinishQuietPeriod}} */
+    /** {@return the quiet period of the graceful ending; see {@link #finishQuietPeriod(Duration)}} */
     public Duration finishQuietPeriod() {
-        return finishQuietPeriod;
+        return options.finishQuietPeriod();
     }
 
-    /** Sets TCP_NODELAY (disables Nagle's algorithm). */
-    public void setNoDelay(boolean on) throws IOException {
-        socket.setNoDelay(on);
+    /** Sets TCP_NODELAY (disables Nagle's algorithm): {@code setOption(TCP_NODELAY, on)}. */
+    public void noDelay(boolean on) throws IOException {
+        options.setOption(StandardSocketOptions.TCP_NODELAY, on);
     }
 
     /** {@return whether TCP_NODELAY is set} */
     public boolean noDelay() throws IOException {
-        return socket.noDelay();
+        return options.getOption(StandardSocketOptions.TCP_NODELAY);
     }
 
-    /** Sets SO_KEEPALIVE. */
-    public void setKeepAlive(boolean on) throws IOException {
-        socket.setKeepAlive(on);
+    /** Sets SO_KEEPALIVE: {@code setOption(SO_KEEPALIVE, on)}. */
+    public void keepAlive(boolean on) throws IOException {
+        options.setOption(StandardSocketOptions.SO_KEEPALIVE, on);
     }
 
     /** {@return whether SO_KEEPALIVE is set} */
     public boolean keepAlive() throws IOException {
-        return socket.keepAlive();
+        return options.getOption(StandardSocketOptions.SO_KEEPALIVE);
     }
 
-    /** {@return the number of received bytes not yet read (SIOCINQ)} */
+    /**
+     * Sets a socket option, in the JDK's vocabulary: {@link StandardSocketOptions} TCP_NODELAY,
+     * SO_KEEPALIVE, SO_RCVBUF, SO_SNDBUF, IP_TOS; {@code jdk.net.ExtendedSocketOptions}
+     * TCP_KEEPIDLE, TCP_KEEPINTERVAL, TCP_KEEPCOUNT (seconds, seconds, probes); and
+     * {@link TcpOptions#TCP_USER_TIMEOUT} (native transport only). {@link #supportedOptions()}
+     * lists what this connection takes.
+     *
+     * @throws UnsupportedOperationException SO_LINGER (tcpscope's ending owns it: use
+     *         {@link #finish()} or {@link #abort()}), or an option not supported here, named
+     * @throws IllegalArgumentException      {@code value} is null or out of range (the message names
+     *         the option and the value): buffer sizes 0 or more, IP_TOS 0..255, keep-alive idle
+     *         and interval 1..32767 s, count 1..127, TCP_USER_TIMEOUT 0..{@link Integer#MAX_VALUE} ms
+     * @throws ConnectionClosedException     the connection has ended
+     */
+    public <T> void setOption(SocketOption<T> option, T value) throws IOException {
+        options.setOption(option, value);
+    }
+
+    /**
+     * {@return the option's value as the kernel reports it} That may differ from what was set:
+     * Linux doubles SO_RCVBUF and SO_SNDBUF (its bookkeeping overhead) and clamps them to its
+     * limits ({@code net.core.rmem_max}, {@code wmem_max}); the other options read back as set.
+     *
+     * @throws UnsupportedOperationException as for {@link #setOption}
+     * @throws ConnectionClosedException     the connection has ended
+     */
+    public <T> T getOption(SocketOption<T> option) throws IOException {
+        return options.getOption(option);
+    }
+
+    /** {@return the options {@link #setOption} takes on this connection (its transport's)} */
+    public Set<SocketOption<?>> supportedOptions() {
+        return options.supportedOptions();
+    }
+
+    /** {@return the number of received bytes not yet read: the stream view's buffer and the kernel's (SIOCINQ)} */
     public int available() throws IOException {
-        return inputShutDown ? 0 : socket.unread();
+        return inputShutDown ? 0 : input.buffered() + socket.unread();
     }
 
-    /** {@return the local address; still known after the connection ended} */
-    public InetSocketAddress localAddress() throws IOException {
-        return socket.localAddress();
+    /**
+     * {@return the local address and port} Never throws: it is known from the handshake on and
+     * stays known after the connection ended (also after an abort), for logging.
+     */
+    public InetSocketAddress localAddress() {
+        return options.localAddress();
     }
 
-    /** {@return the peer's address; still known after the connection ended} */
-    public SocketAddress remoteAddress() {
-        return socket.remoteAddress();
+    /** {@return the peer's address and port} Like {@link #localAddress()}, known also after the ending. */
+    public InetSocketAddress remoteAddress() {
+        return options.remoteAddress();
     }
 
-    /** {@return total bytes read from the peer} */
+    /** {@return total bytes received from the peer (including any the stream view holds unread)} */
     public long bytesRead() {
         return socket.bytesRead();
     }

@@ -1,6 +1,7 @@
 package dev.tcpscope;
 
 import dev.tcpscope.internal.poll.Deadline;
+import dev.tcpscope.internal.transport.ListenOptions;
 import dev.tcpscope.internal.transport.ListeningSocket;
 import dev.tcpscope.internal.transport.Transports;
 
@@ -35,7 +36,7 @@ public final class TcpListener implements AutoCloseable {
 
     /** Binds and listens on {@code address} with {@link #DEFAULT_BACKLOG}; port 0 picks a free port. */
     public static TcpListener bind(InetSocketAddress address) throws IOException {
-        return bind(address, DEFAULT_BACKLOG, false);
+        return builder(address).bind();
     }
 
     /**
@@ -47,15 +48,75 @@ public final class TcpListener implements AutoCloseable {
      * @param v6Only   IPV6_V6ONLY for an IPv6 address (ignored for IPv4)
      */
     public static TcpListener bind(InetSocketAddress address, int backlog, boolean v6Only) throws IOException {
+        return builder(address).backlog(backlog).v6Only(v6Only).bind();
+    }
+
+    /** {@return a builder of a listener on {@code address}, for the options set before bind(2)} */
+    public static Builder builder(InetSocketAddress address) {
         Objects.requireNonNull(address, "address");
         if (address.isUnresolved()) {
             throw new IllegalArgumentException("address is unresolved: " + address);
         }
-        if (backlog < 1) {
-            throw new IllegalArgumentException("backlog must be at least 1: " + backlog);
+        return new Builder(address);
+    }
+
+    /** The options of a listening socket, which must be set before it binds. */
+    public static final class Builder {
+        private final InetSocketAddress address;
+        private int backlog = DEFAULT_BACKLOG;
+        private boolean v6Only;
+        private boolean reusePort;
+        private int receiveBufferSize;
+
+        private Builder(InetSocketAddress address) {
+            this.address = address;
         }
-        // The transport closes the socket on any failure, Errors included.
-        return new TcpListener(Transports.current().listen(address, backlog, v6Only));
+
+        /** Pending-connection queue length (default {@link #DEFAULT_BACKLOG}; the kernel caps it at net.core.somaxconn). */
+        public Builder backlog(int backlog) {
+            if (backlog < 1) {
+                throw new IllegalArgumentException("backlog must be at least 1: " + backlog);
+            }
+            this.backlog = backlog;
+            return this;
+        }
+
+        /** IPV6_V6ONLY for an IPv6 address (default false: {@code [::]} accepts IPv4 too; refused on the portable transport). */
+        public Builder v6Only(boolean v6Only) {
+            this.v6Only = v6Only;
+            return this;
+        }
+
+        /**
+         * SO_REUSEPORT (default false): several listeners, each with this set, may bind the same
+         * address and port (in this process or in others of the same user), and the kernel
+         * spreads new connections among them, e.g. one acceptor thread each.
+         */
+        public Builder reusePort(boolean reusePort) {
+            this.reusePort = reusePort;
+            return this;
+        }
+
+        /**
+         * SO_RCVBUF of the listening socket, in bytes (default 0: the system's): accepted
+         * connections inherit it, and it is set before listen(2), so the window offered in the
+         * handshake already follows it. Linux doubles the value (its bookkeeping overhead); read
+         * it back with {@code getOption(SO_RCVBUF)} on an accepted connection.
+         */
+        public Builder receiveBufferSize(int bytes) {
+            if (bytes < 0) {
+                throw new IllegalArgumentException("SO_RCVBUF out of range: " + bytes + " (bytes, 0 for the default)");
+            }
+            this.receiveBufferSize = bytes;
+            return this;
+        }
+
+        /** {@return the listener, bound and listening} The socket is closed if anything fails. */
+        public TcpListener bind() throws IOException {
+            // The transport closes the socket on any failure, Errors included.
+            return new TcpListener(Transports.current().listen(address,
+                    new ListenOptions(backlog, v6Only, reusePort, receiveBufferSize)));
+        }
     }
 
     /** Waits for the next connection; see {@link #accept(Duration)}. */

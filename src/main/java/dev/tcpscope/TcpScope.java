@@ -8,7 +8,6 @@ import java.util.Objects;
 import java.util.concurrent.Callable;
 import java.util.concurrent.StructuredTaskScope;
 import java.util.concurrent.ThreadFactory;
-import java.util.concurrent.StructuredTaskScope.Configuration;
 import java.util.concurrent.StructuredTaskScope.Joiner;
 import java.util.concurrent.StructuredTaskScope.Subtask;
 import java.util.function.Function;
@@ -87,7 +86,7 @@ public final class TcpScope<T, R> implements AutoCloseable {
     private final ScopeNesting nesting;
     private volatile Duration finishTimeout = TcpConnection.DEFAULT_FINISH_TIMEOUT;
 
-    private TcpScope(Joiner<? super T, ? extends R> joiner, Function<Configuration, Configuration> configuration) {
+    private TcpScope(Joiner<? super T, ? extends R> joiner, Function<StructuredTaskScope.Configuration, StructuredTaskScope.Configuration> configuration) {
         this.joiner = new OwningJoiner<>(joiner, ledger);
         // The JDK's default configuration makes a thread factory per scope; the same factory,
         // shared, behaves identically (unnamed virtual threads; stateless, thread-safe) and saves
@@ -102,27 +101,40 @@ public final class TcpScope<T, R> implements AutoCloseable {
         return open(Joiner.awaitAllSuccessfulOrThrow());
     }
 
-    /** Opens a scope with {@code timeout} on its work; see {@link #open(Joiner, Function)}. */
+    /** Opens a scope with {@code timeout} on its work; see {@link #open(Joiner, Duration)}. */
     public static TcpScope<Object, Void> open(Duration timeout) {
-        Objects.requireNonNull(timeout, "timeout");
-        return open(Joiner.awaitAllSuccessfulOrThrow(), cf -> cf.withTimeout(timeout));
-    }
-
-    /** Opens a scope with {@code joiner}; see {@link #open(Joiner, Function)}. */
-    public static <T, R> TcpScope<T, R> open(Joiner<? super T, ? extends R> joiner) {
-        return open(joiner, Function.identity());
+        return open(Joiner.awaitAllSuccessfulOrThrow(), timeout);
     }
 
     /**
-     * Opens a scope with {@code joiner} and a configuration of the underlying
-     * {@link StructuredTaskScope} (timeout, name, thread factory). The calling thread becomes
-     * the owner.
+     * Opens a scope whose {@code join()} returns what {@code joiner} decides (e.g.
+     * {@code Joiner.anySuccessfulResultOrThrow()} for a race). The calling thread becomes the owner.
+     *
+     * <p><b>Preview API.</b> {@code Joiner} is a type of {@link StructuredTaskScope}, a preview API of
+     * JDK 25 (JEP 505): this signature may change with it in a tcpscope built for a later JDK.
      */
-    public static <T, R> TcpScope<T, R> open(Joiner<? super T, ? extends R> joiner,
-                                             Function<Configuration, Configuration> configuration) {
+    public static <T, R> TcpScope<T, R> open(Joiner<? super T, ? extends R> joiner) {
         Objects.requireNonNull(joiner, "joiner");
-        Objects.requireNonNull(configuration, "configuration");
-        return new TcpScope<>(joiner, configuration);
+        return new TcpScope<>(joiner, Function.identity());
+    }
+
+    /**
+     * Opens a scope with {@code joiner} and a timeout on its work: when it passes, {@code join()}
+     * throws {@link StructuredTaskScope.TimeoutException}, the scope fails and every connection
+     * is aborted. The calling thread becomes the owner.
+     *
+     * <p><b>Preview API.</b> {@code Joiner} is a type of {@link StructuredTaskScope}, a preview API of
+     * JDK 25 (JEP 505): this signature may change with it in a tcpscope built for a later JDK.
+     *
+     * @throws IllegalArgumentException {@code timeout} is zero or negative
+     */
+    public static <T, R> TcpScope<T, R> open(Joiner<? super T, ? extends R> joiner, Duration timeout) {
+        Objects.requireNonNull(joiner, "joiner");
+        Objects.requireNonNull(timeout, "timeout");
+        if (timeout.isNegative() || timeout.isZero()) {
+            throw new IllegalArgumentException("scope timeout must be positive: " + timeout);
+        }
+        return new TcpScope<>(joiner, cf -> cf.withTimeout(timeout));
     }
 
     /**
@@ -179,6 +191,20 @@ public final class TcpScope<T, R> implements AutoCloseable {
     }
 
     /**
+     * Connects to {@code host} on {@code port} with the default timeout, for the branch of the
+     * calling thread; see {@link TcpConnection#connect(String, int)} (every address of the name
+     * tried in turn) and {@link #connect(InetSocketAddress, Duration)} (ownership).
+     */
+    public TcpConnection connect(String host, int port) throws IOException {
+        return connect(HostAndPort.of(host, port), TcpConnection.DEFAULT_CONNECT_TIMEOUT);
+    }
+
+    /** Connects to {@code host} on {@code port} within {@code timeout}; see {@link #connect(String, int)}. */
+    public TcpConnection connect(String host, int port, Duration timeout) throws IOException {
+        return connect(HostAndPort.of(host, port), timeout);
+    }
+
+    /**
      * Takes ownership of {@code connection} (for example one accepted from a {@link TcpListener})
      * for the branch of the calling thread. A subtask may adopt as it may connect: a connection
      * it accepted is then its own, aborted if it fails or loses.
@@ -219,6 +245,9 @@ public final class TcpScope<T, R> implements AutoCloseable {
     /**
      * Forks a subtask, in a branch of its own; see {@link StructuredTaskScope#fork(Callable)}.
      *
+     * <p><b>Preview API.</b> {@code Subtask} is a type of {@link StructuredTaskScope}, a preview API of
+     * JDK 25 (JEP 505): this signature may change with it in a tcpscope built for a later JDK.
+     *
      * @throws IllegalStateException after {@code join()} or {@code finish()}
      */
     public <U extends T> Subtask<U> fork(Callable<? extends U> task) {
@@ -236,7 +265,12 @@ public final class TcpScope<T, R> implements AutoCloseable {
         }
     }
 
-    /** Forks a subtask that returns nothing; see {@link #fork(Callable)}. */
+    /**
+     * Forks a subtask that returns nothing; see {@link #fork(Callable)}.
+     *
+     * <p><b>Preview API.</b> {@code Subtask} is a type of {@link StructuredTaskScope}, a preview API of
+     * JDK 25 (JEP 505): this signature may change with it in a tcpscope built for a later JDK.
+     */
     public <U extends T> Subtask<U> fork(Runnable task) {
         Objects.requireNonNull(task, "task");
         return fork(() -> {
@@ -248,6 +282,9 @@ public final class TcpScope<T, R> implements AutoCloseable {
     /**
      * Waits for the subtasks as the Joiner decides; see {@link StructuredTaskScope#join()}. If it
      * does not return normally the scope has failed: every connection is aborted before it throws.
+     *
+     * <p><b>Preview API.</b> The exceptions are {@link StructuredTaskScope}'s, a preview API of
+     * JDK 25 (JEP 505), and may change with it in a tcpscope built for a later JDK.
      *
      * @throws StructuredTaskScope.FailedException  the Joiner's result is a failure
      * @throws StructuredTaskScope.TimeoutException the scope's timeout passed

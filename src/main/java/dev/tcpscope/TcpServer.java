@@ -107,6 +107,25 @@ public final class TcpServer implements AutoCloseable {
         }
 
         /**
+         * SO_REUSEPORT (default false): several servers (or listeners), each with this set, may
+         * bind the same address and port, and the kernel spreads new connections among them;
+         * see {@link TcpListener.Builder#reusePort}.
+         */
+        public Builder reusePort(boolean reusePort) {
+            options.reusePort(reusePort);
+            return this;
+        }
+
+        /**
+         * SO_RCVBUF of the listening socket, which accepted connections inherit (default 0: the
+         * system's); see {@link TcpListener.Builder#receiveBufferSize}.
+         */
+        public Builder receiveBufferSize(int bytes) {
+            options.receiveBufferSize(bytes);
+            return this;
+        }
+
+        /**
          * Most connections holding a permit at once (default 10,000): those being served, and
          * those transferred to another scope that have not ended yet.
          */
@@ -158,7 +177,7 @@ public final class TcpServer implements AutoCloseable {
          */
         public TcpServer bind() throws IOException {
             ServerOptions bound = options.copy();
-            TcpListener listener = TcpListener.bind(bound.address(), bound.backlog(), bound.v6Only());
+            TcpListener listener = bound.bindListener();
             try {
                 return new TcpServer(bound, listener);
             } catch (IOException | RuntimeException | Error e) {
@@ -273,7 +292,7 @@ public final class TcpServer implements AutoCloseable {
             handlers.fork(() -> serveConnection(connection, handler)); // SERVING is bound by serve()
         } catch (RuntimeException e) {
             connection.abort("could not start a handler", e);
-            counters.handlerEnded(connection, "other", false);
+            counters.handlerEnded(connection, AbortKind.OTHER, false);
             permits.release();
             throw e;
         }
@@ -299,7 +318,7 @@ public final class TcpServer implements AutoCloseable {
         boolean interrupted = counters.awaitNoHandler(System.nanoTime() + options.drainPeriod().toNanos());
         drainOver = true;
         for (ServedConnection record : served) {
-            record.expire("shutdown", "server shut down (drain period " + options.drainPeriod() + " over)");
+            record.expire(AbortKind.SHUTDOWN, "server shut down (drain period " + options.drainPeriod() + " over)");
         }
         return interrupted;
     }

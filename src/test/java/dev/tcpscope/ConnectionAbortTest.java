@@ -218,7 +218,7 @@ class ConnectionAbortTest {
     void aWriteThatTimedOutPartWayPoisonsTheConnectionAndFinishResets(Side side) throws Exception {
         try (Pair p = Pair.open(side)) {
             TcpConnection conn = p.connection();
-            conn.setWriteTimeout(Duration.ofMillis(200));
+            conn.writeTimeout(Duration.ofMillis(200));
             // One write far larger than every buffer between us and the peer, which does not read:
             // the kernel takes part of it, then it times out. (A write that times out before the
             // kernel took any of its bytes does not poison.)

@@ -145,7 +145,7 @@ class ConnectionCallerMistakeTest {
             TcpConnection conn = connect(sys, server);
             try (JdkPeer peer = server.accept()) {
                 conn.write(BEFORE);
-                conn.setWriteTimeout(Duration.ofMillis(200));
+                conn.writeTimeout(Duration.ofMillis(200));
                 // EAGAIN until the timeout (a pending writable edge may let the writer retry once).
                 Injection full = sys.inject(Call.SEND, Errno.EAGAIN, 1000, FaultInjectingSyscalls.ANY_FD);
 
@@ -174,7 +174,7 @@ class ConnectionCallerMistakeTest {
         try (JdkPeer.Server server = JdkPeer.Server.open()) {
             TcpConnection conn = connect(sys, server);
             try (JdkPeer peer = server.accept()) {
-                conn.setWriteTimeout(Duration.ofMillis(200));
+                conn.writeTimeout(Duration.ofMillis(200));
                 OutputStream out = conn.outputStream();
                 out.write(hello); // buffered: the write returned, so these bytes must reach the peer
                 Injection full = sys.inject(Call.SEND, Errno.EAGAIN, 1000, FaultInjectingSyscalls.ANY_FD);

@@ -100,7 +100,7 @@ class ConnectionEndingTruthsTest {
             JdkPeer peer = p.peer();
             CompletableFuture<Received> received = peer.readToEndAsync().thenApply(Received::of); // stays open
             long total = 256 * 1024;
-            conn.setFinishQuietPeriod(Duration.ofMillis(200));
+            conn.finishQuietPeriod(Duration.ofMillis(200));
             Patterns.write(total, conn::write);
 
             FinishResult result = conn.finish(Duration.ofMinutes(10));
@@ -158,7 +158,7 @@ class ConnectionEndingTruthsTest {
              TcpConnection conn = TcpConnection.connect(server.address(), Duration.ofSeconds(10));
              JdkPeer peer = server.accept()) {
             ByteBuffer buffer = ByteBuffer.wrap(Patterns.bytes(0, 64 << 20)); // far beyond every buffer
-            conn.setWriteTimeout(Duration.ofMillis(300));                    // the peer never reads
+            conn.writeTimeout(Duration.ofMillis(300));                    // the peer never reads
 
             SocketTimeoutException e = assertThrows(SocketTimeoutException.class, () -> conn.write(buffer));
 
@@ -211,7 +211,7 @@ class ConnectionEndingTruthsTest {
             TcpConnection conn = p.connection();
             conn.abort();
             assertEquals(p.peer().socket().getPort(), conn.localAddress().getPort());
-            assertEquals(p.peer().socket().getLocalPort(), ((InetSocketAddress) conn.remoteAddress()).getPort());
+            assertEquals(p.peer().socket().getLocalPort(), conn.remoteAddress().getPort());
         }
     }
 

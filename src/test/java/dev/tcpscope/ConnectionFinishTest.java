@@ -250,7 +250,7 @@ class ConnectionFinishTest {
             // A send buffer that surely holds what the frozen peer's window cannot; a write that
             // blocked anyway would fail here rather than hang.
             SocketOptionsOf.socket(conn).options().setInt(SocketOptions.SOL_SOCKET, SocketOptions.SO_SNDBUF, 512 * 1024);
-            conn.setWriteTimeout(Duration.ofSeconds(20));
+            conn.writeTimeout(Duration.ofSeconds(20));
             Patterns.write(total, conn::write);
 
             FinishResult result = conn.finish(Duration.ofSeconds(2));

@@ -34,6 +34,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -129,8 +130,8 @@ class ConnectionMisuseTest {
              TcpListener listener = ConnectionFinishTest.bindLoopback()) {
             TcpConnection conn = p.connection();
             for (Duration bad : List.of(Duration.ZERO, Duration.ofMillis(-1), Duration.ofSeconds(-10))) {
-                assertThrows(IllegalArgumentException.class, () -> conn.setReadTimeout(bad), bad::toString);
-                assertThrows(IllegalArgumentException.class, () -> conn.setWriteTimeout(bad), bad::toString);
+                assertThrows(IllegalArgumentException.class, () -> conn.readTimeout(bad), bad::toString);
+                assertThrows(IllegalArgumentException.class, () -> conn.writeTimeout(bad), bad::toString);
                 assertThrows(IllegalArgumentException.class, () -> conn.finish(bad), bad::toString);
                 assertThrows(IllegalArgumentException.class, () -> conn.awaitPeerEnding(bad), bad::toString);
                 assertThrows(IllegalArgumentException.class, () -> listener.accept(bad), bad::toString);
@@ -139,8 +140,15 @@ class ConnectionMisuseTest {
             }
             assertTrue(conn.isOpen(), "a rejected finish() must not begin an ending");
             assertTrue(conn.ending().isEmpty());
-            conn.setReadTimeout(null); // null: no timeout
-            conn.setWriteTimeout(null);
+            assertNull(conn.readTimeout(), "a rejected timeout leaves the setting as it was");
+            conn.readTimeout(Duration.ofSeconds(7));
+            conn.writeTimeout(Duration.ofSeconds(8));
+            assertEquals(Duration.ofSeconds(7), conn.readTimeout());
+            assertEquals(Duration.ofSeconds(8), conn.writeTimeout());
+            conn.readTimeout(null); // null: no timeout
+            conn.writeTimeout(null);
+            assertNull(conn.readTimeout());
+            assertNull(conn.writeTimeout());
 
             CompletableFuture<Received> received = p.peer().readToEndAndCloseAsync().thenApply(Received::of);
             conn.write(Patterns.bytes(0, 100));
@@ -278,5 +286,27 @@ class ConnectionMisuseTest {
         }
         assertThrows(java.net.ConnectException.class, () -> TcpConnection.connect(
                 new InetSocketAddress(InetAddress.getLoopbackAddress(), port), Duration.ofSeconds(10)));
+    }
+
+    /**
+     * localAddress() and remoteAddress() are one shape (InetSocketAddress, no checked exception)
+     * and still answer after an abort, on both transports: the peer's socket names the same
+     * ports. Checked: with NativeSocket.close no longer keeping the local address,
+     * localAddress() after the abort threw on native (UncheckedIOException around the
+     * ConnectionClosedException of getsockname on the closed descriptor).
+     */
+    @ParameterizedTest
+    @EnumSource(Side.class)
+    void addressesAreKnownAfterAnAbort(Side side) throws Exception {
+        try (Pair p = Pair.open(side)) {
+            TcpConnection conn = p.connection();
+            conn.abort();
+            p.peer().readToEnd().assertReset();
+            InetSocketAddress local = conn.localAddress();
+            InetSocketAddress remote = conn.remoteAddress();
+            assertEquals(p.peer().socket().getPort(), local.getPort());
+            assertEquals(p.peer().socket().getLocalPort(), remote.getPort());
+            assertEquals(p.peer().socket().getInetAddress(), local.getAddress());
+        }
     }
 }

@@ -206,7 +206,7 @@ class EndingLogicTest {
         try (JdkPeer.Server server = JdkPeer.Server.open(4096);
              TcpConnection conn = TcpConnection.connect(server.address(), Duration.ofSeconds(10));
              JdkPeer peer = server.accept()) {
-            conn.setWriteTimeout(Duration.ofMillis(200));
+            conn.writeTimeout(Duration.ofMillis(200));
             assertThrowsExactly(SocketTimeoutException.class, () -> conn.write(new byte[8 << 20]));
             assertTrue(conn.isPoisoned());
             var refused = assertThrowsExactly(ConnectionClosedException.class, () -> conn.write(new byte[1]));
@@ -260,7 +260,7 @@ class EndingLogicTest {
     void aSilentPeerEndsTheWaitAfterTheQuietPeriod() throws Exception {
         try (Pair p = Pair.open(Side.ACCEPTED)) {
             TcpConnection conn = p.connection();
-            conn.setFinishQuietPeriod(Duration.ofMillis(100));
+            conn.finishQuietPeriod(Duration.ofMillis(100));
             conn.write(Patterns.bytes(0, 1000));
             int ourPort = conn.localAddress().getPort();
 
@@ -282,7 +282,7 @@ class EndingLogicTest {
     void theDeadlineBeforeThePeersFinStillMeansDelivered() throws Exception {
         try (Pair p = Pair.open(Side.CONNECTED)) {
             TcpConnection conn = p.connection();
-            conn.setFinishQuietPeriod(Duration.ofSeconds(30));
+            conn.finishQuietPeriod(Duration.ofSeconds(30));
             conn.write(Patterns.bytes(0, 1000));
 
             FinishResult result = conn.finish(Duration.ofMillis(300));
@@ -303,7 +303,7 @@ class EndingLogicTest {
         try (JdkPeer.Server server = JdkPeer.Server.open(4096);
              TcpConnection conn = TcpConnection.connect(server.address(), Duration.ofSeconds(10));
              JdkPeer peer = server.accept()) {
-            conn.setWriteTimeout(Duration.ofSeconds(10)); // 20 KiB fits the two buffers; a failure, not a hang, if not
+            conn.writeTimeout(Duration.ofSeconds(10)); // 20 KiB fits the two buffers; a failure, not a hang, if not
             conn.write(Patterns.bytes(0, 20_000));
 
             FinishResult result = conn.finish(Duration.ofMillis(300));

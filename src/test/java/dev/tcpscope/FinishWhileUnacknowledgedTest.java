@@ -51,7 +51,7 @@ class FinishWhileUnacknowledgedTest {
         try (JdkPeer.Server server = JdkPeer.Server.open(4096);
              TcpConnection conn = TcpConnection.connect(server.address(), Duration.ofSeconds(10));
              JdkPeer peer = server.accept()) {
-            conn.setWriteTimeout(Duration.ofSeconds(10));
+            conn.writeTimeout(Duration.ofSeconds(10));
             conn.write(Patterns.bytes(0, 20_000)); // more than the peer's window: stays unacknowledged
             waitOnlyForTheEvent(conn);
             Forked<FinishResult> finisher = Forked.start(Forked.Kind.VIRTUAL, "finisher", () -> conn.finish(FINISH));
@@ -71,7 +71,7 @@ class FinishWhileUnacknowledgedTest {
         try (JdkPeer.Server server = JdkPeer.Server.open(4096);
              TcpConnection conn = TcpConnection.connect(server.address(), Duration.ofSeconds(10));
              JdkPeer peer = server.accept()) {
-            conn.setWriteTimeout(Duration.ofSeconds(10));
+            conn.writeTimeout(Duration.ofSeconds(10));
             conn.write(Patterns.bytes(0, 20_000));
             waitOnlyForTheEvent(conn);
             Forked<FinishResult> finisher = Forked.start(Forked.Kind.VIRTUAL, "finisher", () -> conn.finish(FINISH));
@@ -106,7 +106,7 @@ class FinishWhileUnacknowledgedTest {
         try (JdkPeer.Server server = JdkPeer.Server.open(4096);
              TcpConnection conn = TcpConnection.connect(server.address(), Duration.ofSeconds(10));
              JdkPeer peer = server.accept()) {
-            conn.setWriteTimeout(Duration.ofSeconds(10));
+            conn.writeTimeout(Duration.ofSeconds(10));
             conn.write(sent);
 
             FinishResult result = conn.finish(Duration.ofSeconds(1)); // returns at the deadline
@@ -129,7 +129,7 @@ class FinishWhileUnacknowledgedTest {
     private static void waitOnlyForTheEvent(TcpConnection conn) {
         // The portable ending waits for the peer's FIN for the quiet period at most (native: for
         // the acknowledgement, then the quiet period); as long as the finish itself here.
-        conn.setFinishQuietPeriod(FINISH);
+        conn.finishQuietPeriod(FINISH);
     }
 
     /** The stream view's buffer cannot be sent (the peer reset): the ending aborts and says why. */

@@ -201,7 +201,7 @@ class ScopeFailuresTest {
                 peer = slow.accept(); // and does not read, for now
                 // The subtask swallows the failure: only the poisoned connection tells.
                 Subtask<IOException> writer = scope.fork(() -> {
-                    connection.setWriteTimeout(Duration.ofMillis(200));
+                    connection.writeTimeout(Duration.ofMillis(200));
                     try {
                         connection.write(message);
                         return null;
@@ -242,7 +242,7 @@ class ScopeFailuresTest {
                     SocketOptionsOf.socket(c).options().setInt(SocketOptions.SOL_SOCKET, SocketOptions.SO_SNDBUF, 1 << 20);
                     peer.set(stuck.accept());
                     scope.fork(() -> {
-                        c.setWriteTimeout(Duration.ofSeconds(10)); // a hang would be a test failure
+                        c.writeTimeout(Duration.ofSeconds(10)); // a hang would be a test failure
                         c.write(message);
                         return null;
                     });

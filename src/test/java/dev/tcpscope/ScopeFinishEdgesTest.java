@@ -167,7 +167,7 @@ class ScopeFinishEdgesTest {
                 SocketOptionsOf.socket(connection).options().setInt(dev.tcpscope.internal.socket.SocketOptions.SOL_SOCKET,
                         dev.tcpscope.internal.socket.SocketOptions.SO_SNDBUF, 1 << 20);
                 peer = stuck.accept(); // and does not read until the scope is done
-                connection.setWriteTimeout(Duration.ofSeconds(10)); // a hang would be a test failure
+                connection.writeTimeout(Duration.ofSeconds(10)); // a hang would be a test failure
                 connection.write(large);
                 scope.join();
                 var first = assertThrows(UndeliveredException.class, scope::finish);

@@ -25,7 +25,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * How the handler's outcome reaches a real peer (a {@link JdkPeer}): a handler that returns
  * gives EOF after every byte; one that throws (a RuntimeException or an Error), exceeds its time
- * limit or goes idle gives RST; and the counters say which.
+ * limit or goes idle gives RST; and the counters say which, by {@link AbortKind} (checked: with
+ * the time limit recorded as IDLE, the three time-limit cases failed on their counters).
  */
 @Timeout(60)
 @SuppressWarnings("try") // peers are closed early on purpose (their FIN ends the server's lingering close)
@@ -74,7 +75,7 @@ class ServerEndingsTest {
         })) {
             exchange(running.port(), "hello").assertReset(PARTIAL);
             ServerStats stats = running.awaitStats("the connection ended", s -> s.active() == 0 && s.accepted() == 1);
-            assertEquals(Map.of("handler-failed", 1L), stats.abortedByKind(), stats::toString);
+            assertEquals(Map.of(AbortKind.HANDLER_FAILED, 1L), stats.abortedByKind(), stats::toString);
             assertEquals(0, stats.graceful(), stats::toString);
         }
     }
@@ -88,7 +89,7 @@ class ServerEndingsTest {
         })) {
             exchange(running.port(), "hello").assertReset(PARTIAL);
             ServerStats stats = running.awaitStats("the connection ended", s -> s.active() == 0 && s.accepted() == 1);
-            assertEquals(Map.of("handler-failed", 1L), stats.abortedByKind(), stats::toString);
+            assertEquals(Map.of(AbortKind.HANDLER_FAILED, 1L), stats.abortedByKind(), stats::toString);
         }
     }
 
@@ -108,7 +109,7 @@ class ServerEndingsTest {
             assertArrayEquals(PARTIAL, next.data());
 
             ServerStats stats = running.awaitStats("both connections ended", s -> s.active() == 0 && s.accepted() == 2);
-            assertEquals(Map.of("handler-failed", 1L), stats.abortedByKind(), stats::toString);
+            assertEquals(Map.of(AbortKind.HANDLER_FAILED, 1L), stats.abortedByKind(), stats::toString);
             assertEquals(1, stats.graceful(), stats::toString);
         }
     }
@@ -133,7 +134,7 @@ class ServerEndingsTest {
             assertTrue(woken instanceof ConnectionClosedException, () -> "the blocked read must wake with"
                     + " ConnectionClosedException, got " + woken);
             ServerStats stats = running.awaitStats("the connection ended", s -> s.active() == 0 && s.accepted() == 1);
-            assertEquals(Map.of("time-limit", 1L), stats.abortedByKind(), stats::toString);
+            assertEquals(Map.of(AbortKind.TIME_LIMIT, 1L), stats.abortedByKind(), stats::toString);
         }
     }
 
@@ -157,7 +158,7 @@ class ServerEndingsTest {
             exchange(running.port(), "hello").assertReset(PARTIAL);
             interrupted.await();
             ServerStats stats = running.awaitStats("the connection ended", s -> s.active() == 0 && s.accepted() == 1);
-            assertEquals(Map.of("time-limit", 1L), stats.abortedByKind(), stats::toString);
+            assertEquals(Map.of(AbortKind.TIME_LIMIT, 1L), stats.abortedByKind(), stats::toString);
             assertEquals(0, stats.graceful(), stats::toString);
         }
     }
@@ -182,7 +183,7 @@ class ServerEndingsTest {
                 assertTrue(received.data().length < huge.length, received::toString);
             }
             ServerStats stats = running.stats();
-            assertEquals(Map.of("time-limit", 1L), stats.abortedByKind(), stats::toString);
+            assertEquals(Map.of(AbortKind.TIME_LIMIT, 1L), stats.abortedByKind(), stats::toString);
         }
     }
 
@@ -196,7 +197,7 @@ class ServerEndingsTest {
         })) {
             exchange(running.port(), "hello").assertReset(PARTIAL);
             ServerStats stats = running.awaitStats("the connection ended", s -> s.active() == 0 && s.accepted() == 1);
-            assertEquals(Map.of("idle", 1L), stats.abortedByKind(), stats::toString);
+            assertEquals(Map.of(AbortKind.IDLE, 1L), stats.abortedByKind(), stats::toString);
         }
     }
 
@@ -274,7 +275,7 @@ class ServerEndingsTest {
             Throwable join = joinThrew.get();
             assertTrue(join instanceof StructuredTaskScope.FailedException, () -> "join() threw " + join);
             ServerStats stats = running.awaitStats("the connection ended", s -> s.active() == 0 && s.accepted() == 1);
-            assertEquals(Map.of("handler-failed", 1L), stats.abortedByKind(), stats::toString);
+            assertEquals(Map.of(AbortKind.HANDLER_FAILED, 1L), stats.abortedByKind(), stats::toString);
         }
     }
 
@@ -302,7 +303,7 @@ class ServerEndingsTest {
             }
             ServerStats stats = running.awaitStats("both ended", s -> s.active() == 0 && s.accepted() == 2);
             assertEquals(1, stats.graceful(), stats::toString);
-            assertEquals(Map.of("handler-failed", 1L), stats.abortedByKind(), stats::toString);
+            assertEquals(Map.of(AbortKind.HANDLER_FAILED, 1L), stats.abortedByKind(), stats::toString);
         }
     }
 
@@ -335,7 +336,7 @@ class ServerEndingsTest {
             // Linux may hand the reset connection to accept4 (its handler then fails reading:
             // handler-failed) or drop it from the queue; either way the server went on.
             assertEquals(stats.accepted(), stats.graceful() + stats.aborted(), stats::toString);
-            assertTrue(stats.abortedByKind().keySet().stream().allMatch("handler-failed"::equals), stats::toString);
+            assertTrue(stats.abortedByKind().keySet().stream().allMatch(AbortKind.HANDLER_FAILED::equals), stats::toString);
         }
     }
 

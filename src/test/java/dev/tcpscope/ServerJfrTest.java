@@ -94,7 +94,7 @@ class ServerJfrTest {
             RecordedEvent bad = ended.get(badPeer);
             assertNotNull(bad, () -> "no ended event for " + badPeer + " in " + ended.keySet());
             assertEquals("ABORTED", bad.getString("mode"), bad::toString);
-            assertEquals("handler-failed", bad.getString("abortKind"), bad::toString);
+            assertEquals(AbortKind.HANDLER_FAILED.label(), bad.getString("abortKind"), bad::toString);
             assertTrue(!bad.getBoolean("delivered"), bad::toString);
             assertEquals("NOT_DELIVERED", bad.getString("delivery"), bad::toString);
             assertTrue(bad.getString("reason").contains("handler failure on purpose"), bad::toString);

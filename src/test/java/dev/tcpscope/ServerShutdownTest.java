@@ -82,7 +82,7 @@ class ServerShutdownTest {
             }
             ServerStats stats = server.stats();
             assertEquals(0, stats.active(), stats::toString);
-            assertEquals(Map.of("shutdown", 3L), stats.abortedByKind(), stats::toString);
+            assertEquals(Map.of(AbortKind.SHUTDOWN, 3L), stats.abortedByKind(), stats::toString);
             assertEquals(0, stats.graceful(), stats::toString);
             assertTrue(server.isShuttingDown());
         } finally {
@@ -152,7 +152,7 @@ class ServerShutdownTest {
             assertTrue(running.interruptedOnReturn(), "serve() must set the interrupt status again on return");
             assertThrows(ConnectException.class, () -> JdkPeer.connect(running.port()).close());
             ServerStats stats = server.stats();
-            assertEquals(Map.of("shutdown", 1L), stats.abortedByKind(), stats::toString);
+            assertEquals(Map.of(AbortKind.SHUTDOWN, 1L), stats.abortedByKind(), stats::toString);
             server.shutdown(); // after serve() returned: returns at once
         } finally {
             running.close();
@@ -243,7 +243,7 @@ class ServerShutdownTest {
             shutdownReturned.get();
             Seen received = peer.readToEnd();
             assertTrue(received.isReset(), received::toString);
-            assertEquals(Map.of("shutdown", 1L), server.stats().abortedByKind(), server.stats()::toString);
+            assertEquals(Map.of(AbortKind.SHUTDOWN, 1L), server.stats().abortedByKind(), server.stats()::toString);
         } finally {
             running.close();
         }
@@ -261,7 +261,7 @@ class ServerShutdownTest {
             running.awaitReturn();
             Seen received = peer.readToEnd();
             assertTrue(received.isReset(), received::toString);
-            assertEquals(Map.of("shutdown", 1L), server.stats().abortedByKind());
+            assertEquals(Map.of(AbortKind.SHUTDOWN, 1L), server.stats().abortedByKind());
         } finally {
             running.close();
         }
@@ -328,7 +328,7 @@ class ServerShutdownTest {
             shutdownReturned.get();
             Seen received = peer.readToEnd();
             assertTrue(received.isReset(), received::toString);
-            assertEquals(Map.of("shutdown", 1L), server.stats().abortedByKind(), server.stats()::toString);
+            assertEquals(Map.of(AbortKind.SHUTDOWN, 1L), server.stats().abortedByKind(), server.stats()::toString);
         } finally {
             busy.close(); // again, if the test failed before: idempotent
             if (peer != null) {

@@ -9,6 +9,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.net.StandardSocketOptions;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -20,7 +21,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * The child JVM of {@link UserTimeoutEndingTest}, run inside a network namespace where the test
  * then drops every segment towards the peers: tcpscope connections, each with TCP_USER_TIMEOUT
- * set, a reader and a writer, whose peer (a plain JDK socket in this process) stops
+ * set through the public option ({@link TcpOptions#TCP_USER_TIMEOUT}, read back with the option
+ * number of the C headers), a reader and a writer, whose peer (a plain JDK socket in this process) stops
  * acknowledging. The kernel then ends each connection with ETIMEDOUT, told once, to whichever
  * call asks first; later recv calls return 0.
  *
@@ -52,9 +54,10 @@ public final class UserTimeoutChild {
             for (int i = 0; i < count; i++) {
                 TcpConnection connection = TcpConnection.connect(address, GUARD);
                 connections.add(connection);
+                // The public options; the read-back uses the option number from the C headers, not ours.
+                connection.setOption(StandardSocketOptions.SO_SNDBUF, 4096);
+                connection.setOption(TcpOptions.TCP_USER_TIMEOUT, Duration.ofMillis(timeoutMillis));
                 SocketOptions options = SocketOptionsOf.socket(connection).options();
-                options.setInt(SocketOptions.SOL_SOCKET, SocketOptions.SO_SNDBUF, 4096);
-                options.setInt(SocketOptions.IPPROTO_TCP, option, timeoutMillis);
                 int readBack = options.getInt(SocketOptions.IPPROTO_TCP, option);
                 if (readBack != timeoutMillis) {
                     throw new IllegalStateException("option " + option + " reads back as " + readBack + ", not "

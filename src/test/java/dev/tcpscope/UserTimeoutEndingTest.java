@@ -25,9 +25,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  *
  * <p>The connections run in a child JVM inside a network namespace ({@link UserTimeoutChild});
  * the test drops, with nftables, every segment towards the peers' port, so the peers stop
- * acknowledging; each connection has TCP_USER_TIMEOUT 1 s, set through the socket layer with the
- * option number that a C probe ({@code tcp_user_timeout.c}) reads from this machine's headers
- * (the generated bindings do not have it). {@value #CONNECTIONS} connections, half of them on
+ * acknowledging; each connection has TCP_USER_TIMEOUT 1 s, set with the public option
+ * ({@code setOption(TcpOptions.TCP_USER_TIMEOUT, ...)}) and read back by the child with the
+ * option number that a C probe ({@code tcp_user_timeout.c}) reads from this machine's headers, so
+ * the public option is checked to be the kernel's TCP_USER_TIMEOUT (checked: with the public
+ * option mapped to TCP_KEEPIDLE's number, the child refused, "option 18 reads back as 0"). {@value #CONNECTIONS} connections, half of them on
  * virtual threads; each reader reads three times, and every read must throw an exception naming
  * ETIMEDOUT.
  *

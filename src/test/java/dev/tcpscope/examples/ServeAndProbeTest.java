@@ -292,7 +292,7 @@ class ServeAndProbeTest {
             client.write("GET /slow HTTP/1.0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
             // Once the whole head has arrived, the handler is in its stall.
             byte[] head = new byte[HEAD.length()];
-            client.setReadTimeout(Duration.ofSeconds(ExampleProcess.TIMEOUT_SECONDS));
+            client.readTimeout(Duration.ofSeconds(ExampleProcess.TIMEOUT_SECONDS));
             for (int n = 0; n < head.length; ) {
                 int read = client.read(head, n, head.length - n);
                 assertTrue(read > 0, "the head of /slow arrives before any ending");

@@ -136,8 +136,8 @@ class ChurnFaultRow {
         TcpConnection connection = null;
         try {
             connection = TcpConnection.connect(address, GUARD);
-            connection.setReadTimeout(GUARD);
-            connection.setWriteTimeout(GUARD);
+            connection.readTimeout(GUARD);
+            connection.writeTimeout(GUARD);
             byte[] request = new byte[MESSAGE];
             request[0] = (byte) kind;
             connection.write(request);
@@ -176,8 +176,8 @@ class ChurnFaultRow {
     /** The server side: read the request, then end as its first byte says. */
     private void serve(TcpConnection connection) {
         try (connection) {
-            connection.setReadTimeout(GUARD);
-            connection.setWriteTimeout(GUARD);
+            connection.readTimeout(GUARD);
+            connection.writeTimeout(GUARD);
             byte[] request = new byte[MESSAGE];
             readFully(connection, request);
             int kind = request[0];

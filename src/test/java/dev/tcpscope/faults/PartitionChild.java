@@ -59,8 +59,8 @@ public final class PartitionChild {
         List<TcpConnection> connections = new ArrayList<>();
         for (int i = 0; i < count; i++) {
             TcpConnection connection = TcpConnection.connect(peer, Duration.ofSeconds(30));
-            connection.setReadTimeout(timeout);
-            connection.setWriteTimeout(timeout);
+            connection.readTimeout(timeout);
+            connection.writeTimeout(timeout);
             connections.add(connection);
         }
         byte[] big = new byte[BIG]; // shared by the writers (only read), allocated outside the timed window

@@ -1,5 +1,6 @@
 package dev.tcpscope.oracle;
 
+import dev.tcpscope.AbortKind;
 import dev.tcpscope.ConnectionEnding;
 import dev.tcpscope.FinishResult;
 import dev.tcpscope.PeerEnding;
@@ -193,11 +194,11 @@ final class Oracle {
         if (s.path() == EndingPath.SERVER_TRANSFER) {
             return; // the pool, not the server, ends a transferred connection
         }
-        Set<String> kinds = declared ? Set.of("undelivered") : switch (s.path()) {
-            case SERVER_TIME_LIMIT -> Set.of("time-limit", "handler-failed");
-            case SERVER_IDLE_LIMIT -> Set.of("idle", "handler-failed");
-            case SERVER_SHUTDOWN -> Set.of("shutdown", "handler-failed");
-            default -> Set.of("handler-failed");
+        Set<AbortKind> kinds = declared ? Set.of(AbortKind.UNDELIVERED) : switch (s.path()) {
+            case SERVER_TIME_LIMIT -> Set.of(AbortKind.TIME_LIMIT, AbortKind.HANDLER_FAILED);
+            case SERVER_IDLE_LIMIT -> Set.of(AbortKind.IDLE, AbortKind.HANDLER_FAILED);
+            case SERVER_SHUTDOWN -> Set.of(AbortKind.SHUTDOWN, AbortKind.HANDLER_FAILED);
+            default -> Set.of(AbortKind.HANDLER_FAILED);
         };
         boolean ok = graceful ? st.graceful() == 1 && st.aborted() == 0
                 : st.graceful() == 0 && st.aborted() == 1 && kinds.containsAll(st.abortedByKind().keySet());

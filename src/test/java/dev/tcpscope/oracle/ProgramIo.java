@@ -28,8 +28,8 @@ final class ProgramIo {
 
     /** Sets the guard timeouts on a connection the program just got. */
     static void prepare(TcpConnection c) {
-        c.setReadTimeout(GUARD);
-        c.setWriteTimeout(GUARD);
+        c.readTimeout(GUARD);
+        c.writeTimeout(GUARD);
     }
 
     /** Writes the first {@code size} bytes of the pattern, {@code chunk} bytes per call. */

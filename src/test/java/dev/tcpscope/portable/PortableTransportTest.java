@@ -131,7 +131,7 @@ class PortableTransportTest {
     void aWriteDeadlineAbortsTheConnectionAndReportsATimeout() throws Exception {
         try (Pair p = Pair.open(Pair.Side.CONNECTED)) { // the peer never reads
             TcpConnection conn = p.connection();
-            conn.setWriteTimeout(Duration.ofMillis(300));
+            conn.writeTimeout(Duration.ofMillis(300));
             Forked<Void> writer = Forked.start(Forked.Kind.VIRTUAL, "writer", () -> {
                 for (int i = 0; i < 10_000; i++) {
                     conn.write(CHUNK);

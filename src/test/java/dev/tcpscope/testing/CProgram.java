@@ -70,6 +70,33 @@ public final class CProgram {
         return run(dir, "run-" + compiler, execute);
     }
 
+    /**
+     * Compiles the test resource {@code name} with gcc, as {@link #compileAndRun(Class, String, Path)}
+     * does, without running it: {@return the program}, for {@link #run(Path, String...)}.
+     */
+    public static Path compile(Class<?> anchor, String name, Path dir) throws IOException, InterruptedException {
+        Path source = dir.resolve(name);
+        try (InputStream in = anchor.getResourceAsStream(name)) {
+            if (in == null) {
+                throw new AssertionFailedError("test resource " + name + " not found next to " + anchor.getName());
+            }
+            Files.copy(in, source, StandardCopyOption.REPLACE_EXISTING);
+        }
+        Path cc = findOnPath("gcc").orElseThrow(() -> new AssertionFailedError(anchor.getSimpleName()
+                + " needs gcc on PATH to compile " + name + ". PATH=" + System.getenv("PATH")));
+        Path program = dir.resolve(name.replaceFirst("\\.c$", ""));
+        run(dir, "compile-" + name, List.of(cc.toString(), "-std=gnu11", "-Wall", "-o", program.toString(),
+                source.toString()));
+        return program;
+    }
+
+    /** Runs a program {@link #compile}d before with {@code args}; {@return what it printed} (it must exit 0). */
+    public static String run(Path program, String... args) throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>(List.of(program.toString()));
+        command.addAll(List.of(args));
+        return run(program.getParent(), "run-" + program.getFileName(), command);
+    }
+
     /** Runs a command with stdout and stderr in a file; fails unless it exits 0 in time. */
     private static String run(Path dir, String what, List<String> command) throws IOException, InterruptedException {
         Path log = dir.resolve(what + ".out");

@@ -33,7 +33,7 @@ import java.util.concurrent.TimeUnit;
  * {@code setOption}/{@code getOption} (JNI), on connected loopback sockets, from a platform
  * thread. tcpscope's internal {@link SocketOptions} is used directly for the calls its endings
  * make (setsockopt SO_LINGER, getsockopt, ioctl SIOCOUTQ) — which is why the benchmarks run the
- * library on the class path — and the public {@link TcpConnection#setNoDelay}/{@code noDelay()}
+ * library on the class path — and the public {@link TcpConnection#noDelay(boolean)}/{@code noDelay()}
  * for what users call. The JDK has no SIOCOUTQ: {@code ffmUnacknowledged} has no JDK pair.
  */
 @BenchmarkMode(Mode.AverageTime)
@@ -89,7 +89,7 @@ public class ControlCalls {
 
     @Benchmark
     public void apiSetNoDelay() throws IOException {
-        connection.setNoDelay(true);
+        connection.noDelay(true);
     }
 
     @Benchmark

@@ -119,7 +119,7 @@ public class PingPong {
             VirtualWorker.require();
             server = TcpscopeServer.start(Echo.tcpscope(Echo.BUFFER_SIZE));
             connection = TcpConnection.connect(server.address());
-            connection.setNoDelay(true);
+            connection.noDelay(true);
             message = new byte[size.bytes];
             reply = new byte[size.bytes];
         }

@@ -59,7 +59,7 @@ public final class HttpExampleServer {
     }
 
     private static void handle(TcpConnection connection) throws Exception {
-        connection.setReadTimeout(Duration.ofSeconds(10));
+        connection.readTimeout(Duration.ofSeconds(10));
         String path = requestPath(connection.inputStream());
         OutputStream out = connection.outputStream();
         switch (path) {

@@ -33,7 +33,7 @@ public record PeerObservation(Ending ending, long bytes, String first) {
      * arrives for {@code quiet}. The connection is ended afterwards (gracefully after a FIN).
      */
     public static PeerObservation readToEnd(TcpConnection connection, Duration quiet) throws IOException {
-        connection.setReadTimeout(quiet);
+        connection.readTimeout(quiet);
         byte[] buffer = new byte[16 * 1024];
         StringBuilder first = new StringBuilder();
         long total = 0;

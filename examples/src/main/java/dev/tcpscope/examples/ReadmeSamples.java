@@ -34,7 +34,7 @@ final class ReadmeSamples {
 
     static void scope(InetSocketAddress address) throws Exception {
         // README: a scope
-        try (var scope = TcpScope.open()) {                 // also: open(Duration), open(joiner, config)
+        try (var scope = TcpScope.open()) {                 // also: open(Duration), open(joiner), open(joiner, Duration)
             TcpConnection conn = scope.connect(address);    // owned by this scope
             var reply = scope.fork(() -> readReply(conn));
             scope.fork(() -> { writeRequest(conn); return null; });

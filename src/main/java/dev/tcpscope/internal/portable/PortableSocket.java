@@ -10,12 +10,14 @@ import java.io.InterruptedIOException;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.net.InetSocketAddress;
+import java.net.SocketOption;
 import java.net.SocketTimeoutException;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.SocketChannel;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -294,23 +296,20 @@ public final class PortableSocket implements StreamSocket {
     // ---------------------------------------------------------------- options and counters
 
     @Override
-    public void setNoDelay(boolean on) throws IOException {
-        exceptions.option(() -> channel.setOption(StandardSocketOptions.TCP_NODELAY, on), "setNoDelay");
+    public Set<SocketOption<?>> supportedOptions() {
+        return PortableOptions.supported(channel);
     }
 
     @Override
-    public boolean noDelay() throws IOException {
-        return exceptions.option(() -> channel.getOption(StandardSocketOptions.TCP_NODELAY), "noDelay");
+    public <T> void setOption(SocketOption<T> option, T value) throws IOException {
+        exceptions.option(() -> channel.setOption(option, value), "setOption(" + option.name() + ")");
     }
 
+    /** The kernel's value, as on the native transport: see {@link PortableOptions#kernelValue}. */
     @Override
-    public void setKeepAlive(boolean on) throws IOException {
-        exceptions.option(() -> channel.setOption(StandardSocketOptions.SO_KEEPALIVE, on), "setKeepAlive");
-    }
-
-    @Override
-    public boolean keepAlive() throws IOException {
-        return exceptions.option(() -> channel.getOption(StandardSocketOptions.SO_KEEPALIVE), "keepAlive");
+    public <T> T getOption(SocketOption<T> option) throws IOException {
+        T value = exceptions.option(() -> channel.getOption(option), "getOption(" + option.name() + ")");
+        return PortableOptions.kernelValue(option, value);
     }
 
     /** Sets SO_SNDBUF (for tests that need a write to park after a few KiB; not in the public API). */

@@ -1,6 +1,7 @@
 package dev.tcpscope.internal.portable;
 
 import dev.tcpscope.internal.poll.Deadline;
+import dev.tcpscope.internal.transport.ListenOptions;
 import dev.tcpscope.internal.transport.ListeningSocket;
 import dev.tcpscope.internal.transport.StreamSocket;
 import dev.tcpscope.internal.transport.Transport;
@@ -129,9 +130,9 @@ public final class PortableTransport implements Transport {
     }
 
     @Override
-    public ListeningSocket listen(InetSocketAddress address, int backlog, boolean v6Only) throws IOException {
+    public ListeningSocket listen(InetSocketAddress address, ListenOptions options) throws IOException {
         boolean v6 = address.getAddress() instanceof Inet6Address;
-        if (v6 && v6Only) {
+        if (v6 && options.v6Only()) {
             // The JDK's channels expose no IPV6_V6ONLY: refuse rather than listen on IPv4 too.
             throw new UnsupportedOperationException("v6Only is not available on the portable transport"
                     + " (the JDK's channels have no IPV6_V6ONLY option)");
@@ -139,7 +140,16 @@ public final class PortableTransport implements Transport {
         ServerSocketChannel channel = ServerSocketChannel.open(v6 ? StandardProtocolFamily.INET6 : StandardProtocolFamily.INET);
         try {
             channel.setOption(StandardSocketOptions.SO_REUSEADDR, true);
-            channel.bind(address, backlog);
+            if (options.reusePort()) {
+                if (!channel.supportedOptions().contains(StandardSocketOptions.SO_REUSEPORT)) {
+                    throw new UnsupportedOperationException("reusePort: SO_REUSEPORT is not available on this platform");
+                }
+                channel.setOption(StandardSocketOptions.SO_REUSEPORT, true);
+            }
+            if (options.receiveBufferSize() > 0) {
+                channel.setOption(StandardSocketOptions.SO_RCVBUF, options.receiveBufferSize());
+            }
+            channel.bind(address, options.backlog());
             return new PortableListener(channel);
         } catch (IOException | RuntimeException | Error e) {
             channel.close();

@@ -13,9 +13,12 @@ import dev.tcpscope.PeerEnding;
 
 import java.io.IOException;
 import java.io.InterruptedIOException;
+import java.io.UncheckedIOException;
 import java.lang.foreign.MemorySegment;
 import java.net.InetSocketAddress;
+import java.net.SocketOption;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -271,12 +274,27 @@ public final class NativeSocket implements StreamSocket {
         return bytesWritten;
     }
 
-    /** {@return the local address (getsockname), also after the socket was closed} */
+    /**
+     * {@return the local address (getsockname, asked once), also after the socket was closed}
+     * {@link #close} asks for it before closing the descriptor, so a socket that was connected
+     * always knows it: when getsockname fails because another thread has just closed the
+     * descriptor, that close has kept the address, and it is returned.
+     *
+     * @throws UncheckedIOException getsockname failed on a socket that never learnt its address
+     *         (not connected, or the kernel refused it: not seen on Linux)
+     */
     @Override
-    public InetSocketAddress localAddress() throws IOException {
+    public InetSocketAddress localAddress() {
         InetSocketAddress address = local;
         if (address == null) {
-            local = address = Sockets.localAddress(syscalls, descriptor);
+            try {
+                local = address = Sockets.localAddress(syscalls, descriptor);
+            } catch (IOException e) {
+                address = local; // a concurrent close(), which kept it first
+                if (address == null) {
+                    throw new UncheckedIOException(e);
+                }
+            }
         }
         return address;
     }
@@ -296,7 +314,7 @@ public final class NativeSocket implements StreamSocket {
         if (local == null && remote != null) {
             try {
                 localAddress(); // kept for logging after the ending: the descriptor is about to go
-            } catch (IOException alreadyClosed) {
+            } catch (UncheckedIOException alreadyClosed) {
                 // another thread closed it first; its close kept the address if it could
             }
         }
@@ -340,23 +358,18 @@ public final class NativeSocket implements StreamSocket {
     }
 
     @Override
-    public void setNoDelay(boolean on) throws IOException {
-        options.setInt(SocketOptions.IPPROTO_TCP, SocketOptions.TCP_NODELAY, on ? 1 : 0);
+    public Set<SocketOption<?>> supportedOptions() {
+        return NativeOptionMapping.SUPPORTED;
     }
 
     @Override
-    public boolean noDelay() throws IOException {
-        return options.getInt(SocketOptions.IPPROTO_TCP, SocketOptions.TCP_NODELAY) != 0;
+    public <T> void setOption(SocketOption<T> option, T value) throws IOException {
+        NativeOptionMapping.set(options, family, option, value);
     }
 
     @Override
-    public void setKeepAlive(boolean on) throws IOException {
-        options.setInt(SocketOptions.SOL_SOCKET, SocketOptions.SO_KEEPALIVE, on ? 1 : 0);
-    }
-
-    @Override
-    public boolean keepAlive() throws IOException {
-        return options.getInt(SocketOptions.SOL_SOCKET, SocketOptions.SO_KEEPALIVE) != 0;
+    public <T> T getOption(SocketOption<T> option) throws IOException {
+        return option.type().cast(NativeOptionMapping.get(options, family, option));
     }
 
     @Override

@@ -2,6 +2,7 @@ package dev.tcpscope.internal.socket;
 
 import dev.tcpscope.internal.os.LinuxSyscalls;
 import dev.tcpscope.internal.poll.Poller;
+import dev.tcpscope.internal.transport.ListenOptions;
 import dev.tcpscope.internal.transport.ListeningSocket;
 import dev.tcpscope.internal.transport.StreamSocket;
 import dev.tcpscope.internal.transport.Transport;
@@ -39,13 +40,19 @@ public final class NativeTransport implements Transport {
     }
 
     @Override
-    public ListeningSocket listen(InetSocketAddress address, int backlog, boolean v6Only) throws IOException {
+    public ListeningSocket listen(InetSocketAddress address, ListenOptions options) throws IOException {
         boolean v6 = address.getAddress() instanceof Inet6Address;
         // NativeListener.listen closes the socket on any failure, Errors included.
-        return NativeListener.listen(LinuxSyscalls.INSTANCE, Poller.shared(), address, backlog, l -> {
+        return NativeListener.listen(LinuxSyscalls.INSTANCE, Poller.shared(), address, options.backlog(), l -> {
             l.options().setLinger(SocketOptions.Linger.ABORT);
             if (v6) {
-                l.options().setInt(SocketOptions.IPPROTO_IPV6, SocketOptions.IPV6_V6ONLY, v6Only ? 1 : 0);
+                l.options().setInt(SocketOptions.IPPROTO_IPV6, SocketOptions.IPV6_V6ONLY, options.v6Only() ? 1 : 0);
+            }
+            if (options.reusePort()) {
+                l.options().setInt(SocketOptions.SOL_SOCKET, SocketOptions.SO_REUSEPORT, 1);
+            }
+            if (options.receiveBufferSize() > 0) {
+                l.options().setInt(SocketOptions.SOL_SOCKET, SocketOptions.SO_RCVBUF, options.receiveBufferSize());
             }
         });
     }

@@ -22,6 +22,7 @@ public final class SocketOptions {
     public static final int IPPROTO_TCP = Libc.IPPROTO_TCP();
     public static final int IPPROTO_IPV6 = Libc.IPPROTO_IPV6();
     public static final int SO_REUSEADDR = Libc.SO_REUSEADDR();
+    public static final int SO_REUSEPORT = Libc.SO_REUSEPORT();
     public static final int SO_KEEPALIVE = Libc.SO_KEEPALIVE();
     public static final int SO_RCVBUF = Libc.SO_RCVBUF();
     public static final int SO_SNDBUF = Libc.SO_SNDBUF();

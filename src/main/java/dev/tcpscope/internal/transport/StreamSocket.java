@@ -6,6 +6,8 @@ import dev.tcpscope.FinishResult;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.net.InetSocketAddress;
+import java.net.SocketOption;
+import java.util.Set;
 
 /**
  * A connected TCP socket as the public classes see it, whichever {@link Transport} made it: the
@@ -62,8 +64,8 @@ public interface StreamSocket {
     /** {@return total bytes handed to the operating system for sending} */
     long bytesWritten();
 
-    /** {@return the local address, also after the socket was closed} */
-    InetSocketAddress localAddress() throws IOException;
+    /** {@return the local address, also after the socket was closed; never throws once connected} */
+    InetSocketAddress localAddress();
 
     /** {@return the peer's address} */
     InetSocketAddress remoteAddress();
@@ -86,17 +88,21 @@ public interface StreamSocket {
      */
     FinishResult endGracefully(long deadline, long quietNanos);
 
-    /** Sets TCP_NODELAY. */
-    void setNoDelay(boolean on) throws IOException;
+    /**
+     * {@return the socket options this transport can set and get on this socket} Among the
+     * connection's known ones (TCP_NODELAY, SO_KEEPALIVE, SO_RCVBUF, SO_SNDBUF, IP_TOS, the
+     * keep-alive timings, TCP_USER_TIMEOUT); never SO_LINGER, which the ending owns.
+     */
+    Set<SocketOption<?>> supportedOptions();
 
-    /** {@return whether TCP_NODELAY is set} */
-    boolean noDelay() throws IOException;
+    /**
+     * Sets {@code option}, one of {@link #supportedOptions()}, to {@code value}, which the caller
+     * has checked (range, type, not null).
+     */
+    <T> void setOption(SocketOption<T> option, T value) throws IOException;
 
-    /** Sets SO_KEEPALIVE. */
-    void setKeepAlive(boolean on) throws IOException;
-
-    /** {@return whether SO_KEEPALIVE is set} */
-    boolean keepAlive() throws IOException;
+    /** {@return {@code option}'s value as the kernel reports it}, for one of {@link #supportedOptions()} */
+    <T> T getOption(SocketOption<T> option) throws IOException;
 
     /** {@return received bytes not yet read} */
     int unread() throws IOException;

@@ -22,10 +22,8 @@ public interface Transport {
     StreamSocket connect(InetSocketAddress address, Duration timeout, InetSocketAddress local) throws IOException;
 
     /**
-     * Binds and listens with SO_REUSEADDR; accepted sockets abort by default (how soon after the
-     * handshake depends on the transport: see its class comment).
-     *
-     * @param v6Only IPV6_V6ONLY for an IPv6 address (ignored for IPv4)
+     * Binds and listens with SO_REUSEADDR and {@code options}; accepted sockets abort by default
+     * (how soon after the handshake depends on the transport: see its class comment).
      */
-    ListeningSocket listen(InetSocketAddress address, int backlog, boolean v6Only) throws IOException;
+    ListeningSocket listen(InetSocketAddress address, ListenOptions options) throws IOException;
 }

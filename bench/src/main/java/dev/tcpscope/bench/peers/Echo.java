@@ -45,7 +45,7 @@ public final class Echo {
     }
 
     private static void tcpscope(TcpConnection connection, byte[] buffer) throws IOException {
-        connection.setNoDelay(true);
+        connection.noDelay(true);
         int n;
         while ((n = connection.read(buffer)) >= 0) {
             connection.write(buffer, 0, n);

@@ -32,7 +32,7 @@ final class CostSections {
         page.row(group, "tcpscope FFM getsockopt(TCP_NODELAY)", cc("ffmGetNoDelay"), getNoDelay, none, ReportPage.TCPSCOPE);
         page.row(group, "tcpscope noDelay() (public API)", cc("apiNoDelay"), getNoDelay, none, ReportPage.TCPSCOPE);
         page.row(group, "JDK setOption(TCP_NODELAY, true)", setNoDelay, setNoDelay, none, null);
-        page.row(group, "tcpscope setNoDelay(true) (public API)", cc("apiSetNoDelay"), setNoDelay, none, ReportPage.TCPSCOPE);
+        page.row(group, "tcpscope noDelay(true) (public API)", cc("apiSetNoDelay"), setNoDelay, none, ReportPage.TCPSCOPE);
         page.row(group, "tcpscope FFM ioctl(SIOCOUTQ) (no JDK equivalent)", cc("ffmUnacknowledged"), none, none, null);
         page.append("\n");
     }

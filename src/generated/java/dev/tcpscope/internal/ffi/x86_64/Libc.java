@@ -104,6 +104,24 @@ public class Libc extends Libc$shared {
     public static int SO_LINGER() {
         return SO_LINGER;
     }
+    private static final int SO_REUSEPORT = (int)15L;
+    /**
+     * {@snippet lang=c :
+     * #define SO_REUSEPORT 15
+     * }
+     */
+    public static int SO_REUSEPORT() {
+        return SO_REUSEPORT;
+    }
+    private static final int IP_TOS = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * #define IP_TOS 1
+     * }
+     */
+    public static int IP_TOS() {
+        return IP_TOS;
+    }
     private static final int IPV6_V6ONLY = (int)26L;
     /**
      * {@snippet lang=c :
@@ -112,6 +130,15 @@ public class Libc extends Libc$shared {
      */
     public static int IPV6_V6ONLY() {
         return IPV6_V6ONLY;
+    }
+    private static final int IPV6_TCLASS = (int)67L;
+    /**
+     * {@snippet lang=c :
+     * #define IPV6_TCLASS 67
+     * }
+     */
+    public static int IPV6_TCLASS() {
+        return IPV6_TCLASS;
     }
     private static final int TCP_NODELAY = (int)1L;
     /**
@@ -148,6 +175,15 @@ public class Libc extends Libc$shared {
      */
     public static int TCP_KEEPCNT() {
         return TCP_KEEPCNT;
+    }
+    private static final int TCP_USER_TIMEOUT = (int)18L;
+    /**
+     * {@snippet lang=c :
+     * #define TCP_USER_TIMEOUT 18
+     * }
+     */
+    public static int TCP_USER_TIMEOUT() {
+        return TCP_USER_TIMEOUT;
     }
     private static final int EPOLL_CTL_ADD = (int)1L;
     /**
@@ -1419,6 +1455,15 @@ public class Libc extends Libc$shared {
         } catch (Throwable ex$) {
            throw new AssertionError("should not reach here", ex$);
         }
+    }
+    private static final int IPPROTO_IP = (int)0L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.IPPROTO_IP = 0
+     * }
+     */
+    public static int IPPROTO_IP() {
+        return IPPROTO_IP;
     }
     private static final int IPPROTO_TCP = (int)6L;
     /**

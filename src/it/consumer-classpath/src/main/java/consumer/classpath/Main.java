@@ -86,7 +86,7 @@ public final class Main {
         CompletableFuture<Seen> seen = new CompletableFuture<>();
         Thread.ofVirtual().start(() -> {
             try (TcpConnection accepted = listener.accept(DEADLINE)) {
-                accepted.setReadTimeout(DEADLINE);
+                accepted.readTimeout(DEADLINE);
                 ByteArrayOutputStream bytes = new ByteArrayOutputStream();
                 byte[] buffer = new byte[16 * 1024];
                 try {

@@ -37,7 +37,7 @@ public final class Main {
             CompletableFuture<byte[]> received = new CompletableFuture<>();
             Thread acceptor = Thread.ofVirtual().start(() -> {
                 try (TcpConnection accepted = listener.accept(DEADLINE)) {
-                    accepted.setReadTimeout(DEADLINE);
+                    accepted.readTimeout(DEADLINE);
                     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
                     byte[] buffer = new byte[16 * 1024];
                     for (int n; (n = accepted.read(buffer)) >= 0; ) { // -1: the peer's FIN
