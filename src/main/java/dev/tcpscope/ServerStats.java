@@ -10,6 +10,7 @@ import java.util.Map;
  * @param graceful          connections that ended gracefully (FIN after everything was acknowledged)
  * @param abortedByKind     aborted connections (RST) by kind: {@code handler-failed},
  *                          {@code time-limit}, {@code idle}, {@code shutdown}, {@code undelivered},
+ *                          {@code tls-handshake} (a TLS handshake that failed or timed out: the handler never ran),
  *                          {@code other}
  * @param transferred       connections whose handler {@linkplain TcpScope#transfer transferred} them
  *                          to another scope, still open when the handler returned: that scope ends
