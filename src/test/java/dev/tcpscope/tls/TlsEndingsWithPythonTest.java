@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.tcpscope.ConnectionClosedException;
 import dev.tcpscope.ConnectionResetException;
 import dev.tcpscope.FinishResult;
 import dev.tcpscope.TcpConnection;
@@ -167,6 +168,11 @@ class TlsEndingsWithPythonTest {
              TcpConnection conn = connect(python, version)) {
             assertEquals(BODY, readAll(conn));
             assertEquals(-1, conn.read(new byte[1]), "and again");
+            if (version.equals("1.2")) {
+                // RFC 5246 7.2.1: the peer's close_notify closes the whole TLS 1.2 connection; our
+                // answer is our own close_notify, which only finish() sends.
+                assertThrows(ConnectionClosedException.class, () -> conn.write(new byte[1]));
+            }
             assertTrue(conn.finish().graceful()); // our close_notify answers Python's unwrap()
             python.expect("HANDSHAKE");
             python.expect("SENT");
@@ -211,6 +217,21 @@ class TlsEndingsWithPythonTest {
                 }
             });
             assertThrows(ConnectionResetException.class, () -> conn.read(buffer), "remembered");
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"1.2", "1.3"})
+    void shutdownOutputSendsCloseNotifyThenFinAndWeKeepReading(String version) throws Exception {
+        try (ChildProcess python = TlsPeers.pythonServer(version, "reply_after_close", BODY);
+             TcpConnection conn = connect(python, version)) {
+            conn.write(new byte[PART]);
+            conn.shutdownOutput();
+            python.expect("HANDSHAKE");
+            assertEquals("RECEIVED " + PART, python.nextLine(), "Python read our close_notify as the end");
+            assertEquals(BODY, readAll(conn), "and our side kept reading: " + python.describe());
+            assertEquals("REPLIED " + BODY, python.nextLine());
+            assertTrue(conn.finish().graceful());
         }
     }
 }

@@ -7,6 +7,7 @@
       fin N              send N bytes, then FIN without close_notify
       rst N              send N bytes, then RST (SO_LINGER 0)
       require13          (with VERSION 1.2: a handshake our 1.2-only client must fail)
+      reply_after_close N  read to the client's close_notify, then send N bytes, close_notify, close
 
 VERSION is 1.2 or 1.3 (both minimum and maximum). Lines printed:
   HANDSHAKE <version>
@@ -94,6 +95,22 @@ def server(version, pem, mode, n=0):
     n = int(n)
     if mode == "observe":
         read_to_end(s)
+        return
+    if mode == "reply_after_close":
+        got = 0
+        while True:
+            d = s.recv(65536)
+            if not d:
+                break
+            got += len(d)
+        print("RECEIVED", got)
+        try:
+            s.sendall(b"y" * n)
+            raw = s.unwrap()
+            raw.close()
+            print("REPLIED", n)
+        except (ssl.SSLError, OSError) as e:
+            print("REPLY_FAILED", type(e).__name__, e)
         return
     s.sendall(b"x" * n)
     print("SENT", n)
