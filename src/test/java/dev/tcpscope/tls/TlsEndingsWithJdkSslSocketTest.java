@@ -29,9 +29,9 @@ import org.junit.jupiter.params.provider.ValueSource;
  * {@code close_notify} as -1): after the handler's success its read returns -1; after a failure
  * it throws. TLS 1.2 and 1.3.
  *
- * <p>Checked by breaking the code: with {@code TlsSocket.endGracefully} skipping the
- * {@code close_notify} the success row threw ("closing inbound before receiving peer's
- * close_notify"); with {@code TlsSocket.close} sending it, the failure row read EOF.
+ * <p>Checked by breaking the code: with {@code TlsSocket} never sending {@code close_notify}, both
+ * success rows threw ("SSLProtocolException: Remote host terminated the connection"); with
+ * {@code TlsSocket.close} sending it before the RST, a failure row read "EOF 20000".
  */
 @Timeout(value = 2, unit = TimeUnit.MINUTES)
 class TlsEndingsWithJdkSslSocketTest {

@@ -33,10 +33,12 @@ import org.junit.jupiter.params.provider.ValueSource;
  * {@code abort()} likewise; reading, the peer's {@code close_notify} is -1, its FIN without it a
  * {@link TlsTruncationException}, its RST a {@link ConnectionResetException}.
  *
- * <p>Checked by breaking the code: with {@code TlsSocket.endGracefully} not sending
- * {@code close_notify} the success rows read TRUNCATED; with {@code TlsSocket.close} calling
- * {@code closeOutbound} and flushing, the failure rows read CLOSE_NOTIFY (RST came after it);
- * with {@code read} returning -1 for the inner FIN, the truncation row failed.
+ * <p>Checked by breaking the code: with {@code TlsSocket} never sending {@code close_notify}, the
+ * success rows read "TRUNCATED 10000 FIN" and the close_notify and half-close rows hung until
+ * Python gave up (8 failures); with {@code TlsSocket.close} sending {@code close_notify} before
+ * the RST, the abort and time-limit rows read "CLOSE_NOTIFY 5000 RST" (the handler-throws rows
+ * passed that run: the RST came before Python read the close_notify); with {@code read}
+ * returning -1 for the TCP FIN, both truncation rows failed.
  */
 @Timeout(value = 2, unit = TimeUnit.MINUTES)
 class TlsEndingsWithPythonTest {

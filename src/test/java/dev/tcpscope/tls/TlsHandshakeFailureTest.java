@@ -37,10 +37,10 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * client and a client that never sends its hello; the handler never runs.
  *
  * <p>Checked by breaking the code: with {@code TlsSockets.connect} not closing the socket when
- * the handshake fails, the descriptor check failed; with {@code TlsSocket.close} skipping the
- * pending alert, Python reported its handshake failure as an EOF instead of the alert
- * (untrustedCertificate's reason); with ServedConnection not running the handshake first, the
- * handler ran on the plain-TCP client.
+ * the handshake fails, the descriptor checks failed (and the peers, never reset, hung); with
+ * {@code TlsSocket.close} skipping the pending alert, the plain-TCP server row found no record
+ * after the ClientHello; with {@code ServedConnection} not running the handshake before the
+ * handler, both server rows saw a clean EOF instead of RST.
  */
 @Timeout(value = 2, unit = TimeUnit.MINUTES)
 class TlsHandshakeFailureTest {

@@ -38,10 +38,10 @@ import org.junit.jupiter.params.provider.ValueSource;
  * {@link TlsTruncationException} for the reader while the writer carries on, its RST is a
  * {@link ConnectionResetException} for the reader and, remembered, for the writer.
  *
- * <p>Checked by breaking the code: with {@code TlsSocket.read} returning -1 for the TCP FIN, the
- * truncation row failed; with {@code shutdownOutput}/{@code endGracefully} calling the TCP
- * socket's graceful ending without {@code close_notify} first, the half-close row's peer read
- * threw "closing inbound before receiving peer's close_notify".
+ * <p>Checked by breaking the code: with {@code TlsSocket.read} returning -1 for the TCP FIN, both
+ * truncation rows failed (nothing thrown). (The in-process JDK peer runs without
+ * {@code requireCloseNotify}, so a missing {@code close_notify} of ours is caught by
+ * {@code TlsEndingsWithPythonTest} and {@code TlsEndingsWithJdkSslSocketTest}, not here.)
  */
 @Timeout(value = 2, unit = TimeUnit.MINUTES)
 class TlsReadWhileWritingTest {

@@ -271,7 +271,13 @@ public final class TlsSocket implements StreamSocket {
                         netOut = grow(netOut, engine.getSession().getPacketBufferSize(), false);
                         continue;
                     }
-                    case CLOSED -> throw tcp.closedException("write");
+                    case CLOSED -> {
+                        // Not sent: what this wrap produced closes our output (in TLS 1.2, the
+                        // answer to a close_notify the reader just took), which only finish() may.
+                        netOut.clear();
+                        checkWritable("write");
+                        throw tcp.closedException("write");
+                    }
                     default -> {
                     }
                 }
@@ -321,14 +327,28 @@ public final class TlsSocket implements StreamSocket {
         netOut.clear();
     }
 
-    /** Wraps and sends what the engine has to send by itself: handshake messages, alerts, close_notify (writeLock held). */
+    /** Handshake messages only: see {@link #sendEngineOutput(long, boolean)}. */
     private void sendEngineOutput(long deadline) throws IOException {
+        sendEngineOutput(deadline, false);
+    }
+
+    /**
+     * Wraps and sends what the engine has to send by itself (writeLock held): handshake messages,
+     * and, when {@code closing} (our close_notify, an abort's alert), the engine's last records.
+     * Otherwise a wrap that closes the engine's output is not sent: in TLS 1.2 the engine
+     * answers the peer's close_notify with its own at the next wrap, and only finish() may.
+     */
+    private void sendEngineOutput(long deadline, boolean closing) throws IOException {
         while (true) {
             netOut.clear();
             SSLEngineResult r = engine.wrap(EMPTY, netOut);
             if (r.getStatus() == SSLEngineResult.Status.BUFFER_OVERFLOW) {
                 netOut = grow(netOut, engine.getSession().getPacketBufferSize(), false);
                 continue;
+            }
+            if (r.getStatus() == SSLEngineResult.Status.CLOSED && !closing) {
+                netOut.clear();
+                return;
             }
             send(deadline);
             if (r.getHandshakeStatus() == SSLEngineResult.HandshakeStatus.NEED_TASK) {
@@ -424,7 +444,7 @@ public final class TlsSocket implements StreamSocket {
         }
         if (!outputClosed) {
             engine.closeOutbound();
-            sendEngineOutput(deadline);
+            sendEngineOutput(deadline, true);
             outputClosed = true;
         }
     }
@@ -474,7 +494,7 @@ public final class TlsSocket implements StreamSocket {
     public boolean close(String description, Throwable reason) {
         if (fatal != null && !peerClosed && !outputClosed && !tcp.hasFailed() && writeLock.tryLock()) {
             try {
-                sendEngineOutput(System.nanoTime() + ALERT_WRITE_NANOS);
+                sendEngineOutput(System.nanoTime() + ALERT_WRITE_NANOS, true);
             } catch (IOException | RuntimeException ignored) {
                 // The RST below ends it anyway.
             } finally {
