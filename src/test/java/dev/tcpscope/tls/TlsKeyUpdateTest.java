@@ -26,8 +26,12 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * Every KeyUpdate our reader takes asks for one back, sent by the reader or, while a write is
  * under way, by the writer; a lost or misplaced one breaks the peer's decryption.
  *
- * <p>Checked by breaking the code: with {@code TlsSocket.unwrapOnce} ignoring NEED_WRAP (no
- * KeyUpdate answer sent), the client saw fewer bytes than it sent.
+ * <p>Checked by breaking the code: with {@code TlsSocket.unwrapOnce} treating a record that yields
+ * no plaintext (a KeyUpdate) as "receive more first", the reads stalled on buffered records and
+ * the client failed. With the reader's NEED_WRAP ignored the test still passed: the engine keeps
+ * the KeyUpdate answer queued in order and the writer's next wrap sends it, so this test does not
+ * show that the reader answers promptly when no write follows (nothing here tests that, nor a
+ * TLS 1.2 renegotiation).
  */
 @Timeout(value = 2, unit = TimeUnit.MINUTES)
 class TlsKeyUpdateTest {
