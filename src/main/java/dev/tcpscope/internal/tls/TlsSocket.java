@@ -8,7 +8,6 @@ import dev.tcpscope.internal.poll.Deadline;
 import dev.tcpscope.internal.transport.StreamSocket;
 
 import javax.net.ssl.SSLEngine;
-import javax.net.ssl.SSLEngineResult;
 import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLHandshakeException;
 import javax.net.ssl.SSLSession;
@@ -17,7 +16,6 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.net.InetSocketAddress;
 import java.net.SocketTimeoutException;
-import java.nio.ByteBuffer;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -36,48 +34,39 @@ import java.util.concurrent.locks.ReentrantLock;
  *       {@link dev.tcpscope.ConnectionResetException}.</li>
  * </ul>
  *
- * <p>Threads: one reader (under {@code readLock}, which guards {@code netIn} and {@code appIn})
- * and one writer (under {@code writeLock}, which guards {@code netOut}) at once, as the
- * {@link SSLEngine} allows wrap and unwrap to run concurrently. Handshake messages the reader's
- * unwrap asks to send (a TLS 1.3 KeyUpdate answer, a TLS 1.2 renegotiation) are sent by whoever
- * holds {@code writeLock}: the reader takes it if it is free, otherwise it sets
- * {@code wrapPending}, which the writer checks after releasing it. A TLS failure is remembered
- * ({@code fatal}) and reported to every later call on every thread.
+ * <p>Threads: one reader ({@link TlsInbound}, under its lock) and one writer ({@link TlsOutbound},
+ * under its lock) at once, as the {@link SSLEngine} allows wrap and unwrap to run concurrently;
+ * the handshake holds both. Handshake messages the reader's unwrap asks to send (a TLS 1.3
+ * KeyUpdate answer, a TLS 1.2 renegotiation) are sent by whoever holds the writer's lock (see
+ * {@link TlsOutbound}). A TLS failure is remembered ({@code fatal}) and reported to every later
+ * call on every thread; a truncation, to every later read.
  */
 public final class TlsSocket implements StreamSocket {
 
-    private static final ByteBuffer EMPTY = ByteBuffer.allocate(0);
     /** How long an abort may wait for the socket to take a pending fatal alert before its RST. */
     private static final long ALERT_WRITE_NANOS = 100_000_000L;
 
     private final StreamSocket tcp;
     private final SSLEngine engine;
-    private final ReentrantLock readLock = new ReentrantLock();
-    private final ReentrantLock writeLock = new ReentrantLock();
+    private final TlsInbound inbound;   // the reading side, under its own lock
+    private final TlsOutbound outbound; // the writing side, under its own lock
+    private final ReentrantLock readLock;
+    private final ReentrantLock writeLock;
 
-    private ByteBuffer netIn;  // readLock: TLS bytes received, not yet unwrapped (write mode)
-    private ByteBuffer appIn;  // readLock: plaintext unwrapped, not yet read (read mode)
-    private ByteBuffer netOut; // writeLock: records wrapped, being sent
-
-    private volatile boolean wrapPending;   // the reader's unwrap left handshake output to send
     private volatile IOException fatal;     // the first TLS failure: every later call reports it
-    private volatile boolean peerClosed;    // the peer's close_notify was read
-    private volatile boolean truncated;     // the peer's FIN came before its close_notify
     private volatile boolean outputClosed;  // our close_notify went out
     private volatile boolean ending;        // endGracefully began: its drain reads below us
     private volatile boolean handshaken;
-    private volatile int buffered;          // appIn.remaining(), for unread()
-    private volatile long plainRead;        // written under readLock only
-    private volatile long plainWritten;     // written under writeLock only
 
     /** Wraps {@code tcp}, connected, with {@code engine} configured for its side; no handshake yet. */
     public TlsSocket(StreamSocket tcp, SSLEngine engine) {
         this.tcp = tcp;
         this.engine = engine;
-        SSLSession session = engine.getSession();
-        this.netIn = ByteBuffer.allocate(session.getPacketBufferSize());
-        this.appIn = ByteBuffer.allocate(session.getApplicationBufferSize()).flip();
-        this.netOut = ByteBuffer.allocate(session.getPacketBufferSize());
+        this.outbound = new TlsOutbound(tcp, engine);
+        this.inbound = new TlsInbound(tcp, engine, outbound::sendHandshakeOutput);
+        outbound.readingSide(inbound);
+        this.readLock = inbound.lock;
+        this.writeLock = outbound.lock;
     }
 
     /**
@@ -100,13 +89,13 @@ public final class TlsSocket implements StreamSocket {
                             handshaken = true;
                             return;
                         }
-                        case NEED_TASK -> runTasks();
-                        case NEED_WRAP -> sendEngineOutput(deadline);
+                        case NEED_TASK -> TlsInbound.runTasks(engine);
+                        case NEED_WRAP -> outbound.sendEngineOutput(deadline, false);
                         case NEED_UNWRAP, NEED_UNWRAP_AGAIN -> {
-                            if (!unwrapOnce(deadline) && receive(deadline) < 0) {
+                            if (!inbound.unwrapOnce(deadline) && inbound.receive(deadline) < 0) {
                                 throw new SSLHandshakeException("the peer ended the connection (FIN) during the TLS handshake");
                             }
-                            if (peerClosed) {
+                            if (inbound.peerClosed()) {
                                 throw new SSLHandshakeException("the peer sent close_notify during the TLS handshake");
                             }
                         }
@@ -140,15 +129,15 @@ public final class TlsSocket implements StreamSocket {
         Deadline.lock(readLock, deadline, "read");
         try {
             while (true) {
-                if (appIn.hasRemaining()) {
-                    return deliver(buffer);
+                if (inbound.hasPlaintext()) {
+                    return inbound.deliver(buffer);
                 }
-                if (peerClosed) {
+                if (inbound.peerClosed()) {
                     return -1;
                 }
                 throwIfReadFailed();
-                if (!unwrapOnce(deadline) && receive(deadline) < 0) {
-                    truncated = true;
+                if (!inbound.unwrapOnce(deadline) && inbound.receive(deadline) < 0) {
+                    inbound.markTruncated();
                     throw truncation();
                 }
             }
@@ -167,7 +156,7 @@ public final class TlsSocket implements StreamSocket {
         if (f != null) {
             throw f;
         }
-        if (truncated) {
+        if (inbound.truncated()) {
             throw truncation();
         }
     }
@@ -177,127 +166,29 @@ public final class TlsSocket implements StreamSocket {
                 + " its data may be truncated");
     }
 
-    private int deliver(MemorySegment buffer) {
-        int n = (int) Math.min(appIn.remaining(), buffer.byteSize());
-        MemorySegment.copy(MemorySegment.ofBuffer(appIn), 0, buffer, 0, n);
-        appIn.position(appIn.position() + n);
-        buffered = appIn.remaining();
-        return n;
-    }
-
-    /**
-     * Unwraps what {@code netIn} holds into {@code appIn} (readLock held); runs what the
-     * handshake asks for. {@return false if more bytes must be received first}
-     */
-    private boolean unwrapOnce(long deadline) throws IOException {
-        if (netIn.position() == 0) {
-            return false;
-        }
-        netIn.flip();
-        appIn.compact();
-        SSLEngineResult r;
-        try {
-            r = engine.unwrap(netIn, appIn);
-        } finally {
-            netIn.compact();
-            appIn.flip();
-            buffered = appIn.remaining();
-        }
-        plainRead += r.bytesProduced();
-        switch (r.getStatus()) {
-            case CLOSED -> {
-                // The peer's close_notify. (In TLS 1.2 the engine now wants to answer it: that
-                // answer is our close_notify, which only endGracefully sends.)
-                peerClosed = true;
-                return true;
-            }
-            case BUFFER_UNDERFLOW -> {
-                if (netIn.position() == netIn.capacity()) {
-                    netIn = grow(netIn, engine.getSession().getPacketBufferSize(), true);
-                }
-                return false;
-            }
-            case BUFFER_OVERFLOW -> {
-                appIn = grow(appIn, engine.getSession().getApplicationBufferSize(), false);
-                return true;
-            }
-            default -> {
-            }
-        }
-        switch (r.getHandshakeStatus()) {
-            case NEED_TASK -> runTasks();
-            case NEED_WRAP -> sendHandshakeOutput(deadline);
-            default -> {
-            }
-        }
-        return r.bytesConsumed() > 0 || r.bytesProduced() > 0;
-    }
-
-    /** Receives more TLS bytes into {@code netIn} (readLock held). {@return the count, or -1 for the peer's FIN} */
-    private int receive(long deadline) throws IOException {
-        if (!netIn.hasRemaining()) {
-            netIn = grow(netIn, netIn.capacity() * 2, true);
-        }
-        int n = tcp.read(MemorySegment.ofBuffer(netIn), deadline);
-        if (n > 0) {
-            netIn.position(netIn.position() + n);
-        }
-        return n;
-    }
-
     // ---------------------------------------------------------------- writing
 
     /**
      * Wraps and sends all of {@code buffer}. {@link #bytesWritten()} counts plaintext when the
-     * engine seals it into a record: a record is numbered, so once sealed it must be sent (or
-     * the connection aborted); a write that fails after sealing any leaves the connection
-     * poisoned, which is what the counter tells the connection above.
+     * engine seals it into a record ({@link TlsOutbound#wrapAll}): a write that fails after
+     * sealing any leaves the connection poisoned, which is what the counter tells the connection
+     * above.
      */
     @Override
     public void write(MemorySegment buffer, long deadline) throws IOException {
         if (buffer.byteSize() > 0) {
             buffer.get(ValueLayout.JAVA_BYTE, 0); // the caller's mistake is the caller's exception, nothing sent
         }
-        Deadline.lock(writeLock, deadline, "write");
+        Deadline.lock(outbound.lock, deadline, "write");
         try {
             checkWritable("write");
-            ByteBuffer in = buffer.asByteBuffer();
-            while (in.hasRemaining()) {
-                netOut.clear();
-                SSLEngineResult r = engine.wrap(in, netOut);
-                plainWritten += r.bytesConsumed();
-                switch (r.getStatus()) {
-                    case BUFFER_OVERFLOW -> {
-                        netOut = grow(netOut, engine.getSession().getPacketBufferSize(), false);
-                        continue;
-                    }
-                    case CLOSED -> {
-                        // Not sent: what this wrap produced closes our output (in TLS 1.2, the
-                        // answer to a close_notify the reader just took), which only finish() may.
-                        netOut.clear();
-                        checkWritable("write");
-                        throw tcp.closedException("write");
-                    }
-                    default -> {
-                    }
-                }
-                send(deadline);
-                switch (r.getHandshakeStatus()) {
-                    case NEED_TASK -> runTasks();
-                    case NEED_WRAP -> sendEngineOutput(deadline);
-                    case NEED_UNWRAP, NEED_UNWRAP_AGAIN -> awaitPeerHandshake(deadline);
-                    default -> {
-                    }
-                }
-            }
+            outbound.wrapAll(buffer.asByteBuffer(), deadline);
         } catch (SSLException e) {
             throw remember(e);
         } finally {
-            writeLock.unlock();
+            outbound.lock.unlock();
         }
-        if (wrapPending) {
-            sendHandshakeOutput(deadline);
-        }
+        outbound.sendPendingHandshakeOutput(deadline);
     }
 
     private void checkWritable(String operation) throws IOException {
@@ -308,7 +199,7 @@ public final class TlsSocket implements StreamSocket {
         if (outputClosed) {
             throw tcp.closedException(operation);
         }
-        if (peerClosed && !isTls13()) {
+        if (inbound.peerClosed() && !isTls13()) {
             throw new ConnectionClosedException(operation + ": the peer closed the TLS 1.2 connection (close_notify):"
                     + " nothing more can be sent (RFC 5246 7.2.1)", null);
         }
@@ -316,111 +207,6 @@ public final class TlsSocket implements StreamSocket {
 
     private boolean isTls13() {
         return "TLSv1.3".equals(engine.getSession().getProtocol());
-    }
-
-    /** Sends {@code netOut} as wrapped (writeLock held). */
-    private void send(long deadline) throws IOException {
-        netOut.flip();
-        if (netOut.hasRemaining()) {
-            tcp.write(MemorySegment.ofBuffer(netOut), deadline);
-        }
-        netOut.clear();
-    }
-
-    /** Handshake messages only: see {@link #sendEngineOutput(long, boolean)}. */
-    private void sendEngineOutput(long deadline) throws IOException {
-        sendEngineOutput(deadline, false);
-    }
-
-    /**
-     * Wraps and sends what the engine has to send by itself (writeLock held): handshake messages,
-     * and, when {@code closing} (our close_notify, an abort's alert), the engine's last records.
-     * Otherwise a wrap that closes the engine's output is not sent: in TLS 1.2 the engine
-     * answers the peer's close_notify with its own at the next wrap, and only finish() may.
-     */
-    private void sendEngineOutput(long deadline, boolean closing) throws IOException {
-        while (true) {
-            netOut.clear();
-            SSLEngineResult r = engine.wrap(EMPTY, netOut);
-            if (r.getStatus() == SSLEngineResult.Status.BUFFER_OVERFLOW) {
-                netOut = grow(netOut, engine.getSession().getPacketBufferSize(), false);
-                continue;
-            }
-            if (r.getStatus() == SSLEngineResult.Status.CLOSED && !closing) {
-                netOut.clear();
-                return;
-            }
-            send(deadline);
-            if (r.getHandshakeStatus() == SSLEngineResult.HandshakeStatus.NEED_TASK) {
-                runTasks();
-            }
-            if (r.bytesProduced() == 0 || r.getStatus() == SSLEngineResult.Status.CLOSED
-                    || engine.getHandshakeStatus() != SSLEngineResult.HandshakeStatus.NEED_WRAP) {
-                return;
-            }
-        }
-    }
-
-    /**
-     * Handshake output the reader's unwrap produced (a KeyUpdate answer, a renegotiation
-     * message): sent now if {@code writeLock} is free, else by its holder when it releases it.
-     */
-    private void sendHandshakeOutput(long deadline) throws IOException {
-        wrapPending = true;
-        while (wrapPending && !peerClosed && writeLock.tryLock()) {
-            try {
-                wrapPending = false;
-                sendEngineOutput(deadline);
-            } finally {
-                writeLock.unlock();
-            }
-        }
-    }
-
-    /**
-     * The writer's wrap needs the peer's handshake messages (a TLS 1.2 renegotiation): unwraps
-     * them itself when no reader is at work, keeping any data for the reader, else waits for the
-     * reader to do it, sending what its unwraps produce (writeLock held).
-     */
-    private void awaitPeerHandshake(long deadline) throws IOException {
-        while (engine.getHandshakeStatus() == SSLEngineResult.HandshakeStatus.NEED_UNWRAP
-                || engine.getHandshakeStatus() == SSLEngineResult.HandshakeStatus.NEED_UNWRAP_AGAIN) {
-            if (readLock.tryLock()) {
-                try {
-                    if (!unwrapOnce(deadline) && receive(deadline) < 0) {
-                        truncated = true;
-                        throw new SSLHandshakeException("the peer ended the connection (FIN) during a TLS renegotiation");
-                    }
-                } finally {
-                    readLock.unlock();
-                }
-            } else {
-                if (Deadline.remainingNanos(deadline) == 0) {
-                    throw new SocketTimeoutException("write timed out during a TLS renegotiation");
-                }
-                java.util.concurrent.locks.LockSupport.parkNanos(this, 1_000_000L); // the reader unwraps meanwhile
-            }
-            if (wrapPending) {
-                wrapPending = false;
-                sendEngineOutput(deadline);
-            }
-        }
-    }
-
-    private void runTasks() {
-        Runnable task;
-        while ((task = engine.getDelegatedTask()) != null) {
-            task.run();
-        }
-    }
-
-    private static ByteBuffer grow(ByteBuffer buffer, int atLeast, boolean writeMode) {
-        ByteBuffer bigger = ByteBuffer.allocate(Math.max(atLeast, buffer.capacity() * 2));
-        if (writeMode) {
-            buffer.flip();
-        }
-        bigger.put(buffer);
-        return writeMode ? bigger : bigger.flip();
     }
 
     // ---------------------------------------------------------------- endings
@@ -444,7 +230,7 @@ public final class TlsSocket implements StreamSocket {
         }
         if (!outputClosed) {
             engine.closeOutbound();
-            sendEngineOutput(deadline, true);
+            outbound.sendEngineOutput(deadline, true);
             outputClosed = true;
         }
     }
@@ -492,9 +278,9 @@ public final class TlsSocket implements StreamSocket {
      */
     @Override
     public boolean close(String description, Throwable reason) {
-        if (fatal != null && !peerClosed && !outputClosed && !tcp.hasFailed() && writeLock.tryLock()) {
+        if (fatal != null && !inbound.peerClosed() && !outputClosed && !tcp.hasFailed() && writeLock.tryLock()) {
             try {
-                sendEngineOutput(System.nanoTime() + ALERT_WRITE_NANOS, true);
+                outbound.sendEngineOutput(System.nanoTime() + ALERT_WRITE_NANOS, true);
             } catch (IOException | RuntimeException ignored) {
                 // The RST below ends it anyway.
             } finally {
@@ -547,13 +333,13 @@ public final class TlsSocket implements StreamSocket {
     /** {@return plaintext bytes decrypted} */
     @Override
     public long bytesRead() {
-        return plainRead;
+        return inbound.plainRead();
     }
 
     /** {@return plaintext bytes sealed into records (see {@link #write})} */
     @Override
     public long bytesWritten() {
-        return plainWritten;
+        return outbound.plainWritten();
     }
 
     @Override
@@ -589,7 +375,7 @@ public final class TlsSocket implements StreamSocket {
     /** {@return decrypted bytes ready to read (what arrived still encrypted is not counted)} */
     @Override
     public int unread() {
-        return buffered;
+        return inbound.buffered();
     }
 
     /** {@return TCP bytes not acknowledged (record headers and tags included)} */
