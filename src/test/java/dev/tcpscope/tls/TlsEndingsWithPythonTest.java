@@ -236,4 +236,43 @@ class TlsEndingsWithPythonTest {
             assertTrue(conn.finish().graceful());
         }
     }
+
+    /**
+     * A scope owns a TLS connection as any other: its {@code finish()} sends {@code close_notify}
+     * then FIN; an exception before it, RST. Checked by breaking the code: with
+     * {@code TcpScope.connectTls} not taking the connection into the scope's ledger, the scope's
+     * finish() left it open and Python waited 60 s for an ending that never came (both versions).
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"1.2", "1.3"})
+    void scopeSuccessSendsCloseNotifyAndItsFailureRst(String version) throws Exception {
+        try (ChildProcess python = TlsPeers.pythonServer(version, "observe", 0)) {
+            int port = TlsPeers.port(python);
+            try (var scope = dev.tcpscope.TcpScope.open()) {
+                TcpConnection conn = scope.connectTls(new InetSocketAddress(InetAddress.getLoopbackAddress(), port),
+                        Duration.ofSeconds(20), TlsPeers.clientContext(), "localhost", TlsPeers.only(version));
+                scope.fork(() -> {
+                    conn.write(new byte[BODY]);
+                    return null;
+                });
+                scope.join();
+                scope.finish();
+            }
+            python.expect("HANDSHAKE");
+            assertEquals("CLOSE_NOTIFY " + BODY + " FIN", python.nextLine(), python.describe());
+        }
+        try (ChildProcess python = TlsPeers.pythonServer(version, "observe", 0)) {
+            int port = TlsPeers.port(python);
+            assertThrows(IllegalStateException.class, () -> {
+                try (var scope = dev.tcpscope.TcpScope.open()) {
+                    TcpConnection conn = scope.connectTls(new InetSocketAddress(InetAddress.getLoopbackAddress(), port),
+                            Duration.ofSeconds(20), TlsPeers.clientContext(), "localhost", TlsPeers.only(version));
+                    python.expect("HANDSHAKE"); // Python's side of the handshake is over too
+                    conn.write(new byte[PART]);
+                    throw new IllegalStateException("simulated failure before join()");
+                }
+            });
+            assertReset(PART, python.nextLine());
+        }
+    }
 }
