@@ -32,6 +32,13 @@ public enum AbortKind {
      */
     UNDELIVERED("undelivered"),
 
+    /**
+     * The TLS handshake of a server with {@link TcpServer.Builder#tls} failed or did not complete
+     * within {@link TcpServer.Builder#tlsHandshakeTimeout}: the handler never ran (the engine's
+     * alert, if it had one, then RST).
+     */
+    TLS_HANDSHAKE("tls-handshake"),
+
     /** None of the above: the connection ended aborted without a reason the server recorded. */
     OTHER("other");
 

@@ -1,5 +1,6 @@
 package dev.tcpscope;
 
+import java.io.IOException;
 import java.time.Duration;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -53,6 +54,10 @@ final class ServedConnection {
             }
             connection.finishQuietPeriod(options.finishQuietPeriod());
             armLimits(timer, options.handlerTimeLimit(), options.idleLimit());
+            if (options.tls() != null && !handshake(options.tlsHandshakeTimeout())) {
+                failureKind = AbortKind.TLS_HANDSHAKE;
+                return; // the finally below aborts the connection (already aborted) and counts it
+            }
             try (TcpScope<Object, Void> s = TcpScope.open()) {
                 s.finishTimeout(options.finishTimeout());
                 scope = s;
@@ -77,6 +82,25 @@ final class ServedConnection {
                 releasePermit.run();
             }
             Thread.interrupted(); // a late limit may have interrupted us after the work ended
+        }
+    }
+
+    /**
+     * Completes the TLS handshake before the handler runs, within {@code timeout} (and the limits
+     * armed already). {@return whether it completed} If not, the connection is aborted: the
+     * engine's alert, if it has one, then RST.
+     */
+    private boolean handshake(Duration timeout) {
+        try {
+            connection.tlsHandshake(dev.tcpscope.internal.poll.Deadline.after(timeout));
+            return true;
+        } catch (IOException | RuntimeException e) {
+            if (abortKind == null) {
+                LOG.log(System.Logger.Level.INFO, "TLS handshake with " + connection.remoteAddress()
+                        + " failed; connection reset: " + e);
+            }
+            connection.abort("TLS handshake failed: " + e.getMessage(), e);
+            return false;
         }
     }
 

@@ -1,8 +1,11 @@
 package dev.tcpscope;
 
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLParameters;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.function.Consumer;
 
 /**
  * The options of a {@link TcpServer}, as {@link TcpServer.Builder} collects them. Each option is
@@ -14,6 +17,7 @@ final class ServerOptions {
 
     static final int DEFAULT_MAX_CONNECTIONS = 10_000;
     static final Duration DEFAULT_DRAIN_PERIOD = Duration.ofSeconds(5);
+    static final Duration DEFAULT_TLS_HANDSHAKE_TIMEOUT = Duration.ofSeconds(10);
 
     private final InetSocketAddress address;
     private int backlog = TcpListener.DEFAULT_BACKLOG;
@@ -26,6 +30,9 @@ final class ServerOptions {
     private Duration finishTimeout = TcpConnection.DEFAULT_FINISH_TIMEOUT;
     private Duration finishQuietPeriod = TcpConnection.DEFAULT_FINISH_QUIET_PERIOD;
     private Duration drainPeriod = DEFAULT_DRAIN_PERIOD;
+    private SSLContext tls;                    // null: plain TCP
+    private Consumer<SSLParameters> tlsParameters; // null: the context's defaults
+    private Duration tlsHandshakeTimeout = DEFAULT_TLS_HANDSHAKE_TIMEOUT;
 
     ServerOptions(InetSocketAddress address) {
         this.address = Objects.requireNonNull(address, "address");
@@ -44,6 +51,9 @@ final class ServerOptions {
         c.finishTimeout = finishTimeout;
         c.finishQuietPeriod = finishQuietPeriod;
         c.drainPeriod = drainPeriod;
+        c.tls = tls;
+        c.tlsParameters = tlsParameters;
+        c.tlsHandshakeTimeout = tlsHandshakeTimeout;
         return c;
     }
 
@@ -102,6 +112,15 @@ final class ServerOptions {
         this.drainPeriod = period;
     }
 
+    void tls(SSLContext context, Consumer<SSLParameters> parameters) {
+        this.tls = Objects.requireNonNull(context, "context");
+        this.tlsParameters = parameters;
+    }
+
+    void tlsHandshakeTimeout(Duration timeout) {
+        this.tlsHandshakeTimeout = positive(timeout, "tlsHandshakeTimeout");
+    }
+
     // ---------------------------------------------------------------- reading (the server)
 
     /** {@return where to listen} */
@@ -130,6 +149,15 @@ final class ServerOptions {
 
     /** {@return how long running handlers may go on after shutdown begins} */
     Duration drainPeriod() { return drainPeriod; }
+
+    /** {@return the TLS context, or null for plain TCP} */
+    SSLContext tls() { return tls; }
+
+    /** {@return what changes each TLS engine's parameters, or null} */
+    Consumer<SSLParameters> tlsParameters() { return tlsParameters; }
+
+    /** {@return how long a TLS handshake may take before the connection is reset} */
+    Duration tlsHandshakeTimeout() { return tlsHandshakeTimeout; }
 
     private static int atLeastOne(int value, String name) {
         if (value < 1) {

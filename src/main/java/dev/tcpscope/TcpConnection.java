@@ -1,9 +1,14 @@
 package dev.tcpscope;
 
 import dev.tcpscope.internal.poll.Deadline;
+import dev.tcpscope.internal.tls.TlsSocket;
+import dev.tcpscope.internal.tls.TlsSockets;
 import dev.tcpscope.internal.transport.StreamSocket;
 import dev.tcpscope.internal.transport.Transports;
 
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLSession;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -144,6 +149,53 @@ public final class TcpConnection implements AutoCloseable {
         Objects.requireNonNull(address, "address");
         Objects.requireNonNull(timeout, "timeout");
         return new TcpConnection(Transports.current().connect(address, timeout, localAddress));
+    }
+
+    /**
+     * Connects over TLS with {@link #DEFAULT_CONNECT_TIMEOUT} for the connection and the
+     * handshake together, checking the server's certificate against the address's host string
+     * (a name, also sent as SNI, or an IP literal); see
+     * {@link #connectTls(InetSocketAddress, Duration, SSLContext, String, Consumer)}.
+     */
+    public static TcpConnection connectTls(InetSocketAddress address, SSLContext context) throws IOException {
+        return connectTls(address, DEFAULT_CONNECT_TIMEOUT, context, TlsSockets.defaultServerName(address), null);
+    }
+
+    /**
+     * Connects over TLS (the JDK's {@link javax.net.ssl.SSLEngine}, nothing else) and completes the
+     * handshake, both within {@code timeout}. The connection then reads and writes plaintext and
+     * ends as a plain one does, one layer up: {@link #finish()} sends {@code close_notify}, then
+     * FIN; every other ending sends no {@code close_notify}, and RST. A read returns -1 only after
+     * the peer's {@code close_notify}; a FIN without it throws {@link TlsTruncationException}.
+     *
+     * @param serverName the host name sent as SNI and checked against the certificate (endpoint
+     *                   identification "HTTPS"), or an IP literal (checked, not sent); null checks
+     *                   only that the certificate chains to a root {@code context} trusts
+     * @param parameters called on the engine's {@link SSLParameters} before the handshake
+     *                   (protocols, cipher suites...); may be null
+     * @throws javax.net.ssl.SSLHandshakeException the handshake failed (the message names why) or
+     *         the server ended the connection during it; the connection was reset (after the TLS
+     *         alert, if one was due)
+     * @throws java.net.SocketTimeoutException    the timeout passed (the connection was reset)
+     */
+    public static TcpConnection connectTls(InetSocketAddress address, Duration timeout, SSLContext context,
+                                           String serverName, Consumer<SSLParameters> parameters) throws IOException {
+        Objects.requireNonNull(address, "address");
+        Objects.requireNonNull(timeout, "timeout");
+        Objects.requireNonNull(context, "context");
+        return new TcpConnection(TlsSockets.connect(address, timeout, context, serverName, parameters));
+    }
+
+    /** {@return the TLS session of a TLS connection, empty for plain TCP} */
+    public Optional<SSLSession> tlsSession() {
+        return socket instanceof TlsSocket tls ? Optional.ofNullable(tls.session()) : Optional.empty();
+    }
+
+    /** Completes the handshake of an accepted TLS connection (TcpServer, before the handler runs). */
+    void tlsHandshake(long deadline) throws IOException {
+        if (socket instanceof TlsSocket tls) {
+            tls.handshake(deadline);
+        }
     }
 
     // ---------------------------------------------------------------- reading

@@ -3,12 +3,14 @@ package dev.tcpscope;
 import dev.tcpscope.internal.poll.Deadline;
 import dev.tcpscope.internal.transport.ListenOptions;
 import dev.tcpscope.internal.transport.ListeningSocket;
+import dev.tcpscope.internal.transport.StreamSocket;
 import dev.tcpscope.internal.transport.Transports;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.function.UnaryOperator;
 
 /**
  * A listening socket that accepts {@link TcpConnection}s which abort by default: SO_LINGER
@@ -29,6 +31,8 @@ public final class TcpListener implements AutoCloseable {
     public static final int DEFAULT_BACKLOG = 1024;
 
     private final ListeningSocket listener;
+    /** What each accepted socket becomes (a TLS server's: a TLS socket around it); set by {@link TcpServer}. */
+    private volatile UnaryOperator<StreamSocket> accepted = UnaryOperator.identity();
 
     private TcpListener(ListeningSocket listener) {
         this.listener = listener;
@@ -121,7 +125,7 @@ public final class TcpListener implements AutoCloseable {
 
     /** Waits for the next connection; see {@link #accept(Duration)}. */
     public TcpConnection accept() throws IOException {
-        return new TcpConnection(listener.accept(Deadline.NONE));
+        return new TcpConnection(accepted.apply(listener.accept(Deadline.NONE)));
     }
 
     /**
@@ -133,7 +137,12 @@ public final class TcpListener implements AutoCloseable {
      */
     public TcpConnection accept(Duration timeout) throws IOException {
         Objects.requireNonNull(timeout, "timeout");
-        return new TcpConnection(listener.accept(Deadline.after(timeout)));
+        return new TcpConnection(accepted.apply(listener.accept(Deadline.after(timeout))));
+    }
+
+    /** Makes each accepted socket into what {@code wrap} returns (which closes it if it fails). */
+    void wrapAccepted(UnaryOperator<StreamSocket> wrap) {
+        this.accepted = wrap;
     }
 
     /** {@return the bound address, with the real port after binding port 0} */

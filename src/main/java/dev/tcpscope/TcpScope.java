@@ -1,10 +1,13 @@
 package dev.tcpscope;
 
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLParameters;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Objects;
+import java.util.function.Consumer;
 import java.util.concurrent.Callable;
 import java.util.concurrent.StructuredTaskScope;
 import java.util.concurrent.ThreadFactory;
@@ -202,6 +205,19 @@ public final class TcpScope<T, R> implements AutoCloseable {
     /** Connects to {@code host} on {@code port} within {@code timeout}; see {@link #connect(String, int)}. */
     public TcpConnection connect(String host, int port, Duration timeout) throws IOException {
         return connect(HostAndPort.of(host, port), timeout);
+    }
+
+    /**
+     * Connects over TLS, as {@link TcpConnection#connectTls(InetSocketAddress, Duration, SSLContext, String, Consumer)},
+     * owned by this scope: its success sends {@code close_notify} then FIN, anything else RST.
+     */
+    public TcpConnection connectTls(InetSocketAddress address, Duration timeout, SSLContext context, String serverName,
+                                    Consumer<SSLParameters> parameters) throws IOException {
+        ScopeBranch branch = ledger.branchOfCaller(ownerThread, "connect");
+        ledger.checkTakes("connect");
+        TcpConnection connection = TcpConnection.connectTls(address, timeout, context, serverName, parameters);
+        ledger.take(connection, branch, "connect", true);
+        return connection;
     }
 
     /**

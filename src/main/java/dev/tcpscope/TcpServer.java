@@ -1,5 +1,9 @@
 package dev.tcpscope;
 
+import dev.tcpscope.internal.tls.TlsSockets;
+
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLParameters;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -13,6 +17,7 @@ import java.util.concurrent.StructuredTaskScope;
 import java.util.concurrent.StructuredTaskScope.Joiner;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.Consumer;
 
 /**
  * A virtual-thread TCP server where each connection's ending follows its handler: the handler
@@ -164,6 +169,34 @@ public final class TcpServer implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Serves TLS with {@code context} (its key managers hold the server's certificate): each
+         * accepted connection completes its handshake in its handler's thread before the handler
+         * runs, within {@link #tlsHandshakeTimeout} and the handler's limits; a failed handshake
+         * resets the connection (after the TLS alert, if the engine has one) and the handler never
+         * sees it. Handlers then read and write plaintext; returning sends {@code close_notify},
+         * then FIN; every failure sends no {@code close_notify}, and RST (README, "TLS").
+         */
+        public Builder tls(SSLContext context) {
+            options.tls(context, null);
+            return this;
+        }
+
+        /**
+         * As {@link #tls(SSLContext)}, with {@code parameters} called on each engine's
+         * {@link SSLParameters} (protocols, cipher suites, client authentication...).
+         */
+        public Builder tls(SSLContext context, Consumer<SSLParameters> parameters) {
+            options.tls(context, Objects.requireNonNull(parameters, "parameters"));
+            return this;
+        }
+
+        /** How long a client may take to complete the TLS handshake before it is reset (default 10 s). */
+        public Builder tlsHandshakeTimeout(Duration timeout) {
+            options.tlsHandshakeTimeout(timeout);
+            return this;
+        }
+
         /** How long running handlers may go on after shutdown begins (default 5 s). */
         public Builder drainPeriod(Duration period) {
             options.drainPeriod(period);
@@ -178,6 +211,9 @@ public final class TcpServer implements AutoCloseable {
         public TcpServer bind() throws IOException {
             ServerOptions bound = options.copy();
             TcpListener listener = bound.bindListener();
+            if (bound.tls() != null) {
+                listener.wrapAccepted(socket -> TlsSockets.server(socket, bound.tls(), bound.tlsParameters()));
+            }
             try {
                 return new TcpServer(bound, listener);
             } catch (IOException | RuntimeException | Error e) {

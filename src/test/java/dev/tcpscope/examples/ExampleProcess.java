@@ -42,7 +42,7 @@ final class ExampleProcess {
 
     /** A running {@code serve} process; closing it kills it (SIGKILL) if it still runs. */
     static final class Server implements AutoCloseable {
-        private static final String PREFIX = "tcpscope example server listening on http://127.0.0.1:";
+        private static final String PREFIX = "tcpscope example server listening on ";
 
         final Process process;
         final String url;
@@ -67,11 +67,11 @@ final class ExampleProcess {
             ChildProcess child = ChildJvm.start(Launcher.class, serveArgs);
             try {
                 String line = child.nextLine();
-                if (!line.startsWith(PREFIX) || !line.endsWith("/")) {
+                String url = line.startsWith(PREFIX) ? line.substring(PREFIX.length()) : "";
+                if (!(url.startsWith("http://127.0.0.1:") || url.startsWith("https://127.0.0.1:")) || !url.endsWith("/")) {
                     throw new AssertionError("serve's first line is not its URL: " + line + "; " + child.describe());
                 }
-                String url = line.substring(line.indexOf("http://"));
-                int port = Integer.parseInt(line.substring(PREFIX.length(), line.length() - 1));
+                int port = Integer.parseInt(url.substring(url.lastIndexOf(':') + 1, url.length() - 1));
                 return new Server(child, url, port);
             } catch (Throwable t) {
                 child.close();

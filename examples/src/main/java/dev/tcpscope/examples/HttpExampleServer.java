@@ -12,7 +12,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 
 /**
- * {@code serve [--port N] [--time-limit SECONDS]}: an HTTP/1.0 server with close-delimited bodies
+ * {@code serve [--port N] [--time-limit SECONDS] [--tls]}: an HTTP/1.0 server with close-delimited bodies
  * (no Content-Length, {@code Connection: close}) — the case where a truncated body cannot be told
  * from a complete one, unless the ending says so.
  *
@@ -22,6 +22,9 @@ import java.time.Duration;
  *   <li>{@code /slow} sends its headers, then stalls past the handler time limit (3 s by
  *       default): the server resets the connection.</li>
  * </ul>
+ * With {@code --tls} it serves HTTPS with a self-signed certificate made at start
+ * ({@link SelfSignedTls}): {@code /ok} ends with {@code close_notify} then FIN; {@code /fail}
+ * and {@code /slow} send no {@code close_notify}, and RST.
  * Binds to 127.0.0.1 (port 0 picks a free port), prints its URL once it accepts connections, and
  * stops on SIGINT or SIGTERM within its drain period.
  */
@@ -34,26 +37,36 @@ public final class HttpExampleServer {
     public static void main(String[] args) throws Launcher.UsageException, Launcher.Failure {
         int port = 8080;
         Duration timeLimit = Duration.ofSeconds(3);
+        boolean tls = false;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--port" -> port = Probe.port(Probe.value(args, ++i, "--port"), 0);
                 case "--time-limit" -> timeLimit = Probe.seconds(Probe.value(args, ++i, "--time-limit"), "--time-limit");
+                case "--tls" -> tls = true;
                 default -> throw new Launcher.UsageException("serve: unknown option '" + args[i] + "'");
             }
         }
         TcpServer server;
         try {
-            server = TcpServer.builder(new InetSocketAddress(InetAddress.getLoopbackAddress(), port))
+            TcpServer.Builder builder = TcpServer.builder(new InetSocketAddress(InetAddress.getLoopbackAddress(), port))
                     .handlerTimeLimit(timeLimit)
                     .idleLimit(Duration.ofSeconds(30))
-                    .drainPeriod(Duration.ofSeconds(2))
-                    .bind();
+                    .drainPeriod(Duration.ofSeconds(2));
+            if (tls) {
+                try {
+                    builder.tls(SelfSignedTls.create().serverContext());
+                } catch (IOException e) {
+                    throw new Launcher.Failure("serve: cannot make a self-signed certificate: " + e.getMessage());
+                }
+            }
+            server = builder.bind();
         } catch (IOException e) { // e.g. the port is taken
             throw new Launcher.Failure("serve: cannot listen on 127.0.0.1:" + port + ": " + e.getMessage());
         }
         // SIGINT and SIGTERM run the shutdown hooks: a bounded shutdown, then the JVM exits.
         Runtime.getRuntime().addShutdownHook(new Thread(server::shutdown, "tcpscope-serve-shutdown"));
-        System.out.println("tcpscope example server listening on http://127.0.0.1:" + server.localAddress().getPort() + "/");
+        System.out.println("tcpscope example server listening on " + (tls ? "https" : "http") + "://127.0.0.1:"
+                + server.localAddress().getPort() + "/");
         System.out.flush();
         server.serve((connection, scope) -> handle(connection));
     }

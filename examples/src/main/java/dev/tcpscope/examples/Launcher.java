@@ -10,11 +10,12 @@ public final class Launcher {
 
     static final String USAGE = """
             usage: tcpscope demo
-                   tcpscope serve [--port N] [--time-limit SECONDS]
+                   tcpscope serve [--port N] [--time-limit SECONDS] [--tls]
                    tcpscope probe HOST:PORT [--send TEXT] [--timeout SECONDS]
 
               demo    what a peer sees when a server fails, with plain JDK sockets and with tcpscope
-              serve   an example HTTP/1.0 server: /ok ends cleanly, /fail and /slow are reset
+              serve   an example HTTP/1.0 server: /ok ends cleanly, /fail and /slow are reset;
+                      --tls serves HTTPS with a self-signed certificate made at start
               probe   connects, optionally sends TEXT (\\r \\n \\t \\\\ escapes), reads to the end and
                       reports how the server ended the connection: exit 0 FIN, 1 RST, 3 still open,
                       4 cannot connect""";
