@@ -81,6 +81,40 @@ final class ConnectionOutput {
         }
     }
 
+    /** One sending call of {@link ConnectionTransfers} (gathering write, file, pump). */
+    interface Sending {
+        /** Sends; the socket counts the bytes ({@link StreamSocket#bytesWritten()}). */
+        long send() throws IOException;
+    }
+
+    /**
+     * Sends anything buffered, then runs {@code sending} under the lock, with the checks and the
+     * poisoning of every other write: a failure after the kernel took some of its bytes poisons.
+     */
+    long send(Sending sending, String operation, long deadline) throws IOException {
+        lock.lock();
+        try {
+            checkWritable(operation);
+            flushPending(deadline);
+            ScopeBranch.noteWrite(connection);
+            long before = socket.bytesWritten(); // only the holder of `lock` sends: the difference is ours
+            try {
+                return sending.send();
+            } catch (IOException | RuntimeException | Error e) {
+                long sent = socket.bytesWritten() - before;
+                if (sent > 0) {
+                    poison = e;
+                }
+                if (e instanceof InterruptedIOException interrupted) {
+                    interrupted.bytesTransferred = (int) Math.min(Integer.MAX_VALUE, sent);
+                }
+                throw e;
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** Buffers bytes for the output stream view, sending when the buffer fills. */
     void writeBuffered(byte[] bytes, int offset, int length, long deadline) throws IOException {
         lock.lock();

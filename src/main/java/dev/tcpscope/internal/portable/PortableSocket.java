@@ -135,27 +135,73 @@ public final class PortableSocket implements StreamSocket {
 
     @Override
     public void write(MemorySegment buffer, long deadline) throws IOException {
-        Objects.requireNonNull(buffer, "buffer");
-        if (buffer.byteSize() == 0) {
+        writeGathering(new MemorySegment[] {Objects.requireNonNull(buffer, "buffer")}, deadline);
+    }
+
+    /** A gathering write: {@link SocketChannel#write(ByteBuffer[])} until every segment is sent. */
+    @Override
+    public void writeGathering(MemorySegment[] buffers, long deadline) throws IOException {
+        ByteBuffer[] bytes = new ByteBuffer[buffers.length];
+        long total = 0;
+        for (int i = 0; i < buffers.length; i++) {
+            MemorySegment buffer = Objects.requireNonNull(buffers[i], "buffer");
+            if (buffer.byteSize() > 0) {
+                buffer.get(ValueLayout.JAVA_BYTE, 0); // the caller's mistake is the caller's exception, before sending
+            }
+            bytes[i] = buffer.asByteBuffer();
+            total += buffer.byteSize();
+        }
+        if (total == 0) {
             return;
         }
-        buffer.get(ValueLayout.JAVA_BYTE, 0); // the caller's mistake is the caller's exception, before sending
-        ByteBuffer bytes = buffer.asByteBuffer();
-        Deadline.lock(writeLock, deadline, "write");
+        sendWith(deadline, "write", new ChannelSend() {
+            @Override
+            public long send() throws IOException {
+                return channel.write(bytes);
+            }
+
+            @Override
+            public boolean done() {
+                return !bytes[bytes.length - 1].hasRemaining();
+            }
+        });
+    }
+
+    /** sendFile through {@link java.nio.channels.FileChannel#transferTo}: {@link PortableFileSend}. */
+    @Override
+    public long sendFile(java.nio.file.Path file, long position, long count, long deadline) throws IOException {
+        return PortableFileSend.send(this, channel, file, position, count, deadline);
+    }
+
+    /** One channel call that sends, and whether everything it had to send is sent. */
+    interface ChannelSend {
+        /** {@return the bytes this call sent} */
+        long send() throws IOException;
+
+        /** {@return whether nothing is left to send} */
+        boolean done();
+    }
+
+    /**
+     * Runs {@code sending} until it is done, under the write lock, each call inside the sending
+     * slot of the record, with the write deadline's watch armed: the one path of every write.
+     */
+    void sendWith(long deadline, String operation, ChannelSend sending) throws IOException {
+        Deadline.lock(writeLock, deadline, operation);
         try {
             if (deadline != Deadline.NONE && Deadline.remainingNanos(deadline) == 0) {
-                throw new SocketTimeoutException("write timed out"); // nothing sent: not poisoned
+                throw new SocketTimeoutException(operation + " timed out"); // nothing sent: not poisoned
             }
             writeWatch.arm(deadline);
             IOException failure = null;
             try {
-                sendAll(bytes, deadline);
+                sendAll(sending, deadline, operation);
             } catch (IOException e) {
                 failure = e;
             } finally {
                 if (writeWatch.disarm() && (failure == null || failure instanceof ConnectionClosedException)) {
                     // The timer aborted the connection: the write ended (or would have) on a closed channel.
-                    failure = new SocketTimeoutException("write timed out: the connection was aborted (RST), the"
+                    failure = new SocketTimeoutException(operation + " timed out: the connection was aborted (RST), the"
                             + " portable transport's only way to stop a blocked write");
                 }
             }
@@ -167,22 +213,23 @@ public final class PortableSocket implements StreamSocket {
         }
     }
 
-    /** Writes until {@code bytes} is empty; the caller holds the write lock. */
-    private void sendAll(ByteBuffer bytes, long deadline) throws IOException {
-        while (bytes.hasRemaining()) {
-            exceptions.checkUsable("write");
-            exceptions.throwIfFailed("write");
-            int n = 0;
+    /** Sends until {@code sending} is done; the caller holds the write lock. */
+    private void sendAll(ChannelSend sending, long deadline, String operation) throws IOException {
+        while (!sending.done()) {
+            exceptions.checkUsable(operation);
+            exceptions.throwIfFailed(operation);
+            long n = 0;
             IOException thrown = null;
             errors.enter(ChannelErrorRecord.SEND);
             try {
-                n = channel.write(bytes);
+                n = sending.send();
             } catch (IOException e) {
                 thrown = e;
                 ChannelFailures.Kind kind = ChannelFailures.kind(e);
                 // Broken pipe is recorded only after settling: it often means the error went elsewhere.
-                if (!(e instanceof ClosedChannelException) && kind != ChannelFailures.Kind.BROKEN_PIPE) {
-                    errors.record(new ChannelFailures.Failure(kind, e.getMessage(), "write"));
+                if (!(e instanceof ClosedChannelException) && kind != ChannelFailures.Kind.BROKEN_PIPE
+                        && !(e instanceof PortableFileSend.FileSideException)) {
+                    errors.record(new ChannelFailures.Failure(kind, e.getMessage(), operation));
                 }
             } finally {
                 errors.exit(ChannelErrorRecord.SEND);
@@ -191,11 +238,14 @@ public final class PortableSocket implements StreamSocket {
                 bytesWritten += n;
             }
             if (thrown != null) {
+                if (thrown instanceof PortableFileSend.FileSideException fileSide) {
+                    throw fileSide.unwrap();
+                }
                 if (!(thrown instanceof ClosedChannelException)
                         && ChannelFailures.kind(thrown) == ChannelFailures.Kind.BROKEN_PIPE) {
                     throw brokenPipe(thrown, deadline);
                 }
-                throw exceptions.translate(thrown, "write");
+                throw exceptions.translate(thrown, operation);
             }
         }
     }
