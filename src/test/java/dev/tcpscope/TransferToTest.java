@@ -1,0 +1,152 @@
+package dev.tcpscope;
+
+import dev.tcpscope.peers.Pair;
+import dev.tcpscope.peers.Pair.Side;
+import dev.tcpscope.testing.Await;
+import dev.tcpscope.testing.Forked;
+import dev.tcpscope.testing.OpenSockets;
+import dev.tcpscope.testing.Patterns;
+import dev.tcpscope.testing.ProcessDescriptors;
+import dev.tcpscope.testing.Seen;
+import dev.tcpscope.testing.TransportUnderTest;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * {@link TcpConnection#transferTo}, the pump of a relay (splice(2) through a pipe on native, a copy
+ * loop on portable), seen from the two JDK peers at its ends: {@code client} talks to connection
+ * {@code a}, connection {@code b} talks to {@code upstream}. Runs on both transports.
+ *
+ * <p>Checked by breaking on purpose, then restoring: SplicePump taking a 0 from the source as FIN
+ * without settling the record ({@code aResetAnotherCallTook...} fails: the pump returns normally);
+ * SplicePump's closes of the pipe removed (every test's pipe count fails); the drain of the pipe
+ * skipped at the source's FIN ({@code bothDirections...} fails: bytes missing before the FIN);
+ * SplicePump parking on the source whenever splice says EAGAIN, even with bytes in the pipe (the
+ * pump hangs with the pipe full: {@code bothDirections...} times out).
+ */
+@Timeout(value = 90, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+class TransferToTest {
+
+    @RegisterExtension
+    static final OpenSockets.Check OPEN_SOCKETS = OpenSockets.Check.perTest();
+
+    /**
+     * Both directions pump at once, 8 MiB one way and 3 MiB the other, through 4 KiB send buffers;
+     * each pump returns at its source's FIN, the caller passes the FIN on, and each peer reads
+     * every byte, then FIN. No pipe is left open.
+     */
+    @Test
+    void bothDirectionsAtOnceEveryByteThenFin() throws Exception {
+        List<String> pipesBefore = ProcessDescriptors.pipes();
+        try (Pair client = Pair.open(Side.ACCEPTED); Pair upstream = Pair.open(Side.CONNECTED)) {
+            TcpConnection a = client.connection();
+            TcpConnection b = upstream.connection();
+            SendBuffers.set(a, 4096);
+            SendBuffers.set(b, 4096);
+            int up = 8 << 20;
+            int down = 3 << 20;
+            CompletableFuture<Seen> upstreamSaw = upstream.peer().readToEndAsync();
+            CompletableFuture<Seen> clientSaw = client.peer().readToEndAsync();
+            Forked<Long> toUpstream = Forked.start(Forked.Kind.VIRTUAL, "a->b", () -> {
+                long n = a.transferTo(b);
+                b.shutdownOutput();
+                return n;
+            });
+            Forked<Long> toClient = Forked.start(Forked.Kind.PLATFORM, "b->a", () -> {
+                long n = b.transferTo(a);
+                a.shutdownOutput();
+                return n;
+            });
+            client.peer().writePattern(up);
+            client.peer().sendFin();
+            upstream.peer().writePattern(down);
+            upstream.peer().sendFin();
+            assertEquals(up, toUpstream.await().assertReturned());
+            assertEquals(down, toClient.await().assertReturned());
+            upstreamSaw.get(60, TimeUnit.SECONDS).assertEof(Patterns.bytes(0, up));
+            clientSaw.get(60, TimeUnit.SECONDS).assertEof(Patterns.bytes(0, down));
+            assertEquals(up, a.bytesRead());
+            assertEquals(up, b.bytesWritten());
+            TransportUnderTest.assertDelivered(a.finish());
+            TransportUnderTest.assertDelivered(b.finish());
+        }
+        ProcessDescriptors.awaitSame("pipes", pipesBefore, ProcessDescriptors::pipes);
+    }
+
+    /**
+     * The upstream resets in the middle: the pump throws ConnectionResetException (never returns
+     * as for a FIN), and once the relay aborts, the client reads a prefix of the bytes, then RST.
+     */
+    @Test
+    void anUpstreamResetMidTransferReachesTheClientAsReset() throws Exception {
+        List<String> pipesBefore = ProcessDescriptors.pipes();
+        try (Pair client = Pair.open(Side.ACCEPTED); Pair upstream = Pair.open(Side.CONNECTED)) {
+            TcpConnection a = client.connection();
+            TcpConnection b = upstream.connection();
+            CompletableFuture<Seen> clientSaw = client.peer().readToEndAsync();
+            Forked<Long> toClient = Forked.start(Forked.Kind.VIRTUAL, "b->a", () -> b.transferTo(a));
+            upstream.peer().writePattern(1 << 20);
+            Await.until("the client received bytes", () -> client.peer().received() > 0);
+            upstream.peer().reset();
+            toClient.await().assertThrowsExactly(ConnectionResetException.class);
+            a.abort();
+            clientSaw.get(60, TimeUnit.SECONDS).assertReset(Patterns.bytes(0, 1 << 20));
+        }
+        ProcessDescriptors.awaitSame("pipes", pipesBefore, ProcessDescriptors::pipes);
+    }
+
+    /**
+     * The remembered-error rule: the upstream's reset is taken by a write on another call first,
+     * after which the kernel answers splice (like recv) with 0, what a FIN returns. The pump must
+     * still throw the reset, not return as if the upstream had ended cleanly.
+     */
+    @Test
+    void aResetAnotherCallTookIsStillAResetForThePump() throws Exception {
+        try (Pair client = Pair.open(Side.ACCEPTED); Pair upstream = Pair.open(Side.CONNECTED)) {
+            TcpConnection a = client.connection();
+            TcpConnection b = upstream.connection();
+            upstream.peer().reset();
+            // A write to b takes the reset (ECONNRESET, or EPIPE once the RST was processed).
+            assertThrows(ConnectionResetException.class, () -> {
+                for (int i = 0; i < 1000; i++) {
+                    b.write(new byte[1000]);
+                }
+            });
+            assertThrows(ConnectionResetException.class, () -> b.transferTo(a));
+            a.abort();
+            assertTrue(client.peer().readToEnd().isReset(), "the client sees RST");
+        }
+    }
+
+    /** A failure writing to the target (the client reset) throws from the pump and poisons nothing silently. */
+    @Test
+    void aClientResetDuringThePumpThrows() throws Exception {
+        List<String> pipesBefore = ProcessDescriptors.pipes();
+        try (Pair client = Pair.open(Side.ACCEPTED); Pair upstream = Pair.open(Side.CONNECTED)) {
+            TcpConnection a = client.connection();
+            TcpConnection b = upstream.connection();
+            client.peer().reset();
+            Forked<Long> toClient = Forked.start(Forked.Kind.VIRTUAL, "b->a", () -> b.transferTo(a));
+            CompletableFuture<Void> writing = upstream.peer().writeAsync(Patterns.bytes(0, 4 << 20));
+            var e = toClient.await().failure();
+            assertTrue(e instanceof ConnectionResetException, "the client's reset: " + e);
+            b.abort();
+            try {
+                writing.get(60, TimeUnit.SECONDS);
+            } catch (ExecutionException resetByTheAbort) {
+                // the upstream peer's write may end in the abort's RST
+            }
+        }
+        ProcessDescriptors.awaitSame("pipes", pipesBefore, ProcessDescriptors::pipes);
+    }
+}
