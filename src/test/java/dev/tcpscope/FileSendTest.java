@@ -2,7 +2,9 @@ package dev.tcpscope;
 
 import dev.tcpscope.peers.Pair;
 import dev.tcpscope.peers.Pair.Side;
+import dev.tcpscope.testing.Forked;
 import dev.tcpscope.testing.JdkPeer;
+import dev.tcpscope.testing.Parked;
 import dev.tcpscope.testing.OpenSockets;
 import dev.tcpscope.testing.Patterns;
 import dev.tcpscope.testing.ProcessDescriptors;
@@ -131,12 +133,11 @@ class FileSendTest {
              TcpConnection conn = TcpConnection.connect(server.address(), Duration.ofSeconds(10));
              JdkPeer peer = server.accept()) {
             SendBuffers.set(conn, 4096);
-            CompletableFuture<Long> sending = dev.tcpscope.testing.Forked.onPlatformThread("sendFile",
-                    () -> conn.sendFile(file));
-            dev.tcpscope.testing.Await.until("some of the file was sent", () -> conn.bytesWritten() > 0);
+            Forked<Long> sending = Forked.start(Forked.Kind.VIRTUAL, "sendFile", () -> conn.sendFile(file));
+            Parked.await(sending.thread()); // the send buffer and the peer's receive buffer are full
             peer.reset();
-            var e = assertThrows(java.util.concurrent.ExecutionException.class, () -> sending.get(60, TimeUnit.SECONDS));
-            assertTrue(e.getCause() instanceof ConnectionResetException, "the reset: " + e.getCause());
+            Throwable e = sending.await().failure();
+            assertTrue(e instanceof ConnectionResetException, "the reset: " + e);
             assertThrows(ConnectionResetException.class, () -> conn.write(new byte[1]));
             List<String> none = List.of();
             ProcessDescriptors.awaitSame("descriptors on the file", none, () -> ProcessDescriptors.openOn(file));

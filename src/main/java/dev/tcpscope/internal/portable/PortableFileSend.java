@@ -2,75 +2,55 @@ package dev.tcpscope.internal.portable;
 
 import java.io.EOFException;
 import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.channels.SocketChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 
 /**
- * Sends a file over a {@link PortableSocket} with {@link FileChannel#transferTo} (which the JDK
- * does with sendfile(2) where it can), each call through the socket's one write path
- * ({@link PortableSocket#sendWith}): the write lock, the sending slot of its
- * {@link ChannelErrorRecord}, the write deadline's watch, the byte counter. The file channel is
+ * Sends a file over a {@link PortableSocket}: read in 64 KiB chunks from a {@link FileChannel},
+ * each written through the socket's one write path (the write lock, the sending slot of its
+ * {@link ChannelErrorRecord}, the write deadline's watch, the byte counter). The file channel is
  * opened and closed here (try-with-resources), on every path.
+ *
+ * <p>Why not {@link FileChannel#transferTo} into the socket channel, which the JDK does with
+ * sendfile(2): tried first, and on JDK 25 a virtual thread in it never parks. With the peer not
+ * reading, the thread stayed RUNNABLE inside {@code FileDispatcherImpl.transferTo0} (native) for
+ * the whole 10 s a test waited (FileSendTest's reset case), holding its carrier; a blocked
+ * transfer could then be ended only by closing the channel. The copy through a heap buffer parks
+ * in the JDK's poller like every other portable write; the zero-copy path is the native
+ * transport's.
  */
 final class PortableFileSend {
 
-    /**
-     * A failure of the file, not of the connection: carried through the sending slot without
-     * being remembered as the connection's error, then thrown as what it wraps.
-     */
-    static final class FileSideException extends IOException {
-        FileSideException(IOException cause) {
-            super(cause.getMessage(), cause);
-        }
-
-        IOException unwrap() {
-            return (IOException) getCause();
-        }
-    }
-
-    /** Asked for per transferTo call, as the native transport's sendfile. */
-    private static final long CHUNK = 1024 * 1024;
+    /** Read and written per step. */
+    private static final int CHUNK = 64 * 1024;
 
     private PortableFileSend() {}
 
-    static long send(PortableSocket socket, SocketChannel channel, Path file, long position, long count, long deadline)
-            throws IOException {
+    static long send(PortableSocket socket, Path file, long position, long count, long deadline) throws IOException {
         try (FileChannel source = FileChannel.open(file, StandardOpenOption.READ)) {
-            long[] sent = {0};
-            boolean[] ended = {false};
-            socket.sendWith(deadline, "sendFile", new PortableSocket.ChannelSend() {
-                @Override
-                public long send() throws IOException {
-                    long want = count < 0 ? CHUNK : Math.min(CHUNK, count - sent[0]);
-                    long n = source.transferTo(position + sent[0], want, channel);
-                    if (n == 0 && position + sent[0] >= sizeOf(source)) {
-                        if (count >= 0) {
-                            throw new FileSideException(new EOFException("sendFile " + file + ": the file ended at byte "
-                                    + (position + sent[0]) + ", " + (count - sent[0]) + " bytes short of the "
-                                    + count + " asked for"));
-                        }
-                        ended[0] = true;
+            ByteBuffer buffer = ByteBuffer.allocate(CHUNK);
+            long sent = 0;
+            while (count < 0 || sent < count) {
+                buffer.clear();
+                if (count >= 0 && count - sent < CHUNK) {
+                    buffer.limit((int) (count - sent));
+                }
+                int n = source.read(buffer, position + sent);
+                if (n < 0) {
+                    if (count < 0) {
+                        break;
                     }
-                    sent[0] += n;
-                    return n;
+                    throw new EOFException("sendFile " + file + ": the file ended at byte " + (position + sent)
+                            + ", " + (count - sent) + " bytes short of the " + count + " asked for");
                 }
-
-                @Override
-                public boolean done() {
-                    return ended[0] || (count >= 0 && sent[0] == count);
-                }
-            });
-            return sent[0];
-        }
-    }
-
-    private static long sizeOf(FileChannel source) throws FileSideException {
-        try {
-            return source.size();
-        } catch (IOException e) {
-            throw new FileSideException(e);
+                buffer.flip();
+                socket.write(MemorySegment.ofBuffer(buffer), deadline);
+                sent += n;
+            }
+            return sent;
         }
     }
 }

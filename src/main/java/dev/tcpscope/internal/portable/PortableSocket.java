@@ -167,10 +167,10 @@ public final class PortableSocket implements StreamSocket {
         });
     }
 
-    /** sendFile through {@link java.nio.channels.FileChannel#transferTo}: {@link PortableFileSend}. */
+    /** sendFile: {@link PortableFileSend}. */
     @Override
     public long sendFile(java.nio.file.Path file, long position, long count, long deadline) throws IOException {
-        return PortableFileSend.send(this, channel, file, position, count, deadline);
+        return PortableFileSend.send(this, file, position, count, deadline);
     }
 
     /** One channel call that sends, and whether everything it had to send is sent. */
@@ -227,8 +227,7 @@ public final class PortableSocket implements StreamSocket {
                 thrown = e;
                 ChannelFailures.Kind kind = ChannelFailures.kind(e);
                 // Broken pipe is recorded only after settling: it often means the error went elsewhere.
-                if (!(e instanceof ClosedChannelException) && kind != ChannelFailures.Kind.BROKEN_PIPE
-                        && !(e instanceof PortableFileSend.FileSideException)) {
+                if (!(e instanceof ClosedChannelException) && kind != ChannelFailures.Kind.BROKEN_PIPE) {
                     errors.record(new ChannelFailures.Failure(kind, e.getMessage(), operation));
                 }
             } finally {
@@ -238,9 +237,6 @@ public final class PortableSocket implements StreamSocket {
                 bytesWritten += n;
             }
             if (thrown != null) {
-                if (thrown instanceof PortableFileSend.FileSideException fileSide) {
-                    throw fileSide.unwrap();
-                }
                 if (!(thrown instanceof ClosedChannelException)
                         && ChannelFailures.kind(thrown) == ChannelFailures.Kind.BROKEN_PIPE) {
                     throw brokenPipe(thrown, deadline);
