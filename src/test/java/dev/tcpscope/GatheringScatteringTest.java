@@ -30,9 +30,11 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
  * Runs on both transports.
  *
  * <p>Checked by breaking on purpose, then restoring: VectoredIo.write advancing (index, offset)
- * by one byte less than writev returned (the peer's bytes differ at the first partial write:
- * {@code everyBufferArrivesInOrder...} fails); the staging copy of a heap segment taken from the
- * segment's start instead of its offset (same test fails after the first short write); copyBack
+ * by one byte less than writev returned ({@code everyBufferArrivesInOrder...} and
+ * {@code theChannelView...} time out: the write sends more than the buffers hold); the staging
+ * copy of a heap segment taken from the segment's start instead of its offset
+ * ({@code everyBufferArrivesInOrder...} fails: first difference at byte 32,741, after the first
+ * short write); copyBack
  * skipped (the scattering read's heap buffers stay zero: {@code aScatteringRead...} fails); the
  * positions not advanced after a gathering write ({@code positions} assertions fail).
  */

@@ -4,6 +4,7 @@ import dev.tcpscope.peers.Pair;
 import dev.tcpscope.peers.Pair.Side;
 import dev.tcpscope.testing.Await;
 import dev.tcpscope.testing.Forked;
+import dev.tcpscope.testing.JdkPeer;
 import dev.tcpscope.testing.OpenSockets;
 import dev.tcpscope.testing.Patterns;
 import dev.tcpscope.testing.ProcessDescriptors;
@@ -29,10 +30,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  *
  * <p>Checked by breaking on purpose, then restoring: SplicePump taking a 0 from the source as FIN
  * without settling the record ({@code aResetAnotherCallTook...} fails: the pump returns normally);
- * SplicePump's closes of the pipe removed (every test's pipe count fails); the drain of the pipe
- * skipped at the source's FIN ({@code bothDirections...} fails: bytes missing before the FIN);
- * SplicePump parking on the source whenever splice says EAGAIN, even with bytes in the pipe (the
- * pump hangs with the pipe full: {@code bothDirections...} times out).
+ * SplicePump's closes of the pipe removed (every test's pipe count fails); the pump returning at
+ * the source's FIN with bytes still in the pipe ({@code aFinReadWhileThePipeHoldsBytes...} fails:
+ * the client sees FIN before the last bytes; {@code bothDirections...} passed with that break);
+ * SplicePump parking on the source whenever splice says EAGAIN, even with bytes in the pipe
+ * ({@code aFullPipeIsDrained...} fails: the client's read times out, the pump waits on an upstream
+ * that sends nothing; {@code bothDirections...} passed with that break, its source never pausing).
  */
 @Timeout(value = 90, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class TransferToTest {
@@ -81,6 +84,63 @@ class TransferToTest {
             TransportUnderTest.assertDelivered(b.finish());
         }
         ProcessDescriptors.awaitSame("pipes", pipesBefore, ProcessDescriptors::pipes);
+    }
+
+    /**
+     * The upstream's bytes and its FIN are all queued before the pump starts, and the client's
+     * side is slow (4 KiB send buffer towards a 4 KiB receive buffer): the pump reads the FIN while
+     * the pipe still holds bytes, and must drain them before returning. The client reads every
+     * byte, then FIN.
+     */
+    @Test
+    void aFinReadWhileThePipeHoldsBytesWaitsForThemAll() throws Exception {
+        try (JdkPeer.Server clientSide = JdkPeer.Server.open(4096);
+             TcpConnection a = TcpConnection.connect(clientSide.address(), Await.TIMEOUT);
+             JdkPeer client = clientSide.accept();
+             Pair upstream = Pair.open(Side.CONNECTED)) {
+            TcpConnection b = upstream.connection();
+            SendBuffers.set(a, 4096);
+            int total = 48 * 1024; // fits b's receive buffer, and the pipe (64 KiB)
+            upstream.peer().writePattern(total);
+            upstream.peer().sendFin();
+            Await.until("the upstream's bytes are queued", () -> {
+                try {
+                    return b.available() == total;
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+            CompletableFuture<Seen> clientSaw = client.readToEndAsync();
+            assertEquals(total, b.transferTo(a));
+            a.shutdownOutput();
+            clientSaw.get(60, TimeUnit.SECONDS).assertEof(Patterns.bytes(0, total));
+            TransportUnderTest.assertDelivered(a.finish());
+        }
+    }
+
+    /**
+     * The upstream sends 1 MiB and then nothing for a while, towards a slow client side (4 KiB
+     * send buffer, 4 KiB receive buffer): the pipe fills, and splice from the upstream says
+     * EAGAIN with data still queued on the socket. The pump must drain the pipe rather than wait
+     * for the upstream, which sends nothing more: the client receives the whole MiB before the
+     * upstream's FIN.
+     */
+    @Test
+    void aFullPipeIsDrainedWithoutWaitingForTheSource() throws Exception {
+        try (JdkPeer.Server clientSide = JdkPeer.Server.open(4096);
+             TcpConnection a = TcpConnection.connect(clientSide.address(), Await.TIMEOUT);
+             JdkPeer client = clientSide.accept();
+             Pair upstream = Pair.open(Side.CONNECTED)) {
+            TcpConnection b = upstream.connection();
+            SendBuffers.set(a, 4096);
+            int total = 1 << 20;
+            Forked<Long> pump = Forked.start(Forked.Kind.VIRTUAL, "b->a", () -> b.transferTo(a));
+            upstream.peer().writePattern(total);
+            byte[] got = client.readExactly(total); // before any FIN: only the pump can deliver them
+            org.junit.jupiter.api.Assertions.assertArrayEquals(Patterns.bytes(0, total), got);
+            upstream.peer().sendFin();
+            assertEquals(total, pump.await().assertReturned());
+        }
     }
 
     /**
