@@ -196,13 +196,24 @@ final class ConnectionOutput {
         lock.unlock();
     }
 
-    /** Drops what is buffered: the connection was aborted. Called after the socket was closed. */
+    /**
+     * Drops what is buffered: the connection was aborted. Called after the socket was closed.
+     *
+     * <p>Without waiting for the lock: a writer parked in this socket holds it until the close
+     * wakes it, but a pump ({@link TcpConnection#transferTo}) holds this connection's output lock
+     * while it waits for its <em>source</em> to be readable, which this close does not wake. An
+     * abort that waited here would never finish, and a scope aborting its connections one after
+     * the other would never reach the source's (seen in RelayTest: the session hung). When the
+     * lock is held, the buffer is left as it is: nothing can send it after the ending
+     * ({@link #checkWritable} throws first).
+     */
     void discard() {
-        lock.lock(); // a writer parked in the socket holds the lock until the close wakes it
-        try {
-            pendingCount = 0;
-        } finally {
-            lock.unlock();
+        if (lock.tryLock()) {
+            try {
+                pendingCount = 0;
+            } finally {
+                lock.unlock();
+            }
         }
     }
 

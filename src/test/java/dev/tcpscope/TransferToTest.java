@@ -35,7 +35,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * the client sees FIN before the last bytes; {@code bothDirections...} passed with that break);
  * SplicePump parking on the source whenever splice says EAGAIN, even with bytes in the pipe
  * ({@code aFullPipeIsDrained...} fails: the client's read times out, the pump waits on an upstream
- * that sends nothing; {@code bothDirections...} passed with that break, its source never pausing).
+ * that sends nothing; {@code bothDirections...} passed with that break, its source never pausing);
+ * ConnectionOutput.discard waiting for the output lock again ({@code abortingTheTarget...} fails:
+ * the abort never returns; RelayTest's reset cases hung the same way before the fix).
  */
 @Timeout(value = 90, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class TransferToTest {
@@ -140,6 +142,30 @@ class TransferToTest {
             org.junit.jupiter.api.Assertions.assertArrayEquals(Patterns.bytes(0, total), got);
             upstream.peer().sendFin();
             assertEquals(total, pump.await().assertReturned());
+        }
+    }
+
+    /**
+     * Aborting the target while the pump waits for its source to send: the abort returns (it must
+     * not wait for the output lock the pump holds), and aborting the source then wakes the pump.
+     * What a scope does when it fails: it aborts its connections one after the other.
+     */
+    @Test
+    void abortingTheTargetWhileThePumpWaitsOnTheSourceReturns() throws Exception {
+        try (Pair client = Pair.open(Side.ACCEPTED); Pair upstream = Pair.open(Side.CONNECTED)) {
+            TcpConnection a = client.connection();
+            TcpConnection b = upstream.connection();
+            Forked<Long> pump = Forked.start(Forked.Kind.VIRTUAL, "b->a", () -> b.transferTo(a));
+            dev.tcpscope.testing.Parked.await(pump.thread());
+            Forked<Void> abortA = Forked.start(Forked.Kind.PLATFORM, "abort a", () -> {
+                a.abort();
+                return null;
+            });
+            abortA.await(Await.TIMEOUT).assertReturned();
+            b.abort();
+            Throwable e = pump.await().failure();
+            assertTrue(e instanceof ConnectionClosedException, "the pump wakes when its source ends: " + e);
+            assertTrue(client.peer().readToEnd().isReset());
         }
     }
 

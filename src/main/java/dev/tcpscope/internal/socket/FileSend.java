@@ -80,6 +80,7 @@ public final class FileSend {
 
     private static long sendOpen(NativeSocket socket, Path file, int fileFd, MemorySegment offset, long position,
                                  long count, long deadline) throws IOException {
+        socket.lossySends = true; // before the first sendfile: LostResetCheck
         int fd = socket.descriptor.acquire();
         try {
             long sent = 0;

@@ -60,6 +60,7 @@ public final class NativeSocket implements StreamSocket {
     final FatalErrorRecord errors = new FatalErrorRecord();
     volatile boolean outputShutDown; // shutdownOutput was called: an EPIPE may be ours
     volatile boolean finSent;        // shutdown(SHUT_WR) succeeded
+    volatile boolean lossySends;     // sendfile or splice sent here: a reset may be lost (LostResetCheck)
     volatile InetSocketAddress remote; // set by the handshake, or at accept
     private volatile InetSocketAddress local; // cached by the first localAddress() or by close()
 
@@ -157,6 +158,9 @@ public final class NativeSocket implements StreamSocket {
                         // The peer's FIN, or a fatal error another call took: only the record,
                         // once every call in flight has written to it, can tell (FatalErrorRecord).
                         FatalErrorRecord.Failure failure = errors.settle();
+                        if (failure == null) {
+                            failure = LostResetCheck.afterZeroRead(this);
+                        }
                         if (failure != null) {
                             throw failure.exception("read", peerContext());
                         }

@@ -79,6 +79,7 @@ final class SplicePump {
 
     private static long pumpThrough(NativeSocket source, NativeSocket target, int pipeRead, int pipeWrite,
                                     Duration readTimeout, Duration writeTimeout) throws IOException {
+        target.lossySends = true; // before its first splice: LostResetCheck
         int in = source.descriptor.acquire();
         try {
             int out = target.descriptor.acquire();
@@ -94,6 +95,9 @@ final class SplicePump {
                         } else if (n == 0) {
                             // FIN, or a fatal error another call took: only the settled record can tell.
                             FatalErrorRecord.Failure failure = source.errors.settle();
+                            if (failure == null) {
+                                failure = LostResetCheck.afterZeroRead(source);
+                            }
                             if (failure != null) {
                                 drainThenThrow(target, out, pipeRead, fill, writeTimeout,
                                         failure.exception("transferTo", source.peerContext()));

@@ -210,6 +210,9 @@ final class VectoredIo {
                     if (n == 0) {
                         // FIN, or a fatal error another call took: only the settled record can tell.
                         FatalErrorRecord.Failure failure = socket.errors.settle();
+                        if (failure == null) {
+                            failure = LostResetCheck.afterZeroRead(socket);
+                        }
                         if (failure != null) {
                             throw failure.exception("read", socket.peerContext());
                         }

@@ -219,6 +219,9 @@ class AbiProbeTest {
         // int ioctl(int, unsigned long, ...)
         out.put("sizeof:ioctl_request",
                 Libc.ioctl.makeInvoker().descriptor().argumentLayouts().get(1).byteSize());
+        // the one field of struct tcp_info that LostResetCheck reads
+        out.put("offsetof:tcp_info.tcpi_state", (long) dev.tcpscope.internal.socket.LostResetCheck.TCPI_STATE_OFFSET);
+        out.put("fieldsize:tcp_info.tcpi_state", 1L);
         // the offset cell sendfile(2) reads and advances: off_t *
         out.put("sizeof:off_t", dev.tcpscope.internal.socket.FileSend.OFF_T.byteSize());
     }

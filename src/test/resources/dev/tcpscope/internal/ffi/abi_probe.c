@@ -100,6 +100,7 @@ int main(void) {
     C(O_RDONLY); C(O_CLOEXEC);
     C(SPLICE_F_MOVE); C(SPLICE_F_NONBLOCK); C(SPLICE_F_MORE);
     C(IOV_MAX); C(UIO_MAXIOV);
+    C(TCP_INFO); C(TCP_CLOSE);
     C(EIO); C(EISDIR); C(ENOTDIR); C(ELOOP); C(ENAMETOOLONG); C(EOVERFLOW); C(ESPIPE);
 
     /* C types behind the layouts the bindings use */
@@ -162,6 +163,10 @@ int main(void) {
     STRUCT("epoll_event", struct epoll_event);
     FIELD("epoll_event", struct epoll_event, events);
     FIELD("epoll_event", struct epoll_event, data);
+
+    /* tcpi_state, the one field of struct tcp_info read (LostResetCheck) */
+    printf("offsetof:tcp_info.tcpi_state %zu\n", offsetof(struct tcp_info, tcpi_state));
+    printf("fieldsize:tcp_info.tcpi_state %zu\n", sizeof(((struct tcp_info *) 0)->tcpi_state));
 
     STRUCT("iovec", struct iovec);
     FIELD("iovec", struct iovec, iov_base);

@@ -149,6 +149,15 @@ public class Libc extends Libc$shared {
     public static int TCP_KEEPCNT() {
         return TCP_KEEPCNT;
     }
+    private static final int TCP_INFO = (int)11L;
+    /**
+     * {@snippet lang=c :
+     * #define TCP_INFO 11
+     * }
+     */
+    public static int TCP_INFO() {
+        return TCP_INFO;
+    }
     private static final int EPOLL_CTL_ADD = (int)1L;
     /**
      * {@snippet lang=c :
@@ -1536,6 +1545,15 @@ public class Libc extends Libc$shared {
      */
     public static int IPPROTO_IPV6() {
         return IPPROTO_IPV6;
+    }
+    private static final int TCP_CLOSE = (int)7L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.TCP_CLOSE = 7
+     * }
+     */
+    public static int TCP_CLOSE() {
+        return TCP_CLOSE;
     }
     private static final int EPOLL_CLOEXEC = (int)524288L;
     /**
