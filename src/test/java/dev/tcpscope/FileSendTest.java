@@ -40,7 +40,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * removed (every test's "no descriptor left on the file" fails); the offset cell set to 0 instead
  * of the position ({@code aRangeOfTheFile} fails); a 0 from sendfile taken as success when a count
  * was asked for ({@code aFileShorterThanTheCount} fails: no EOFException); open's ENOENT mapped to
- * a SystemCallException ({@code aMissingFile} fails).
+ * a SystemCallException ({@code aMissingFile} fails); sendfile's EINVAL no longer taken for a
+ * file error, so remembered as the connection's ({@code aFileErrorIsNot...} fails: the write after
+ * it throws the remembered error).
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class FileSendTest {
@@ -102,6 +104,24 @@ class FileSendTest {
             conn.write(new byte[] {7});
             TransportUnderTest.assertDelivered(conn.finish());
             p.peer().readToEnd().assertEof(new byte[] {7});
+        }
+    }
+
+    /**
+     * A directory: the file's error (sendfile's EINVAL on native, read's "Is a directory" on
+     * portable) is an IOException that is not the connection's: nothing was sent, nothing is
+     * remembered, and the connection goes on and ends with FIN.
+     */
+    @Test
+    void aFileErrorIsNotTheConnectionsError(@TempDir Path dir) throws Exception {
+        try (Pair p = Pair.open(Side.CONNECTED)) {
+            TcpConnection conn = p.connection();
+            var e = assertThrows(IOException.class, () -> conn.sendFile(dir));
+            assertFalse(e instanceof ConnectionResetException || e instanceof ConnectionClosedException, e.toString());
+            assertFalse(conn.isPoisoned());
+            conn.write(new byte[] {1, 2});
+            TransportUnderTest.assertDelivered(conn.finish());
+            p.peer().readToEnd().assertEof(new byte[] {1, 2});
         }
     }
 
