@@ -154,54 +154,21 @@ public final class PortableSocket implements StreamSocket {
         if (total == 0) {
             return;
         }
-        sendWith(deadline, "write", new ChannelSend() {
-            @Override
-            public long send() throws IOException {
-                return channel.write(bytes);
-            }
-
-            @Override
-            public boolean done() {
-                return !bytes[bytes.length - 1].hasRemaining();
-            }
-        });
-    }
-
-    /** sendFile: {@link PortableFileSend}. */
-    @Override
-    public long sendFile(java.nio.file.Path file, long position, long count, long deadline) throws IOException {
-        return PortableFileSend.send(this, file, position, count, deadline);
-    }
-
-    /** One channel call that sends, and whether everything it had to send is sent. */
-    interface ChannelSend {
-        /** {@return the bytes this call sent} */
-        long send() throws IOException;
-
-        /** {@return whether nothing is left to send} */
-        boolean done();
-    }
-
-    /**
-     * Runs {@code sending} until it is done, under the write lock, each call inside the sending
-     * slot of the record, with the write deadline's watch armed: the one path of every write.
-     */
-    void sendWith(long deadline, String operation, ChannelSend sending) throws IOException {
-        Deadline.lock(writeLock, deadline, operation);
+        Deadline.lock(writeLock, deadline, "write");
         try {
             if (deadline != Deadline.NONE && Deadline.remainingNanos(deadline) == 0) {
-                throw new SocketTimeoutException(operation + " timed out"); // nothing sent: not poisoned
+                throw new SocketTimeoutException("write timed out"); // nothing sent: not poisoned
             }
             writeWatch.arm(deadline);
             IOException failure = null;
             try {
-                sendAll(sending, deadline, operation);
+                sendAll(bytes, total, deadline);
             } catch (IOException e) {
                 failure = e;
             } finally {
                 if (writeWatch.disarm() && (failure == null || failure instanceof ConnectionClosedException)) {
                     // The timer aborted the connection: the write ended (or would have) on a closed channel.
-                    failure = new SocketTimeoutException(operation + " timed out: the connection was aborted (RST), the"
+                    failure = new SocketTimeoutException("write timed out: the connection was aborted (RST), the"
                             + " portable transport's only way to stop a blocked write");
                 }
             }
@@ -213,35 +180,44 @@ public final class PortableSocket implements StreamSocket {
         }
     }
 
-    /** Sends until {@code sending} is done; the caller holds the write lock. */
-    private void sendAll(ChannelSend sending, long deadline, String operation) throws IOException {
-        while (!sending.done()) {
-            exceptions.checkUsable(operation);
-            exceptions.throwIfFailed(operation);
+    /** sendFile: {@link PortableFileSend}. */
+    @Override
+    public long sendFile(java.nio.file.Path file, long position, long count, long deadline) throws IOException {
+        return PortableFileSend.send(this, file, position, count, deadline);
+    }
+
+    /** Writes until the {@code total} bytes of {@code bytes} are sent; the caller holds the write lock. */
+    private void sendAll(ByteBuffer[] bytes, long total, long deadline) throws IOException {
+        long left = total;
+        while (left > 0) {
+            exceptions.checkUsable("write");
+            exceptions.throwIfFailed("write");
             long n = 0;
             IOException thrown = null;
             errors.enter(ChannelErrorRecord.SEND);
             try {
-                n = sending.send();
+                // One buffer: the JDK's single write, as before gathering writes existed (write0, not writev0).
+                n = bytes.length == 1 ? channel.write(bytes[0]) : channel.write(bytes);
             } catch (IOException e) {
                 thrown = e;
                 ChannelFailures.Kind kind = ChannelFailures.kind(e);
                 // Broken pipe is recorded only after settling: it often means the error went elsewhere.
                 if (!(e instanceof ClosedChannelException) && kind != ChannelFailures.Kind.BROKEN_PIPE) {
-                    errors.record(new ChannelFailures.Failure(kind, e.getMessage(), operation));
+                    errors.record(new ChannelFailures.Failure(kind, e.getMessage(), "write"));
                 }
             } finally {
                 errors.exit(ChannelErrorRecord.SEND);
             }
             if (n > 0) {
                 bytesWritten += n;
+                left -= n;
             }
             if (thrown != null) {
                 if (!(thrown instanceof ClosedChannelException)
                         && ChannelFailures.kind(thrown) == ChannelFailures.Kind.BROKEN_PIPE) {
                     throw brokenPipe(thrown, deadline);
                 }
-                throw exceptions.translate(thrown, operation);
+                throw exceptions.translate(thrown, "write");
             }
         }
     }
