@@ -2,7 +2,6 @@ package dev.tcpscope;
 
 import dev.tcpscope.peers.Pair;
 import dev.tcpscope.peers.Pair.Side;
-import dev.tcpscope.testing.JdkPeer;
 import dev.tcpscope.testing.OpenSockets;
 import dev.tcpscope.testing.Patterns;
 import dev.tcpscope.testing.Seen;
@@ -154,7 +153,6 @@ class GatheringScatteringTest {
             ByteBuffer a = ByteBuffer.allocate(2);
             ByteBuffer b = ByteBuffer.allocateDirect(2);
             long got = 0;
-            JdkPeer unused = p.peer();
             try {
                 while (got < 3) {
                     got += conn.read(a, b);
