@@ -72,6 +72,21 @@ class GatheringScatteringTest {
         }
     }
 
+    /** More buffers than one call takes (64 iovec entries on native): every byte, in order. */
+    @Test
+    void moreBuffersThanOneCallTakes() throws Exception {
+        try (Pair p = Pair.open(Side.ACCEPTED)) {
+            byte[] all = Patterns.bytes(0, 200 * 37);
+            ByteBuffer[] buffers = new ByteBuffer[200];
+            for (int i = 0; i < buffers.length; i++) {
+                buffers[i] = i % 2 == 0 ? ByteBuffer.wrap(all, i * 37, 37).slice()
+                        : ByteBuffer.allocateDirect(37).put(all, i * 37, 37).flip();
+            }
+            assertEquals(all.length, p.connection().write(buffers));
+            assertArrayEquals(all, p.peer().readExactly(all.length));
+        }
+    }
+
     /** The channel view gathers and scatters, with an offset and length into the arrays. */
     @Test
     void theChannelViewGathersAndScatters() throws Exception {
