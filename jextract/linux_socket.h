@@ -1,6 +1,6 @@
 /*
  * Input header for jextract (see generate.sh): the Linux/glibc socket, TCP, epoll,
- * ioctl, fcntl, errno and uname declarations that tcpscope's FFM layer calls.
+ * ioctl, fcntl, errno, uname, vectored I/O (sys/uio.h), sendfile and splice declarations that tcpscope's FFM layer calls.
  * jextract/includes.txt filters the result down to the symbols actually used.
  *
  * generate.sh passes -D _GNU_SOURCE, which accept4 needs. Under _GNU_SOURCE, however,
@@ -29,3 +29,6 @@
 #include <errno.h>
 #include <arpa/inet.h>
 #include <sys/utsname.h>
+#include <sys/uio.h>
+#include <sys/sendfile.h>
+#include <limits.h>

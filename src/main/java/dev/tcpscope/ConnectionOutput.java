@@ -81,6 +81,40 @@ final class ConnectionOutput {
         }
     }
 
+    /** One sending call of {@link ConnectionTransfers} (gathering write, file, pump). */
+    interface Sending {
+        /** Sends; the socket counts the bytes ({@link StreamSocket#bytesWritten()}). */
+        long send() throws IOException;
+    }
+
+    /**
+     * Sends anything buffered, then runs {@code sending} under the lock, with the checks and the
+     * poisoning of every other write: a failure after the kernel took some of its bytes poisons.
+     */
+    long send(Sending sending, String operation, long deadline) throws IOException {
+        lock.lock();
+        try {
+            checkWritable(operation);
+            flushPending(deadline);
+            ScopeBranch.noteWrite(connection);
+            long before = socket.bytesWritten(); // only the holder of `lock` sends: the difference is ours
+            try {
+                return sending.send();
+            } catch (IOException | RuntimeException | Error e) {
+                long sent = socket.bytesWritten() - before;
+                if (sent > 0) {
+                    poison = e;
+                }
+                if (e instanceof InterruptedIOException interrupted) {
+                    interrupted.bytesTransferred = (int) Math.min(Integer.MAX_VALUE, sent);
+                }
+                throw e;
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** Buffers bytes for the output stream view, sending when the buffer fills. */
     void writeBuffered(byte[] bytes, int offset, int length, long deadline) throws IOException {
         lock.lock();
@@ -162,13 +196,24 @@ final class ConnectionOutput {
         lock.unlock();
     }
 
-    /** Drops what is buffered: the connection was aborted. Called after the socket was closed. */
+    /**
+     * Drops what is buffered: the connection was aborted. Called after the socket was closed.
+     *
+     * <p>Without waiting for the lock: a writer parked in this socket holds it until the close
+     * wakes it, but a pump ({@link TcpConnection#transferTo}) holds this connection's output lock
+     * while it waits for its <em>source</em> to be readable, which this close does not wake. An
+     * abort that waited here would never finish, and a scope aborting its connections one after
+     * the other would never reach the source's (seen in RelayTest: the session hung). When the
+     * lock is held, the buffer is left as it is: nothing can send it after the ending
+     * ({@link #checkWritable} throws first).
+     */
     void discard() {
-        lock.lock(); // a writer parked in the socket holds the lock until the close wakes it
-        try {
-            pendingCount = 0;
-        } finally {
-            lock.unlock();
+        if (lock.tryLock()) {
+            try {
+                pendingCount = 0;
+            } finally {
+                lock.unlock();
+            }
         }
     }
 

@@ -19,6 +19,7 @@ import java.net.SocketOption;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.ByteChannel;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
@@ -345,6 +346,108 @@ public final class TcpConnection implements AutoCloseable {
         }
     }
 
+    // ---------------------------------------------------------------- vectored and zero-copy I/O
+    // Thin entries; the bodies are in ConnectionTransfers.
+
+    /**
+     * Writes the remaining bytes of every buffer, in order, as one stream (a gathering write:
+     * writev(2) on the native transport, so that a header and a body can leave in one system
+     * call). Each buffer's position advances by what was sent from it: all of it, or, when the
+     * write fails part-way, exactly as the kernel took them. Heap buffers are copied into native
+     * memory (at most 128 KiB per call); direct buffers are sent in place, and their memory must
+     * not be freed (an {@code Arena} closed) while the call runs. Poisoning as for
+     * {@link #write(byte[], int, int)}.
+     *
+     * @return the number of bytes written: the sum of the buffers' remaining bytes
+     */
+    public long write(ByteBuffer... buffers) throws IOException {
+        try {
+            return ConnectionTransfers.write(output, socket, buffers, options.writeDeadline());
+        } finally {
+            Reference.reachabilityFence(this);
+        }
+    }
+
+    /**
+     * Reads into the buffers in order (a scattering read: readv(2) on the native transport),
+     * waiting until at least one byte arrives; a later buffer receives bytes only once the ones
+     * before it are full. Positions advance by what was read. -1 means the peer's FIN, as for
+     * {@link #read(byte[], int, int)}; the same exceptions.
+     *
+     * @return the number of bytes read, 0 only if no buffer has room, or -1
+     */
+    public long read(ByteBuffer... buffers) throws IOException {
+        try {
+            return ConnectionTransfers.read(socket, input, ender, inputShutDown, buffers, options.readDeadline());
+        } finally {
+            Reference.reachabilityFence(this);
+        }
+    }
+
+    /**
+     * Sends the whole of {@code file}: {@link #sendFile(Path, long, long) sendFile(file, 0, -1)}.
+     *
+     * @return the number of bytes sent
+     */
+    public long sendFile(Path file) throws IOException {
+        return sendFile(file, 0, -1);
+    }
+
+    /**
+     * Sends {@code count} bytes of {@code file} from {@code position} ({@code count == -1}: up to
+     * the end of the file), without copying them through Java memory: the native transport opens
+     * the file itself and uses sendfile(2); the portable one uses
+     * {@link java.nio.channels.FileChannel#transferTo}. The file is closed before this returns,
+     * on every path. The write timeout bounds each wait for room in the send buffer. Like any
+     * write: a failure after part of the file went out poisons the connection (only abort
+     * remains); on success, {@link #finish()} then sends FIN after every byte.
+     *
+     * @return the number of bytes sent
+     * @throws java.nio.file.NoSuchFileException the file does not exist (nothing was sent)
+     * @throws java.nio.file.AccessDeniedException the file may not be read (nothing was sent)
+     * @throws java.io.EOFException the file ended before {@code count} bytes (the bytes before
+     *         went out: the connection is poisoned)
+     */
+    public long sendFile(Path file, long position, long count) throws IOException {
+        try {
+            return ConnectionTransfers.sendFile(output, socket, file, position, count, options.writeDeadline());
+        } finally {
+            Reference.reachabilityFence(this);
+        }
+    }
+
+    /**
+     * Moves every byte this connection receives to {@code target}, until this connection's peer
+     * sends FIN, and returns how many moved: the body of a relay. On the native transport the
+     * bytes go socket → pipe → socket with splice(2) and never enter Java memory; elsewhere a copy
+     * loop moves them. Endings stay exact: at the peer's FIN this returns once every byte is in
+     * {@code target}'s send buffer and sends nothing itself — pass the FIN on with
+     * {@code target.shutdownOutput()} or {@code target.finish()}; a reset (or any fatal error)
+     * of this connection throws (as a read would: {@link ConnectionResetException}), and so does a
+     * failed write to {@code target}, which it poisons; abort then, and both peers get RST.
+     *
+     * <p>This connection's read timeout bounds each wait for input, {@code target}'s write
+     * timeout each wait for room. Counts as a read of this connection and a write of
+     * {@code target}: another thread may meanwhile write to this connection and read from
+     * {@code target} (the other direction of a relay).
+     *
+     * @return the number of bytes moved
+     */
+    public long transferTo(TcpConnection target) throws IOException {
+        try {
+            return ConnectionTransfers.transfer(this, socket, input, ender, inputShutDown, target,
+                    options.readTimeout(), Objects.requireNonNull(target, "target").writeTimeout());
+        } finally {
+            Reference.reachabilityFence(this);
+            Reference.reachabilityFence(target);
+        }
+    }
+
+    /** {@return the sending side, for {@link ConnectionTransfers}} */
+    ConnectionOutput output() {
+        return output;
+    }
+
     // ---------------------------------------------------------------- half-close
 
     /**
@@ -541,7 +644,11 @@ public final class TcpConnection implements AutoCloseable {
         return views.output();
     }
 
-    /** {@return a new ByteChannel view} Closing it closes only the view. */
+    /**
+     * {@return a new ByteChannel view} Closing it closes only the view. The view is also a
+     * {@link java.nio.channels.GatheringByteChannel} and a {@link java.nio.channels.ScatteringByteChannel}
+     * (see {@link #write(ByteBuffer...)} and {@link #read(ByteBuffer...)}).
+     */
     public ByteChannel channel() {
         return new ConnectionChannel(this);
     }

@@ -62,6 +62,31 @@ class ConnectionInputStreamTest {
         }
     }
 
+    /**
+     * A scattering read takes the view's buffered bytes first, into its buffers in order, and
+     * returns with them. Checked: with ConnectionTransfers.read going to the socket first, the
+     * read waited for bytes the peer never sent (timeout), the buffered ones skipped.
+     */
+    @ParameterizedTest
+    @EnumSource(Side.class)
+    void aScatteringReadTakesTheBufferedBytesFirst(Side side) throws Exception {
+        try (Pair p = Pair.open(side)) {
+            TcpConnection conn = p.connection();
+            conn.readTimeout(GUARD);
+            byte[] sent = Patterns.bytes(0, 300);
+            p.peer().write(sent);
+            Await.until("all 300 bytes received", () -> available(conn) == 300);
+            assertEquals(sent[0] & 0xff, conn.inputStream().read()); // 299 now buffered
+            java.nio.ByteBuffer head = java.nio.ByteBuffer.allocate(100);
+            java.nio.ByteBuffer body = java.nio.ByteBuffer.allocateDirect(250);
+            assertEquals(299, conn.read(head, body));
+            assertArrayEquals(Arrays.copyOfRange(sent, 1, 101), head.array());
+            byte[] rest = new byte[199];
+            body.flip().get(rest);
+            assertArrayEquals(Arrays.copyOfRange(sent, 101, 300), rest);
+        }
+    }
+
     @ParameterizedTest
     @EnumSource(Side.class)
     void directReadsAndANewViewTakeTheBufferedBytesFirst(Side side) throws Exception {

@@ -176,4 +176,34 @@ final class WriterToldFirstSyscalls implements Syscalls {
     public int epollWait(int epfd, MemorySegment events, int maxEvents, int timeoutMillis) {
         return real.epollWait(epfd, events, maxEvents, timeoutMillis);
     }
+
+    @Override
+    public long writev(int fd, MemorySegment iov, int count) {
+        return real.writev(fd, iov, count);
+    }
+
+    @Override
+    public long readv(int fd, MemorySegment iov, int count) {
+        return real.readv(fd, iov, count);
+    }
+
+    @Override
+    public long sendfile(int outFd, int inFd, MemorySegment offset, long count) {
+        return real.sendfile(outFd, inFd, offset, count);
+    }
+
+    @Override
+    public long splice(int fdIn, int fdOut, long length, int flags) {
+        return real.splice(fdIn, fdOut, length, flags);
+    }
+
+    @Override
+    public int pipe2(MemorySegment fds, int flags) {
+        return real.pipe2(fds, flags);
+    }
+
+    @Override
+    public int open(MemorySegment path, int flags) {
+        return real.open(path, flags);
+    }
 }

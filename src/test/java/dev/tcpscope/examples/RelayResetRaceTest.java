@@ -37,6 +37,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * the other pump's send had taken the ECONNRESET, and passed a FIN on): the client saw a clean
  * FIN in 5 of 1,000 runs (4 of them runs without a partial response), and 2 of 1,000 in another
  * run. The class runs in about 4 s.
+ *
+ * <p>Since the relay moves bytes with splice(2) (issue 15) it also checks LostResetCheck: Linux's
+ * splice_to_socket can hand the reset to a splice that then returns a byte count, and no call ever
+ * reports it. With the check disabled the client saw FIN in 19 of 1,000 runs, and 3 in another;
+ * with it, 0 in three runs.
  */
 @Timeout(value = 180, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class RelayResetRaceTest {

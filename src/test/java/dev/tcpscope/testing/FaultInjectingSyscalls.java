@@ -52,7 +52,8 @@ public final class FaultInjectingSyscalls implements Syscalls {
     /** The calls of {@link Syscalls}, one per method. */
     public enum Call {
         SOCKET, CONNECT, BIND, LISTEN, ACCEPT4, GETSOCKOPT, SETSOCKOPT, GETSOCKNAME, GETPEERNAME, SHUTDOWN,
-        CLOSE, RECV, SEND, IOCTL, FCNTL, EPOLL_CREATE1, EPOLL_CTL, EPOLL_WAIT;
+        CLOSE, RECV, SEND, IOCTL, FCNTL, EPOLL_CREATE1, EPOLL_CTL, EPOLL_WAIT,
+        WRITEV, READV, SENDFILE, SPLICE, PIPE2, OPEN;
 
         /** {@return the man-page name, e.g. "accept4"} */
         public String callName() {
@@ -60,7 +61,7 @@ public final class FaultInjectingSyscalls implements Syscalls {
         }
 
         boolean createsDescriptor() {
-            return this == SOCKET || this == ACCEPT4 || this == EPOLL_CREATE1;
+            return this == SOCKET || this == ACCEPT4 || this == EPOLL_CREATE1 || this == PIPE2 || this == OPEN;
         }
     }
 
@@ -266,8 +267,16 @@ public final class FaultInjectingSyscalls implements Syscalls {
     }
 
     private long longCall(Call call, int fd, LongSupplier real) {
+        return longCall(call, fd, fd, real);
+    }
+
+    /** A call on two descriptors (splice): an injection for either fires. */
+    private long longCall(Call call, int fd, int otherFd, LongSupplier real) {
         counts.incrementAndGet(call.ordinal());
         Injection injection = injections.isEmpty() ? null : claim(call, fd);
+        if (injection == null && otherFd != fd && !injections.isEmpty()) {
+            injection = claim(call, otherFd);
+        }
         if (injection == null) {
             return real.getAsLong();
         }
@@ -366,5 +375,37 @@ public final class FaultInjectingSyscalls implements Syscalls {
     @Override
     public int epollWait(int epfd, MemorySegment events, int maxEvents, int timeoutMillis) {
         return intCall(Call.EPOLL_WAIT, epfd, () -> delegate.epollWait(epfd, events, maxEvents, timeoutMillis));
+    }
+
+    @Override
+    public long writev(int fd, MemorySegment iov, int count) {
+        return longCall(Call.WRITEV, fd, () -> delegate.writev(fd, iov, count));
+    }
+
+    @Override
+    public long readv(int fd, MemorySegment iov, int count) {
+        return longCall(Call.READV, fd, () -> delegate.readv(fd, iov, count));
+    }
+
+    /** Counted and injected by the socket, {@code outFd}. */
+    @Override
+    public long sendfile(int outFd, int inFd, MemorySegment offset, long count) {
+        return longCall(Call.SENDFILE, outFd, () -> delegate.sendfile(outFd, inFd, offset, count));
+    }
+
+    /** Counted and injected by either end: an injection for a descriptor fires if it is {@code fdIn} or {@code fdOut}. */
+    @Override
+    public long splice(int fdIn, int fdOut, long length, int flags) {
+        return longCall(Call.SPLICE, fdIn, fdOut, () -> delegate.splice(fdIn, fdOut, length, flags));
+    }
+
+    @Override
+    public int pipe2(MemorySegment fds, int flags) {
+        return intCall(Call.PIPE2, ANY_FD, () -> delegate.pipe2(fds, flags));
+    }
+
+    @Override
+    public int open(MemorySegment path, int flags) {
+        return intCall(Call.OPEN, ANY_FD, () -> delegate.open(path, flags));
     }
 }

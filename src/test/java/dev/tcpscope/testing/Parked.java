@@ -60,7 +60,8 @@ public final class Parked {
             // A platform thread blocks in the kernel: in poll (timed reads) or in a blocking read/write.
             return stack.length > 0 && (stack[0].getClassName().equals("sun.nio.ch.Net") && stack[0].getMethodName().equals("poll")
                     || stack[0].getClassName().equals("sun.nio.ch.SocketDispatcher")
-                    && (stack[0].getMethodName().equals("read0") || stack[0].getMethodName().equals("write0")));
+                    && (stack[0].getMethodName().equals("read0") || stack[0].getMethodName().equals("write0")
+                    || stack[0].getMethodName().equals("writev0"))); // a gathering write
         });
         return null;
     }

@@ -148,4 +148,34 @@ public final class SteppedEpollWait implements Syscalls {
     public int epollCtl(int epfd, int op, int fd, MemorySegment event) {
         return delegate.epollCtl(epfd, op, fd, event);
     }
+
+    @Override
+    public long writev(int fd, MemorySegment iov, int count) {
+        return delegate.writev(fd, iov, count);
+    }
+
+    @Override
+    public long readv(int fd, MemorySegment iov, int count) {
+        return delegate.readv(fd, iov, count);
+    }
+
+    @Override
+    public long sendfile(int outFd, int inFd, MemorySegment offset, long count) {
+        return delegate.sendfile(outFd, inFd, offset, count);
+    }
+
+    @Override
+    public long splice(int fdIn, int fdOut, long length, int flags) {
+        return delegate.splice(fdIn, fdOut, length, flags);
+    }
+
+    @Override
+    public int pipe2(MemorySegment fds, int flags) {
+        return delegate.pipe2(fds, flags);
+    }
+
+    @Override
+    public int open(MemorySegment path, int flags) {
+        return delegate.open(path, flags);
+    }
 }

@@ -13,6 +13,7 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.StructuredTaskScope.Joiner;
+import javax.net.ssl.SSLContext;
 
 /**
  * The code samples of README.md, compiled by the build. {@code ReadmeSamplesTest} checks that
@@ -94,6 +95,18 @@ final class ReadmeSamples {
             readRequest(conn.inputStream());
             scope.transfer(conn, pool);         // the pool's scope ends it now; the server leaves it alone
         });
+    }
+
+    static TcpServer tls(InetSocketAddress address, SSLContext sslContext, byte[] request) throws IOException {
+        // README: TLS
+        try (TcpConnection conn = TcpConnection.connectTls(address, sslContext)) { // handshake included
+            conn.write(request);
+            readResponse(conn.inputStream());   // -1 only after the server's close_notify
+            conn.finish();                      // close_notify, then FIN after every byte was acknowledged
+        }                                       // threw? no close_notify, RST
+
+        TcpServer server = TcpServer.builder(address).tls(sslContext).bind();  // handlers see plaintext
+        return server;
     }
 
     // ---- stand-ins for the application code the samples call

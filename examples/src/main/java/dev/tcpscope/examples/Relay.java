@@ -27,7 +27,8 @@ import java.util.function.Consumer;
  *
  * <p>Each client gets one {@link TcpScope}, owned by a virtual thread of its own, with two
  * connections (the accepted client, adopted, and the upstream it connects) and two subtasks, one
- * copying bytes each way:
+ * moving bytes each way with {@link TcpConnection#transferTo} (splice(2) on Linux: the payload
+ * never passes through Java memory):
  * <table class="striped">
  *   <caption>How endings travel through the relay</caption>
  *   <thead><tr><th>One side does</th><th>The relay</th><th>The other side sees</th></tr></thead>
@@ -73,7 +74,6 @@ public final class Relay implements AutoCloseable {
     }
 
     private static final System.Logger LOG = System.getLogger(Relay.class.getName());
-    private static final int BUFFER_SIZE = 16 * 1024;
 
     private final TcpListener listener;
     private final InetSocketAddress upstream;
@@ -185,17 +185,18 @@ public final class Relay implements AutoCloseable {
     }
 
     /**
-     * Copies {@code from} to {@code to} until {@code from} ends cleanly, then passes its FIN on.
+     * Moves {@code from}'s bytes to {@code to} until {@code from} ends cleanly, then passes its FIN on.
      *
-     * <p>A reset of {@code from} or a failure writing to {@code to} throws: the subtask fails and
-     * the scope aborts both connections, so that each peer gets RST.
+     * <p>{@link TcpConnection#transferTo} does the moving: on Linux's native transport with
+     * splice(2) through a pipe, so the payload never enters Java memory; elsewhere with a copy
+     * loop. It returns only at {@code from}'s FIN, once every byte is in {@code to}'s send buffer.
+     * A reset of {@code from} (also one another call took first) or a failure writing to
+     * {@code to} throws: the subtask fails and the scope aborts both connections, so that each
+     * peer gets RST.
      */
     private static Void pump(TcpConnection from, TcpConnection to) throws IOException {
-        byte[] buffer = new byte[BUFFER_SIZE];
-        for (int n; (n = from.read(buffer)) >= 0; ) {
-            to.write(buffer, 0, n);
-        }
-        // read() returned -1: `from` sent FIN (a reset would have thrown), and everything it sent
+        from.transferTo(to);
+        // transferTo returned: `from` sent FIN (a reset would have thrown), and everything it sent
         // has been written to `to`. Passing the FIN on is a half-close: `to` can still send the
         // other way, which is what an HTTP/1.0 client that half-closes its request relies on.
         // A FIN cannot be taken back (a RST after it reads as an ordinary end), so it is sent

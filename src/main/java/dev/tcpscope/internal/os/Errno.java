@@ -58,6 +58,14 @@ public final class Errno {
     public static final int EHOSTUNREACH = Libc.EHOSTUNREACH();
     public static final int EALREADY = Libc.EALREADY();
     public static final int EINPROGRESS = Libc.EINPROGRESS();
+    // open(2) and the file side of sendfile(2)
+    public static final int EIO = Libc.EIO();
+    public static final int EISDIR = Libc.EISDIR();
+    public static final int ENOTDIR = Libc.ENOTDIR();
+    public static final int ELOOP = Libc.ELOOP();
+    public static final int ENAMETOOLONG = Libc.ENAMETOOLONG();
+    public static final int EOVERFLOW = Libc.EOVERFLOW();
+    public static final int ESPIPE = Libc.ESPIPE();
 
     private record Description(String name, String text) {}
 
@@ -100,6 +108,13 @@ public final class Errno {
         describe(EHOSTUNREACH, "EHOSTUNREACH", "No route to host");
         describe(EALREADY, "EALREADY", "Operation already in progress");
         describe(EINPROGRESS, "EINPROGRESS", "Operation now in progress");
+        describe(EIO, "EIO", "Input/output error");
+        describe(EISDIR, "EISDIR", "Is a directory");
+        describe(ENOTDIR, "ENOTDIR", "Not a directory");
+        describe(ELOOP, "ELOOP", "Too many levels of symbolic links");
+        describe(ENAMETOOLONG, "ENAMETOOLONG", "File name too long");
+        describe(EOVERFLOW, "EOVERFLOW", "Value too large for defined data type");
+        describe(ESPIPE, "ESPIPE", "Illegal seek");
     }
 
     private static void describe(int errno, String name, String text) {

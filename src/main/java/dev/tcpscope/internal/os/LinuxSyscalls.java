@@ -27,8 +27,8 @@ public final class LinuxSyscalls implements Syscalls {
     public static final LinuxSyscalls INSTANCE;
 
     private static final Linker LINKER = Linker.nativeLinker();
-    private static final VarHandle ERRNO;
-    private static final CallStatePool CALL_STATES;
+    static final VarHandle ERRNO;
+    static final CallStatePool CALL_STATES;
 
     private static final MethodHandle SOCKET, CONNECT, BIND, LISTEN, ACCEPT4, GETSOCKOPT, SETSOCKOPT,
             GETSOCKNAME, GETPEERNAME, SHUTDOWN, CLOSE, RECV, SEND, RECV_CRITICAL, SEND_CRITICAL, IOCTL, FCNTL,
@@ -86,7 +86,7 @@ public final class LinuxSyscalls implements Syscalls {
         INSTANCE = new LinuxSyscalls();
     }
 
-    private static MethodHandle link(MemorySegment address, FunctionDescriptor descriptor,
+    static MethodHandle link(MemorySegment address, FunctionDescriptor descriptor,
                                      Linker.Option... extra) {
         Linker.Option[] options = new Linker.Option[extra.length + 1];
         options[0] = Linker.Option.captureCallState("errno");
@@ -96,11 +96,11 @@ public final class LinuxSyscalls implements Syscalls {
 
     private LinuxSyscalls() {}
 
-    private static int result(int value, MemorySegment state) {
+    static int result(int value, MemorySegment state) {
         return value >= 0 ? value : -(int) ERRNO.get(state, 0L);
     }
 
-    private static long result(long value, MemorySegment state) {
+    static long result(long value, MemorySegment state) {
         return value >= 0 ? value : -(int) ERRNO.get(state, 0L);
     }
 
@@ -115,7 +115,7 @@ public final class LinuxSyscalls implements Syscalls {
      *
      * @return the AssertionError to throw; the other cases are thrown from here
      */
-    private static AssertionError failure(Throwable t) {
+    static AssertionError failure(Throwable t) {
         if (t instanceof IllegalStateException || t instanceof WrongThreadException) {
             throw (RuntimeException) t;
         }
@@ -347,5 +347,37 @@ public final class LinuxSyscalls implements Syscalls {
         } finally {
             CALL_STATES.release(state);
         }
+    }
+
+    // The vectored and zero-copy calls live in LinuxTransferCalls (one concern per file).
+
+    @Override
+    public long writev(int fd, MemorySegment iov, int count) {
+        return LinuxTransferCalls.writev(fd, iov, count);
+    }
+
+    @Override
+    public long readv(int fd, MemorySegment iov, int count) {
+        return LinuxTransferCalls.readv(fd, iov, count);
+    }
+
+    @Override
+    public long sendfile(int outFd, int inFd, MemorySegment offset, long count) {
+        return LinuxTransferCalls.sendfile(outFd, inFd, offset, count);
+    }
+
+    @Override
+    public long splice(int fdIn, int fdOut, long length, int flags) {
+        return LinuxTransferCalls.splice(fdIn, fdOut, length, flags);
+    }
+
+    @Override
+    public int pipe2(MemorySegment fds, int flags) {
+        return LinuxTransferCalls.pipe2(fds, flags);
+    }
+
+    @Override
+    public int open(MemorySegment path, int flags) {
+        return LinuxTransferCalls.open(path, flags);
     }
 }

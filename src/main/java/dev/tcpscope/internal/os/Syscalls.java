@@ -86,4 +86,40 @@ public interface Syscalls {
      * own platform thread calls it, never a virtual thread.
      */
     int epollWait(int epfd, MemorySegment events, int maxEvents, int timeoutMillis);
+
+    // ---------------------------------------------------------------- vectored and zero-copy I/O
+    // The calls below take no MSG_NOSIGNAL (writev, sendfile and splice have no flags argument for
+    // it): writing to a reset peer raises SIGPIPE, which the JVM's own handler absorbs (as it does
+    // for the JDK's channels, whose writev and sendfile share the hazard), and the call returns EPIPE.
+
+    /**
+     * writev(2) of {@code count} {@code struct iovec} at {@code iov}, a native segment whose
+     * entries point into native memory. One call may write fewer bytes than asked.
+     */
+    long writev(int fd, MemorySegment iov, int count);
+
+    /** readv(2) into {@code count} {@code struct iovec} at {@code iov} (as {@link #writev}). */
+    long readv(int fd, MemorySegment iov, int count);
+
+    /**
+     * sendfile(2) of up to {@code count} bytes from {@code inFd} at the offset held in
+     * {@code offset} (a native off_t cell, which the kernel advances) to {@code outFd}; 0 at the
+     * end of the file.
+     */
+    long sendfile(int outFd, int inFd, MemorySegment offset, long count);
+
+    /**
+     * splice(2) of up to {@code length} bytes from {@code fdIn} to {@code fdOut}, one of them a
+     * pipe, both without an offset (NULL: a socket or a pipe).
+     */
+    long splice(int fdIn, int fdOut, long length, int flags);
+
+    /** pipe2(2); {@code fds} receives two ints, the read end first. */
+    int pipe2(MemorySegment fds, int flags);
+
+    /**
+     * open(2) of the NUL-terminated {@code path} with {@code flags}, never O_CREAT (no mode is
+     * passed).
+     */
+    int open(MemorySegment path, int flags);
 }

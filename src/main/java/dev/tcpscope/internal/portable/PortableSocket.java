@@ -3,6 +3,7 @@ package dev.tcpscope.internal.portable;
 import dev.tcpscope.ConnectionClosedException;
 import dev.tcpscope.FinishResult;
 import dev.tcpscope.internal.poll.Deadline;
+import dev.tcpscope.internal.transport.FileCopy;
 import dev.tcpscope.internal.transport.StreamSocket;
 
 import java.io.IOException;
@@ -137,12 +138,25 @@ public final class PortableSocket implements StreamSocket {
 
     @Override
     public void write(MemorySegment buffer, long deadline) throws IOException {
-        Objects.requireNonNull(buffer, "buffer");
-        if (buffer.byteSize() == 0) {
+        writeGathering(new MemorySegment[] {Objects.requireNonNull(buffer, "buffer")}, deadline);
+    }
+
+    /** A gathering write: {@link SocketChannel#write(ByteBuffer[])} until every segment is sent. */
+    @Override
+    public void writeGathering(MemorySegment[] buffers, long deadline) throws IOException {
+        ByteBuffer[] bytes = new ByteBuffer[buffers.length];
+        long total = 0;
+        for (int i = 0; i < buffers.length; i++) {
+            MemorySegment buffer = Objects.requireNonNull(buffers[i], "buffer");
+            if (buffer.byteSize() > 0) {
+                buffer.get(ValueLayout.JAVA_BYTE, 0); // the caller's mistake is the caller's exception, before sending
+            }
+            bytes[i] = buffer.asByteBuffer();
+            total += buffer.byteSize();
+        }
+        if (total == 0) {
             return;
         }
-        buffer.get(ValueLayout.JAVA_BYTE, 0); // the caller's mistake is the caller's exception, before sending
-        ByteBuffer bytes = buffer.asByteBuffer();
         Deadline.lock(writeLock, deadline, "write");
         try {
             if (deadline != Deadline.NONE && Deadline.remainingNanos(deadline) == 0) {
@@ -151,7 +165,7 @@ public final class PortableSocket implements StreamSocket {
             writeWatch.arm(deadline);
             IOException failure = null;
             try {
-                sendAll(bytes, deadline);
+                sendAll(bytes, total, deadline);
             } catch (IOException e) {
                 failure = e;
             } finally {
@@ -169,16 +183,24 @@ public final class PortableSocket implements StreamSocket {
         }
     }
 
-    /** Writes until {@code bytes} is empty; the caller holds the write lock. */
-    private void sendAll(ByteBuffer bytes, long deadline) throws IOException {
-        while (bytes.hasRemaining()) {
+    /** sendFile: {@link FileCopy} (why not {@code FileChannel.transferTo}: see there). */
+    @Override
+    public long sendFile(java.nio.file.Path file, long position, long count, long deadline) throws IOException {
+        return FileCopy.send(this, file, position, count, deadline);
+    }
+
+    /** Writes until the {@code total} bytes of {@code bytes} are sent; the caller holds the write lock. */
+    private void sendAll(ByteBuffer[] bytes, long total, long deadline) throws IOException {
+        long left = total;
+        while (left > 0) {
             exceptions.checkUsable("write");
             exceptions.throwIfFailed("write");
-            int n = 0;
+            long n = 0;
             IOException thrown = null;
             errors.enter(ChannelErrorRecord.SEND);
             try {
-                n = channel.write(bytes);
+                // One buffer: the JDK's single write, as before gathering writes existed (write0, not writev0).
+                n = bytes.length == 1 ? channel.write(bytes[0]) : channel.write(bytes);
             } catch (IOException e) {
                 thrown = e;
                 ChannelFailures.Kind kind = ChannelFailures.kind(e);
@@ -191,6 +213,7 @@ public final class PortableSocket implements StreamSocket {
             }
             if (n > 0) {
                 bytesWritten += n;
+                left -= n;
             }
             if (thrown != null) {
                 if (!(thrown instanceof ClosedChannelException)

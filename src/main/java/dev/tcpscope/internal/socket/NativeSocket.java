@@ -45,14 +45,15 @@ public final class NativeSocket implements StreamSocket {
     static final int SOCK_NONBLOCK = Libc.SOCK_NONBLOCK();
     static final int SOCK_CLOEXEC = Libc.SOCK_CLOEXEC();
 
-    // Package-private: the socket's code is in three files of this package, one concern each:
-    // this one, Connector (the handshake: connect(2), parked until writable, then SO_ERROR) and
-    // OutputShutdown (shutdown(SHUT_WR), EPIPE, the pending error polled by the graceful ending).
+    // Package-private: the socket's code is in several files of this package, one concern each:
+    // this one, Connector (the handshake: connect(2), parked until writable, then SO_ERROR),
+    // OutputShutdown (shutdown(SHUT_WR), EPIPE, the pending error polled by the graceful ending),
+    // VectoredIo (writev, readv), FileSend (sendfile) and SplicePump (splice through a pipe).
     final Syscalls syscalls;
     final SocketDescriptor descriptor;
     final SocketOptions options;
     final int family;
-    private final ReentrantLock readLock = new ReentrantLock();
+    final ReentrantLock readLock = new ReentrantLock();
     final ReentrantLock writeLock = new ReentrantLock(); // held by writes and by the handshake
     // Written only by the holder of the direction's lock, read by any thread (a server's idle
     // check): one writer, so a volatile `+=` is exact; no AtomicLongs (two objects per connection)
@@ -62,6 +63,7 @@ public final class NativeSocket implements StreamSocket {
     final FatalErrorRecord errors = new FatalErrorRecord();
     volatile boolean outputShutDown; // shutdownOutput was called: an EPIPE may be ours
     volatile boolean finSent;        // shutdown(SHUT_WR) succeeded
+    volatile boolean lossySends;     // sendfile or splice sent here: a reset may be lost (LostResetCheck)
     volatile InetSocketAddress remote; // set by the handshake, or at accept
     private volatile InetSocketAddress local; // cached by the first localAddress() or by close()
 
@@ -159,6 +161,9 @@ public final class NativeSocket implements StreamSocket {
                         // The peer's FIN, or a fatal error another call took: only the record,
                         // once every call in flight has written to it, can tell (FatalErrorRecord).
                         FatalErrorRecord.Failure failure = errors.settle();
+                        if (failure == null) {
+                            failure = LostResetCheck.afterZeroRead(this);
+                        }
                         if (failure != null) {
                             throw failure.exception("read", peerContext());
                         }
@@ -226,6 +231,48 @@ public final class NativeSocket implements StreamSocket {
         } finally {
             writeLock.unlock();
         }
+    }
+
+    /** Counts bytes received by another file's call; the caller holds {@link #readLock}. */
+    void addBytesRead(long n) {
+        bytesRead += n; // the lock holder is the only writer
+    }
+
+    /** Counts bytes sent by another file's call; the caller holds {@link #writeLock}. */
+    void addBytesWritten(long n) {
+        bytesWritten += n; // the lock holder is the only writer
+    }
+
+    /** writev(2) of every segment in order: {@link VectoredIo#write}. */
+    @Override
+    public void writeGathering(MemorySegment[] buffers, long deadline) throws IOException {
+        VectoredIo.write(this, buffers, deadline);
+    }
+
+    /** readv(2) into the segments in order: {@link VectoredIo#read}. */
+    @Override
+    public long readScattering(MemorySegment[] buffers, long deadline) throws IOException {
+        return VectoredIo.read(this, buffers, deadline);
+    }
+
+    /** sendfile(2) of a file opened here: {@link FileSend#send}. */
+    @Override
+    public long sendFile(java.nio.file.Path file, long position, long count, long deadline) throws IOException {
+        return FileSend.send(this, file, position, count, deadline);
+    }
+
+    /**
+     * Moves this socket's input to {@code target} until this socket's FIN: with splice(2)
+     * through a pipe ({@link SplicePump}) when {@code target} is native too, else with the copy
+     * loop of {@link StreamSocket}.
+     */
+    @Override
+    public long transferTo(StreamSocket target, java.time.Duration readTimeout, java.time.Duration writeTimeout)
+            throws IOException {
+        if (target instanceof NativeSocket nativeTarget) {
+            return SplicePump.pump(this, nativeTarget, readTimeout, writeTimeout);
+        }
+        return StreamSocket.super.transferTo(target, readTimeout, writeTimeout);
     }
 
     /** shutdown(SHUT_WR): {@link OutputShutdown#shutdownOutput}. */
@@ -321,7 +368,7 @@ public final class NativeSocket implements StreamSocket {
         return descriptor.close(description, reason);
     }
 
-    private void throwIfFailed(String operation) throws IOException {
+    void throwIfFailed(String operation) throws IOException {
         FatalErrorRecord.Failure failure = errors.get();
         if (failure != null) {
             throw failure.exception(operation, peerContext());

@@ -5,6 +5,7 @@ import dev.tcpscope.FinishResult;
 import dev.tcpscope.PeerEnding;
 import dev.tcpscope.TlsTruncationException;
 import dev.tcpscope.internal.poll.Deadline;
+import dev.tcpscope.internal.transport.FileCopy;
 import dev.tcpscope.internal.transport.StreamSocket;
 
 import javax.net.ssl.SSLEngine;
@@ -191,6 +192,29 @@ public final class TlsSocket implements StreamSocket {
             outbound.lock.unlock();
         }
         outbound.sendPendingHandshakeOutput(deadline);
+    }
+
+    /**
+     * Each segment in order, as {@link #write}: the engine seals records from one buffer at a
+     * time, so a gathering write saves no system call here (the records of a write go out
+     * together anyway).
+     */
+    @Override
+    public void writeGathering(MemorySegment[] buffers, long deadline) throws IOException {
+        for (MemorySegment buffer : buffers) {
+            if (buffer.byteSize() > 0) {
+                buffer.get(ValueLayout.JAVA_BYTE, 0); // every segment checked before anything is sent
+            }
+        }
+        for (MemorySegment buffer : buffers) {
+            write(buffer, deadline);
+        }
+    }
+
+    /** Read and sealed in Java ({@link FileCopy}): the kernel cannot encrypt what sendfile(2) sends. */
+    @Override
+    public long sendFile(java.nio.file.Path file, long position, long count, long deadline) throws IOException {
+        return FileCopy.send(this, file, position, count, deadline);
     }
 
     private void checkWritable(String operation) throws IOException {

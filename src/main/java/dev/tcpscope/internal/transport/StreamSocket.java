@@ -43,6 +43,71 @@ public interface StreamSocket {
      */
     void write(MemorySegment buffer, long deadline) throws IOException;
 
+    /**
+     * Writes every segment's bytes, in order (a gathering write: one system call can carry a
+     * header and a body). On an exception part of them may have been sent:
+     * {@link #bytesWritten()} tells how much in total. A segment whose memory is closed or
+     * confined to another thread gets the JDK's exception before anything is sent.
+     */
+    void writeGathering(MemorySegment[] buffers, long deadline) throws IOException;
+
+    /**
+     * Reads into the segments in order (a scattering read), waiting until at least one byte
+     * arrives; later segments are filled only after the earlier ones are full.
+     *
+     * <p>This default, for transports without a vectored read, reads into the first segment with
+     * room, and goes on into the next ones only while bytes are already queued (no second wait).
+     *
+     * @return the number of bytes read, 0 only if every segment is empty, or -1 for the peer's FIN
+     */
+    default long readScattering(MemorySegment[] buffers, long deadline) throws IOException {
+        long total = 0;
+        for (MemorySegment buffer : buffers) {
+            if (buffer.byteSize() == 0) {
+                continue;
+            }
+            if (total > 0 && unread() == 0) {
+                break; // nothing queued: return what we have rather than wait again
+            }
+            int n = read(buffer, deadline);
+            if (n < 0) {
+                return total > 0 ? total : -1; // the FIN is seen again by the next read
+            }
+            total += n;
+            if (n < buffer.byteSize()) {
+                break;
+            }
+        }
+        return total;
+    }
+
+    /**
+     * Sends {@code count} bytes of {@code file} from {@code position} (a negative count: up to
+     * the end of the file), waiting while the send buffer is full. The file is opened and closed
+     * here, on every path.
+     *
+     * @return the number of bytes sent
+     * @throws java.nio.file.NoSuchFileException the file does not exist (nothing was sent)
+     * @throws java.io.EOFException the file ended before {@code count} bytes
+     */
+    long sendFile(java.nio.file.Path file, long position, long count, long deadline) throws IOException;
+
+    /**
+     * Moves every byte this socket receives to {@code target} until this socket reads the peer's
+     * FIN, and returns how many were moved; a reset (or any fatal error) of either socket throws.
+     * Nothing is sent after the last byte: passing the FIN on is the caller's decision.
+     *
+     * <p>This default is a copy loop through a buffer; the native transport overrides it with
+     * splice(2) when both sockets are native.
+     *
+     * @param readTimeout  the longest wait for input, or {@code null} for none
+     * @param writeTimeout the longest wait for room in {@code target}'s send buffer, or {@code null}
+     */
+    default long transferTo(StreamSocket target, java.time.Duration readTimeout, java.time.Duration writeTimeout)
+            throws IOException {
+        return StreamCopy.copy(this, target, readTimeout, writeTimeout);
+    }
+
     /** Sends FIN after the bytes written so far; a second call does nothing. */
     void shutdownOutput() throws IOException;
 

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.tcpscope.internal.ffi.x86_64.Libc;
 import dev.tcpscope.internal.ffi.x86_64.in6_addr;
+import dev.tcpscope.internal.ffi.x86_64.iovec;
 import dev.tcpscope.internal.ffi.x86_64.in_addr;
 import dev.tcpscope.internal.ffi.x86_64.linger;
 import dev.tcpscope.internal.ffi.x86_64.sockaddr;
@@ -74,6 +75,7 @@ class AbiProbeTest {
             sockaddr_in6.class,
             sockaddr_storage.class,
             linger.class,
+            iovec.class,
             utsname.class);
 
     private static final List<Class<?>> X86_64_EPOLL = List.of(
@@ -217,6 +219,11 @@ class AbiProbeTest {
         // int ioctl(int, unsigned long, ...)
         out.put("sizeof:ioctl_request",
                 Libc.ioctl.makeInvoker().descriptor().argumentLayouts().get(1).byteSize());
+        // the one field of struct tcp_info that LostResetCheck reads
+        out.put("offsetof:tcp_info.tcpi_state", (long) dev.tcpscope.internal.socket.LostResetCheck.TCPI_STATE_OFFSET);
+        out.put("fieldsize:tcp_info.tcpi_state", 1L);
+        // the offset cell sendfile(2) reads and advances: off_t *
+        out.put("sizeof:off_t", dev.tcpscope.internal.socket.FileSend.OFF_T.byteSize());
     }
 
     /** Size, alignment, and each field's offset (via {@code field$offset()}) and size. */

@@ -24,6 +24,9 @@
 #include <errno.h>
 #include <arpa/inet.h>
 #include <sys/utsname.h>
+#include <sys/uio.h>
+#include <sys/sendfile.h>
+#include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -93,6 +96,13 @@ int main(void) {
     C(ECONNRESET); C(ENOBUFS); C(EISCONN); C(ENOTCONN); C(ESHUTDOWN); C(ETIMEDOUT);
     C(ECONNREFUSED); C(EHOSTDOWN); C(EHOSTUNREACH); C(EALREADY); C(EINPROGRESS);
 
+    /* zero-copy and vectored I/O (issue 15) */
+    C(O_RDONLY); C(O_CLOEXEC);
+    C(SPLICE_F_MOVE); C(SPLICE_F_NONBLOCK); C(SPLICE_F_MORE);
+    C(IOV_MAX); C(UIO_MAXIOV);
+    C(TCP_INFO); C(TCP_CLOSE);
+    C(EIO); C(EISDIR); C(ENOTDIR); C(ELOOP); C(ENAMETOOLONG); C(EOVERFLOW); C(ESPIPE);
+
     /* C types behind the layouts the bindings use */
     SIZE("short", short);
     SIZE("int", int);
@@ -104,6 +114,8 @@ int main(void) {
     SIZE("size_t", size_t);
     SIZE("ssize_t", ssize_t);
     SIZE("ioctl_request", unsigned long);
+    /* the cell behind sendfile's off_t * (FileSend.OFF_T; splice is called with NULL offsets) */
+    SIZE("off_t", off_t);
 
     /* structs and unions */
     STRUCT("sockaddr", struct sockaddr);
@@ -151,6 +163,14 @@ int main(void) {
     STRUCT("epoll_event", struct epoll_event);
     FIELD("epoll_event", struct epoll_event, events);
     FIELD("epoll_event", struct epoll_event, data);
+
+    /* tcpi_state, the one field of struct tcp_info read (LostResetCheck) */
+    printf("offsetof:tcp_info.tcpi_state %zu\n", offsetof(struct tcp_info, tcpi_state));
+    printf("fieldsize:tcp_info.tcpi_state %zu\n", sizeof(((struct tcp_info *) 0)->tcpi_state));
+
+    STRUCT("iovec", struct iovec);
+    FIELD("iovec", struct iovec, iov_base);
+    FIELD("iovec", struct iovec, iov_len);
 
     STRUCT("utsname", struct utsname);
     FIELD("utsname", struct utsname, sysname);

@@ -17,7 +17,8 @@ public record Measurement(String benchmark, String variant, Map<String, String> 
 
     /** {@return whether a smaller score is better (a time, kernel sleeps or bytes per operation)} */
     public boolean lowerIsBetter() {
-        return unit.endsWith("/op") || unit.equals("sleeps/rt") || unit.equals("ms") || unit.equals("bytes/conn");
+        return unit.endsWith("/op") || unit.equals("sleeps/rt") || unit.equals("ms") || unit.equals("bytes/conn")
+                || unit.equals("cpu s/GiB");
     }
 
     public String param(String name) {

@@ -21,6 +21,7 @@ final class ThroughputSections {
         new EchoProcessSection(page).write();
         lifecycle();
         bulk();
+        new RelaySection(page).write();
     }
 
     private void echo() {

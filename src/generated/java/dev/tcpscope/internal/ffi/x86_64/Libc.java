@@ -176,6 +176,15 @@ public class Libc extends Libc$shared {
     public static int TCP_KEEPCNT() {
         return TCP_KEEPCNT;
     }
+    private static final int TCP_INFO = (int)11L;
+    /**
+     * {@snippet lang=c :
+     * #define TCP_INFO 11
+     * }
+     */
+    public static int TCP_INFO() {
+        return TCP_INFO;
+    }
     private static final int TCP_USER_TIMEOUT = (int)18L;
     /**
      * {@snippet lang=c :
@@ -230,6 +239,15 @@ public class Libc extends Libc$shared {
     public static int SIOCOUTQNSD() {
         return SIOCOUTQNSD;
     }
+    private static final int O_RDONLY = (int)0L;
+    /**
+     * {@snippet lang=c :
+     * #define O_RDONLY 0
+     * }
+     */
+    public static int O_RDONLY() {
+        return O_RDONLY;
+    }
     private static final int O_NONBLOCK = (int)2048L;
     /**
      * {@snippet lang=c :
@@ -266,6 +284,33 @@ public class Libc extends Libc$shared {
     public static int FD_CLOEXEC() {
         return FD_CLOEXEC;
     }
+    private static final int SPLICE_F_MOVE = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * #define SPLICE_F_MOVE 1
+     * }
+     */
+    public static int SPLICE_F_MOVE() {
+        return SPLICE_F_MOVE;
+    }
+    private static final int SPLICE_F_NONBLOCK = (int)2L;
+    /**
+     * {@snippet lang=c :
+     * #define SPLICE_F_NONBLOCK 2
+     * }
+     */
+    public static int SPLICE_F_NONBLOCK() {
+        return SPLICE_F_NONBLOCK;
+    }
+    private static final int SPLICE_F_MORE = (int)4L;
+    /**
+     * {@snippet lang=c :
+     * #define SPLICE_F_MORE 4
+     * }
+     */
+    public static int SPLICE_F_MORE() {
+        return SPLICE_F_MORE;
+    }
     private static final int EPERM = (int)1L;
     /**
      * {@snippet lang=c :
@@ -292,6 +337,15 @@ public class Libc extends Libc$shared {
      */
     public static int EINTR() {
         return EINTR;
+    }
+    private static final int EIO = (int)5L;
+    /**
+     * {@snippet lang=c :
+     * #define EIO 5
+     * }
+     */
+    public static int EIO() {
+        return EIO;
     }
     private static final int EBADF = (int)9L;
     /**
@@ -347,6 +401,24 @@ public class Libc extends Libc$shared {
     public static int EEXIST() {
         return EEXIST;
     }
+    private static final int ENOTDIR = (int)20L;
+    /**
+     * {@snippet lang=c :
+     * #define ENOTDIR 20
+     * }
+     */
+    public static int ENOTDIR() {
+        return ENOTDIR;
+    }
+    private static final int EISDIR = (int)21L;
+    /**
+     * {@snippet lang=c :
+     * #define EISDIR 21
+     * }
+     */
+    public static int EISDIR() {
+        return EISDIR;
+    }
     private static final int EINVAL = (int)22L;
     /**
      * {@snippet lang=c :
@@ -383,6 +455,15 @@ public class Libc extends Libc$shared {
     public static int ENOSPC() {
         return ENOSPC;
     }
+    private static final int ESPIPE = (int)29L;
+    /**
+     * {@snippet lang=c :
+     * #define ESPIPE 29
+     * }
+     */
+    public static int ESPIPE() {
+        return ESPIPE;
+    }
     private static final int EPIPE = (int)32L;
     /**
      * {@snippet lang=c :
@@ -391,6 +472,24 @@ public class Libc extends Libc$shared {
      */
     public static int EPIPE() {
         return EPIPE;
+    }
+    private static final int ENAMETOOLONG = (int)36L;
+    /**
+     * {@snippet lang=c :
+     * #define ENAMETOOLONG 36
+     * }
+     */
+    public static int ENAMETOOLONG() {
+        return ENAMETOOLONG;
+    }
+    private static final int ELOOP = (int)40L;
+    /**
+     * {@snippet lang=c :
+     * #define ELOOP 40
+     * }
+     */
+    public static int ELOOP() {
+        return ELOOP;
     }
     private static final int ENONET = (int)64L;
     /**
@@ -409,6 +508,15 @@ public class Libc extends Libc$shared {
      */
     public static int EPROTO() {
         return EPROTO;
+    }
+    private static final int EOVERFLOW = (int)75L;
+    /**
+     * {@snippet lang=c :
+     * #define EOVERFLOW 75
+     * }
+     */
+    public static int EOVERFLOW() {
+        return EOVERFLOW;
     }
     private static final int ENOTSOCK = (int)88L;
     /**
@@ -1483,6 +1591,15 @@ public class Libc extends Libc$shared {
     public static int IPPROTO_IPV6() {
         return IPPROTO_IPV6;
     }
+    private static final int TCP_CLOSE = (int)7L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.TCP_CLOSE = 7
+     * }
+     */
+    public static int TCP_CLOSE() {
+        return TCP_CLOSE;
+    }
     private static final int EPOLL_CLOEXEC = (int)524288L;
     /**
      * {@snippet lang=c :
@@ -1999,6 +2116,132 @@ public class Libc extends Libc$shared {
         }
     }
 
+    private static class pipe2 {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Libc.C_INT,
+            Libc.C_POINTER,
+            Libc.C_INT
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("pipe2");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * extern int pipe2(int __pipedes[2], int __flags)
+     * }
+     */
+    public static FunctionDescriptor pipe2$descriptor() {
+        return pipe2.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * extern int pipe2(int __pipedes[2], int __flags)
+     * }
+     */
+    public static MethodHandle pipe2$handle() {
+        return pipe2.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * extern int pipe2(int __pipedes[2], int __flags)
+     * }
+     */
+    public static MemorySegment pipe2$address() {
+        return pipe2.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * extern int pipe2(int __pipedes[2], int __flags)
+     * }
+     */
+    public static int pipe2(MemorySegment __pipedes, int __flags) {
+        var mh$ = pipe2.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("pipe2", __pipedes, __flags);
+            }
+            return (int)mh$.invokeExact(__pipedes, __flags);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class splice {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Libc.C_LONG,
+            Libc.C_INT,
+            Libc.C_POINTER,
+            Libc.C_INT,
+            Libc.C_POINTER,
+            Libc.C_LONG,
+            Libc.C_INT
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("splice");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * extern __ssize_t splice(int __fdin, __off64_t *__offin, int __fdout, __off64_t *__offout, size_t __len, unsigned int __flags)
+     * }
+     */
+    public static FunctionDescriptor splice$descriptor() {
+        return splice.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * extern __ssize_t splice(int __fdin, __off64_t *__offin, int __fdout, __off64_t *__offout, size_t __len, unsigned int __flags)
+     * }
+     */
+    public static MethodHandle splice$handle() {
+        return splice.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * extern __ssize_t splice(int __fdin, __off64_t *__offin, int __fdout, __off64_t *__offout, size_t __len, unsigned int __flags)
+     * }
+     */
+    public static MemorySegment splice$address() {
+        return splice.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * extern __ssize_t splice(int __fdin, __off64_t *__offin, int __fdout, __off64_t *__offout, size_t __len, unsigned int __flags)
+     * }
+     */
+    public static long splice(int __fdin, MemorySegment __offin, int __fdout, MemorySegment __offout, long __len, int __flags) {
+        var mh$ = splice.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("splice", __fdin, __offin, __fdout, __offout, __len, __flags);
+            }
+            return (long)mh$.invokeExact(__fdin, __offin, __fdout, __offout, __len, __flags);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
     /**
      * Variadic invoker class for:
      * {@snippet lang=c :
@@ -2072,6 +2315,79 @@ public class Libc extends Libc$shared {
         }
     }
 
+    /**
+     * Variadic invoker class for:
+     * {@snippet lang=c :
+     * extern int open(const char *__file, int __oflag, ...)
+     * }
+     */
+    public static class open {
+        private static final FunctionDescriptor BASE_DESC = FunctionDescriptor.of(
+                Libc.C_INT,
+                Libc.C_POINTER,
+                Libc.C_INT
+            );
+        private static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("open");
+
+        private final MethodHandle handle;
+        private final FunctionDescriptor descriptor;
+        private final MethodHandle spreader;
+
+        private open(MethodHandle handle, FunctionDescriptor descriptor, MethodHandle spreader) {
+            this.handle = handle;
+            this.descriptor = descriptor;
+            this.spreader = spreader;
+        }
+
+        /**
+         * Variadic invoker factory for:
+         * {@snippet lang=c :
+         * extern int open(const char *__file, int __oflag, ...)
+         * }
+         */
+        public static open makeInvoker(MemoryLayout... layouts) {
+            FunctionDescriptor desc$ = BASE_DESC.appendArgumentLayouts(layouts);
+            Linker.Option fva$ = Linker.Option.firstVariadicArg(BASE_DESC.argumentLayouts().size());
+            var mh$ = Linker.nativeLinker().downcallHandle(ADDR, desc$, fva$);
+            var spreader$ = mh$.asSpreader(Object[].class, layouts.length);
+            return new open(mh$, desc$, spreader$);
+        }
+
+        /**
+         * {@return the address}
+         */
+        public static MemorySegment address() {
+            return ADDR;
+        }
+
+        /**
+         * {@return the specialized method handle}
+         */
+        public MethodHandle handle() {
+            return handle;
+        }
+
+        /**
+         * {@return the specialized descriptor}
+         */
+        public FunctionDescriptor descriptor() {
+            return descriptor;
+        }
+
+        public int apply(MemorySegment __file, int __oflag, Object... x2) {
+            try {
+                if (TRACE_DOWNCALLS) {
+                    traceDowncall("open", __file, __oflag, x2);
+                }
+                return (int) spreader.invokeExact(__file, __oflag, x2);
+            } catch(IllegalArgumentException | ClassCastException ex$)  {
+                throw ex$; // rethrow IAE from passing wrong number/type of args
+            } catch (Throwable ex$) {
+               throw new AssertionError("should not reach here", ex$);
+            }
+        }
+    }
+
     private static class uname {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(
             Libc.C_INT,
@@ -2131,6 +2447,193 @@ public class Libc extends Libc$shared {
            throw new AssertionError("should not reach here", ex$);
         }
     }
+
+    private static class readv {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Libc.C_LONG,
+            Libc.C_INT,
+            Libc.C_POINTER,
+            Libc.C_INT
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("readv");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * extern ssize_t readv(int __fd, const struct iovec *__iovec, int __count)
+     * }
+     */
+    public static FunctionDescriptor readv$descriptor() {
+        return readv.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * extern ssize_t readv(int __fd, const struct iovec *__iovec, int __count)
+     * }
+     */
+    public static MethodHandle readv$handle() {
+        return readv.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * extern ssize_t readv(int __fd, const struct iovec *__iovec, int __count)
+     * }
+     */
+    public static MemorySegment readv$address() {
+        return readv.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * extern ssize_t readv(int __fd, const struct iovec *__iovec, int __count)
+     * }
+     */
+    public static long readv(int __fd, MemorySegment __iovec, int __count) {
+        var mh$ = readv.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("readv", __fd, __iovec, __count);
+            }
+            return (long)mh$.invokeExact(__fd, __iovec, __count);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class writev {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Libc.C_LONG,
+            Libc.C_INT,
+            Libc.C_POINTER,
+            Libc.C_INT
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("writev");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * extern ssize_t writev(int __fd, const struct iovec *__iovec, int __count)
+     * }
+     */
+    public static FunctionDescriptor writev$descriptor() {
+        return writev.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * extern ssize_t writev(int __fd, const struct iovec *__iovec, int __count)
+     * }
+     */
+    public static MethodHandle writev$handle() {
+        return writev.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * extern ssize_t writev(int __fd, const struct iovec *__iovec, int __count)
+     * }
+     */
+    public static MemorySegment writev$address() {
+        return writev.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * extern ssize_t writev(int __fd, const struct iovec *__iovec, int __count)
+     * }
+     */
+    public static long writev(int __fd, MemorySegment __iovec, int __count) {
+        var mh$ = writev.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("writev", __fd, __iovec, __count);
+            }
+            return (long)mh$.invokeExact(__fd, __iovec, __count);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class sendfile {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Libc.C_LONG,
+            Libc.C_INT,
+            Libc.C_INT,
+            Libc.C_POINTER,
+            Libc.C_LONG
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("sendfile");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * extern ssize_t sendfile(int __out_fd, int __in_fd, off_t *__offset, size_t __count)
+     * }
+     */
+    public static FunctionDescriptor sendfile$descriptor() {
+        return sendfile.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * extern ssize_t sendfile(int __out_fd, int __in_fd, off_t *__offset, size_t __count)
+     * }
+     */
+    public static MethodHandle sendfile$handle() {
+        return sendfile.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * extern ssize_t sendfile(int __out_fd, int __in_fd, off_t *__offset, size_t __count)
+     * }
+     */
+    public static MemorySegment sendfile$address() {
+        return sendfile.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * extern ssize_t sendfile(int __out_fd, int __in_fd, off_t *__offset, size_t __count)
+     * }
+     */
+    public static long sendfile(int __out_fd, int __in_fd, MemorySegment __offset, long __count) {
+        var mh$ = sendfile.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("sendfile", __out_fd, __in_fd, __offset, __count);
+            }
+            return (long)mh$.invokeExact(__out_fd, __in_fd, __offset, __count);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
     private static final int AF_UNSPEC = (int)0L;
     /**
      * {@snippet lang=c :
@@ -2176,6 +2679,15 @@ public class Libc extends Libc$shared {
     public static int SIOCOUTQ() {
         return SIOCOUTQ;
     }
+    private static final int O_CLOEXEC = (int)524288L;
+    /**
+     * {@snippet lang=c :
+     * #define O_CLOEXEC 524288
+     * }
+     */
+    public static int O_CLOEXEC() {
+        return O_CLOEXEC;
+    }
     private static final int EWOULDBLOCK = (int)11L;
     /**
      * {@snippet lang=c :
@@ -2184,6 +2696,24 @@ public class Libc extends Libc$shared {
      */
     public static int EWOULDBLOCK() {
         return EWOULDBLOCK;
+    }
+    private static final int UIO_MAXIOV = (int)1024L;
+    /**
+     * {@snippet lang=c :
+     * #define UIO_MAXIOV 1024
+     * }
+     */
+    public static int UIO_MAXIOV() {
+        return UIO_MAXIOV;
+    }
+    private static final int IOV_MAX = (int)1024L;
+    /**
+     * {@snippet lang=c :
+     * #define IOV_MAX 1024
+     * }
+     */
+    public static int IOV_MAX() {
+        return IOV_MAX;
     }
 }
 
