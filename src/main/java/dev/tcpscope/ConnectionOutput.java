@@ -38,6 +38,7 @@ final class ConnectionOutput {
     private final ReentrantLock lock = new ReentrantLock();
     private byte[] pending;       // guarded by lock; made by the first buffered write
     private int pendingCount;     // guarded by lock
+    private volatile boolean pumping; // set while a pump (transferTo) holds the lock: see discard()
     private volatile Throwable poison;
     private volatile boolean shutDown;
 
@@ -92,7 +93,20 @@ final class ConnectionOutput {
      * poisoning of every other write: a failure after the kernel took some of its bytes poisons.
      */
     long send(Sending sending, String operation, long deadline) throws IOException {
+        return send(sending, operation, deadline, false);
+    }
+
+    /**
+     * {@link #send(Sending, String, long)} for a pump, which holds the lock while it waits on
+     * another connection: an abort does not wait for it ({@link #discard}).
+     */
+    long pump(Sending sending, String operation, long deadline) throws IOException {
+        return send(sending, operation, deadline, true);
+    }
+
+    private long send(Sending sending, String operation, long deadline, boolean pump) throws IOException {
         lock.lock();
+        pumping = pump;
         try {
             checkWritable(operation);
             flushPending(deadline);
@@ -111,6 +125,7 @@ final class ConnectionOutput {
                 throw e;
             }
         } finally {
+            pumping = false;
             lock.unlock();
         }
     }
@@ -197,22 +212,45 @@ final class ConnectionOutput {
     }
 
     /**
-     * Drops what is buffered: the connection was aborted. Called after the socket was closed.
+     * Drops what is buffered: the connection was aborted. Called after the socket was closed, and
+     * before the ending is recorded.
      *
-     * <p>Without waiting for the lock: a writer parked in this socket holds it until the close
-     * wakes it, but a pump ({@link TcpConnection#transferTo}) holds this connection's output lock
-     * while it waits for its <em>source</em> to be readable, which this close does not wake. An
-     * abort that waited here would never finish, and a scope aborting its connections one after
-     * the other would never reach the source's (seen in RelayTest: the session hung). When the
-     * lock is held, the buffer is left as it is: nothing can send it after the ending
-     * ({@link #checkWritable} throws first).
+     * <p>Waits for the lock while an ordinary writer holds it: a writer parked in this socket
+     * holds it until the close wakes it, and once it gives it back its bytes are counted, so the
+     * ending records every byte the kernel took (the ending oracle found endings recorded with
+     * "written 0" while the peer had read a writer's 200 bytes, when this did not wait). But a
+     * pump ({@link TcpConnection#transferTo}) holds this connection's output lock while it waits
+     * for its <em>source</em> to be readable, which this close does not wake: an abort that waited
+     * for it would never finish, and a scope aborting its connections one after the other would
+     * never reach the source's (seen in RelayTest: the session hung). So while a pump holds the
+     * lock, this gives up: the buffer is left as it is (nothing can send it after the ending,
+     * {@link #checkWritable} throws first), and the pump's last bytes may be missing from the
+     * count. Checked every millisecond, since a pump may take the lock after this began waiting.
      */
     void discard() {
-        if (lock.tryLock()) {
-            try {
-                pendingCount = 0;
-            } finally {
-                lock.unlock();
+        boolean interrupted = Thread.interrupted(); // an abort from an interrupted thread still waits
+        try {
+            while (true) {
+                try {
+                    if (lock.tryLock(1, TimeUnit.MILLISECONDS)) {
+                        try {
+                            pendingCount = 0;
+                        } finally {
+                            lock.unlock();
+                        }
+                        return;
+                    }
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                    continue;
+                }
+                if (pumping) {
+                    return;
+                }
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
             }
         }
     }

@@ -104,7 +104,7 @@ final class ConnectionTransfers {
             }
         }
         StreamSocket targetSocket = target.transportSocket();
-        return moved + target.output().send(() -> sourceSocket.transferTo(targetSocket, readTimeout, writeTimeout),
+        return moved + target.output().pump(() -> sourceSocket.transferTo(targetSocket, readTimeout, writeTimeout),
                 "transferTo", Deadline.after(writeTimeout));
     }
 

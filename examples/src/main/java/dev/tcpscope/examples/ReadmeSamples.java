@@ -10,7 +10,9 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.StructuredTaskScope.Joiner;
 import javax.net.ssl.SSLContext;
@@ -95,6 +97,19 @@ final class ReadmeSamples {
             readRequest(conn.inputStream());
             scope.transfer(conn, pool);         // the pool's scope ends it now; the server leaves it alone
         });
+    }
+
+    static long vectored(TcpConnection conn, TcpConnection upstream, TcpConnection client, ByteBuffer header,
+                         ByteBuffer body, ByteBuffer prefix, ByteBuffer rest, Path file, long position, long count)
+            throws IOException {
+        // README: vectored and zero-copy I/O
+        conn.write(header, body);                 // gathering: one writev(2) carries both (ByteBuffer...)
+        long n = conn.read(prefix, rest);         // scattering: readv(2) fills prefix, then rest; -1 = FIN
+        conn.sendFile(Path.of("index.html"));     // sendfile(2): the file's pages go to the socket directly
+        conn.sendFile(file, position, count);     // a range; count -1 = to the end of the file
+        long moved = upstream.transferTo(client); // splice(2) upstream -> pipe -> client until upstream's FIN
+        client.shutdownOutput();                  // passing the FIN on is the caller's decision
+        return n + moved;
     }
 
     static TcpServer tls(InetSocketAddress address, SSLContext sslContext, byte[] request) throws IOException {

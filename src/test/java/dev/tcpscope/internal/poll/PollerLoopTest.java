@@ -187,9 +187,11 @@ class PollerLoopTest {
     @Test
     void anInterruptedEpollWaitIsRetried() throws Exception {
         var sys = new FaultInjectingSyscalls();
-        Poller poller = Poller.start(sys);
+        // Injected before the poller starts, as in anEmptyWakeUpIsNotAFailure: a socket joins the
+        // epoll set only when a thread waits on it, so no registration edge ends a wait in progress.
         Injection eintr = sys.inject(Call.EPOLL_WAIT, Errno.EINTR, 3, FaultInjectingSyscalls.ANY_FD);
-        try (OwnPair pair = OwnPair.open(sys, poller)) { // its registrations' edges end the wait in progress
+        Poller poller = Poller.start(sys);
+        try (OwnPair pair = OwnPair.open(sys, poller)) {
             Await.until("three epoll_waits interrupted", () -> eintr.fired() == 3);
             assertReaderWakesForData(pair);
         }
