@@ -34,8 +34,8 @@ import java.util.concurrent.TimeUnit;
  * kind, on virtual threads: tcpscope ({@link TcpConnection#connectTls} to a
  * {@link dev.tcpscope.TcpServer} with TLS, {@code byte[]} buffers) or the JDK's
  * {@link SSLSocket} (to an {@code SSLServerSocket} server, {@link JdkTlsServer}; the baseline).
- * Same cryptography on both, no session resumption ({@link TlsSettings}); the handshake is in
- * the setup.
+ * Same cryptography on both, TCP_NODELAY on both ends, no session resumption
+ * ({@link TlsSettings}); the handshake is in the setup.
  */
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
@@ -70,12 +70,12 @@ public class TlsBulkTransfer {
             VirtualWorker.require();
             TlsCertificate certificate = TlsCertificate.create();
             server = TcpscopeServer.startTls(TcpscopePair::receive, certificate.serverContext(), TlsSettings::apply);
-            connection = TcpConnection.connectTls(server.address(), TlsPingPong.CONNECT_TIMEOUT,
-                    certificate.clientContext(), TlsSettings.SERVER_NAME, TlsSettings::apply);
+            connection = TlsSettings.connectTcpscope(certificate.clientContext(), server.address());
             TlsSettings.require(connection.tlsSession().orElseThrow());
         }
 
         private static void receive(TcpConnection connection, TcpScope<Object, Void> scope) throws IOException {
+            connection.noDelay(true); // as JdkTlsServer sets it on every accepted connection
             byte[] buffer = new byte[CHUNK];
             byte[] ack = new byte[1];
             int received = 0;

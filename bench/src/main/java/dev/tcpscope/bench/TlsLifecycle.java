@@ -2,6 +2,7 @@ package dev.tcpscope.bench;
 
 import dev.tcpscope.FinishResult;
 import dev.tcpscope.TcpConnection;
+import dev.tcpscope.TcpScope;
 import dev.tcpscope.bench.peers.JdkTlsServer;
 import dev.tcpscope.bench.peers.TcpscopeServer;
 import dev.tcpscope.bench.peers.TlsCertificate;
@@ -27,8 +28,10 @@ import java.util.concurrent.TimeUnit;
 /**
  * Benchmark 8c (issue 14): {@link ConnectionLifecycle} over TLS 1.3 — connections per second for a
  * whole short connection with its handshake: connect, a full TLS handshake (no resumption:
- * {@link TlsSettings}), a 64-byte request, a 64-byte reply, then the graceful ending; on one
- * virtual thread, one connection after another.
+ * {@link TlsSettings}), TCP_NODELAY, a 64-byte request, a 64-byte reply, then the graceful ending;
+ * on one virtual thread, one connection after another. (Without TCP_NODELAY the request, written
+ * right after the client's Finished, waits about 40 ms for the server's delayed ACK on both
+ * clients: {@link TlsSettings} says how that was measured.)
  *
  * <p>The core variants talk to the same server, the JDK's {@code SSLServerSocket} with a virtual
  * thread per connection ({@link JdkTlsServer}: read the request, reply, read until the client's
@@ -83,8 +86,7 @@ public class TlsLifecycle {
 
     private static FinishResult finishOnce(InetSocketAddress address, SSLContext context, byte[] request,
                                            byte[] reply) throws IOException {
-        try (TcpConnection connection = TcpConnection.connectTls(address, TlsPingPong.CONNECT_TIMEOUT, context,
-                TlsSettings.SERVER_NAME, TlsSettings::apply)) {
+        try (TcpConnection connection = TlsSettings.connectTcpscope(context, address)) {
             ConnectionLifecycle.exchange(connection, request, reply);
             return ConnectionLifecycle.delivered(connection.finish());
         }
@@ -111,8 +113,7 @@ public class TlsLifecycle {
             try (SSLSocket socket = TlsSettings.connectJdk(clientContext, address)) {
                 TlsSettings.require(socket.getSession());
             }
-            try (TcpConnection connection = TcpConnection.connectTls(address, TlsPingPong.CONNECT_TIMEOUT,
-                    clientContext, TlsSettings.SERVER_NAME, TlsSettings::apply)) {
+            try (TcpConnection connection = TlsSettings.connectTcpscope(clientContext, address)) {
                 TlsSettings.require(connection.tlsSession().orElseThrow());
                 connection.abort();
             }
@@ -149,9 +150,14 @@ public class TlsLifecycle {
             VirtualWorker.require();
             TlsCertificate certificate = TlsCertificate.create();
             clientContext = certificate.clientContext();
-            server = TcpscopeServer.startTls(ConnectionLifecycle.TcpscopePeer::serve, certificate.serverContext(),
-                    TlsSettings::apply);
+            server = TcpscopeServer.startTls(TcpscopePeer::serve, certificate.serverContext(), TlsSettings::apply);
             address = server.address();
+        }
+
+        /** TCP_NODELAY (as {@link JdkTlsServer} sets it), then {@link ConnectionLifecycle}'s handler. */
+        private static void serve(TcpConnection connection, TcpScope<Object, Void> scope) throws IOException {
+            connection.noDelay(true);
+            ConnectionLifecycle.TcpscopePeer.serve(connection, scope);
         }
 
         @TearDown(Level.Trial)

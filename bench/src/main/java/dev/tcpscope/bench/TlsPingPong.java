@@ -22,12 +22,11 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
 /**
  * Benchmark 8a (issue 14): {@link PingPong} over TLS 1.3 — the round trip of one message of 64 B
- * or 16 KiB (one TLS record either way) over one connection, with TCP_NODELAY, every round trip
+ * or 16 KiB (one TLS record either way) over one connection, with TCP_NODELAY on both ends, every round trip
  * timed (sample mode: median, p99, mean) and the kernel sleeps per round trip counted
  * ({@link KernelSleeps}). Both ends of each variant are of one kind, on virtual threads
  * ({@code -Djmh.executor=VIRTUAL}, checked in the setup):
@@ -46,8 +45,6 @@ import java.util.concurrent.TimeUnit;
 @Fork(jvmArgsAppend = {"--enable-preview", "--enable-native-access=ALL-UNNAMED",
         "--sun-misc-unsafe-memory-access=allow", "-Djmh.executor=VIRTUAL", TlsSettings.NO_RESUMPTION})
 public class TlsPingPong {
-
-    static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(10);
 
     @Benchmark
     public int tcpscopeVirtual(TcpscopePair pair, KernelSleeps sleeps) throws IOException {
@@ -75,10 +72,8 @@ public class TlsPingPong {
             TlsCertificate certificate = TlsCertificate.create();
             server = TcpscopeServer.startTls(Echo.tcpscope(Echo.BUFFER_SIZE), certificate.serverContext(),
                     TlsSettings::apply);
-            connection = TcpConnection.connectTls(server.address(), CONNECT_TIMEOUT, certificate.clientContext(),
-                    TlsSettings.SERVER_NAME, TlsSettings::apply);
+            connection = TlsSettings.connectTcpscope(certificate.clientContext(), server.address());
             TlsSettings.require(connection.tlsSession().orElseThrow());
-            connection.noDelay(true);
             message = new byte[size.bytes];
             reply = new byte[size.bytes];
         }
@@ -114,7 +109,6 @@ public class TlsPingPong {
                     Echo.jdkTls(Echo.BUFFER_SIZE));
             socket = TlsSettings.connectJdk(certificate.clientContext(), server.address());
             TlsSettings.require(socket.getSession());
-            socket.setTcpNoDelay(true);
             in = socket.getInputStream();
             out = socket.getOutputStream();
             message = new byte[size.bytes];
