@@ -209,7 +209,8 @@ public class ConnectionLifecycle {
             address = server.address();
         }
 
-        private static void serve(TcpConnection connection, TcpScope<Object, Void> scope) throws IOException {
+        /** Reads the request and replies; returning ends it gracefully (also {@link TlsLifecycle}'s handler). */
+        static void serve(TcpConnection connection, TcpScope<Object, Void> scope) throws IOException {
             byte[] buffer = new byte[REQUEST_SIZE];
             readFully(connection, buffer);
             connection.write(buffer);
@@ -221,12 +222,12 @@ public class ConnectionLifecycle {
         }
     }
 
-    private static void exchange(TcpConnection connection, byte[] request, byte[] reply) throws IOException {
+    static void exchange(TcpConnection connection, byte[] request, byte[] reply) throws IOException {
         connection.write(request);
         readFully(connection, reply);
     }
 
-    private static void readFully(TcpConnection connection, byte[] buffer) throws IOException {
+    static void readFully(TcpConnection connection, byte[] buffer) throws IOException {
         int received = 0;
         while (received < buffer.length) {
             int n = connection.read(buffer, received, buffer.length - received);
@@ -250,7 +251,7 @@ public class ConnectionLifecycle {
         }
     }
 
-    private static FinishResult delivered(FinishResult result) {
+    static FinishResult delivered(FinishResult result) {
         if (!result.delivered()) {
             throw new IllegalStateException("finish() did not deliver: " + result);
         }

@@ -31,8 +31,8 @@ import java.nio.file.StandardOpenOption;
  * throughput and average-time modes only), so each measurement iteration's figure is appended to
  * the file named by the environment variable {@value #SAMPLES_VARIABLE} (bench/run sets it to its
  * samples file, which the report reads; forks inherit the environment) as a line
- * {@code jmh \t PingPong \t VARIANT:sleeps \t bytes=N \t sleeps/rt \t FIGURE}, and printed (JMH's
- * log shows it under the iteration).
+ * {@code jmh \t CLASS \t VARIANT:sleeps \t bytes=N \t sleeps/rt \t FIGURE} (CLASS the benchmark's
+ * class: {@code PingPong}, {@code TlsPingPong}), and printed (JMH's log shows it under the iteration).
  */
 @State(Scope.Thread)
 public class KernelSleeps {
@@ -60,13 +60,15 @@ public class KernelSleeps {
             return;
         }
         double perRoundTrip = (double) sleeps / roundTrips;
-        String name = benchmark.getBenchmark();
+        String name = benchmark.getBenchmark();                 // dev.tcpscope.bench.CLASS.VARIANT
         String variant = name.substring(name.lastIndexOf('.') + 1);
+        String owner = name.substring(0, name.lastIndexOf('.'));
+        String benchmarkClass = owner.substring(owner.lastIndexOf('.') + 1);
         System.out.printf("kernel sleeps per round trip: %.3f (%d voluntary context switches, %d round trips)%n",
                 perRoundTrip, sleeps, roundTrips);
         String file = System.getenv(SAMPLES_VARIABLE);
         if (file != null && !file.isEmpty()) {
-            String line = String.join("\t", "jmh", "PingPong", variant + ":sleeps", "bytes=" + benchmark.getParam("bytes"),
+            String line = String.join("\t", "jmh", benchmarkClass, variant + ":sleeps", "bytes=" + benchmark.getParam("bytes"),
                     "sleeps/rt", String.format(java.util.Locale.ROOT, "%.4f", perRoundTrip)) + "\n";
             Files.writeString(Path.of(file), line, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
         }

@@ -2,7 +2,10 @@ package dev.tcpscope.bench.peers;
 
 import dev.tcpscope.TcpConnection;
 
+import javax.net.ssl.SSLSocket;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 
@@ -11,7 +14,9 @@ import java.nio.channels.SocketChannel;
  * whatever arrives is written back, until the peer ends. Each implementation uses its natural
  * fast path: tcpscope reads into a {@code byte[]} (its recv/send downcalls are critical and take
  * heap arrays without copying), the JDK a direct {@link ByteBuffer} (a heap buffer would be
- * copied through a temporary direct one). Netty's echo is in {@link NettyEchoServer}.
+ * copied through a temporary direct one), the JDK's {@link SSLSocket} its streams with a
+ * {@code byte[]} (the only API it has). Netty's echo is in {@link NettyEchoServer}. A tcpscope
+ * TLS server uses {@link #tcpscope}: its handlers see plaintext.
  */
 public final class Echo {
 
@@ -32,6 +37,20 @@ public final class Echo {
                 channel.write(buffer);
             }
             buffer.clear();
+        }
+    }
+
+    /** A {@link JdkTlsServer.Handler} that echoes with a {@code byte[]} of {@code bufferSize}. */
+    public static JdkTlsServer.Handler jdkTls(int bufferSize) {
+        return socket -> jdkTls(socket, new byte[bufferSize]);
+    }
+
+    private static void jdkTls(SSLSocket socket, byte[] buffer) throws IOException {
+        InputStream in = socket.getInputStream();
+        OutputStream out = socket.getOutputStream();
+        int n;
+        while ((n = in.read(buffer)) >= 0) {
+            out.write(buffer, 0, n);
         }
     }
 

@@ -2,10 +2,13 @@ package dev.tcpscope.bench.peers;
 
 import dev.tcpscope.TcpServer;
 
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLParameters;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.function.Consumer;
 
 /**
  * A running {@link TcpServer} on an ephemeral loopback port: {@code serve} runs on a platform
@@ -26,10 +29,26 @@ public final class TcpscopeServer implements AutoCloseable {
     }
 
     public static TcpscopeServer start(TcpServer.Handler handler) throws IOException {
-        TcpServer server = TcpServer.builder(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))
+        return start(handler, builder());
+    }
+
+    /**
+     * As {@link #start(TcpServer.Handler)}, over TLS ({@link TcpServer.Builder#tls(SSLContext, Consumer)}):
+     * each connection's handshake completes in its handler's thread before {@code handler} runs.
+     */
+    public static TcpscopeServer startTls(TcpServer.Handler handler, SSLContext context,
+                                          Consumer<SSLParameters> parameters) throws IOException {
+        return start(handler, builder().tls(context, parameters));
+    }
+
+    private static TcpServer.Builder builder() {
+        return TcpServer.builder(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))
                 .maxConnections(20_000)
-                .drainPeriod(Duration.ofSeconds(2))
-                .bind();
+                .drainPeriod(Duration.ofSeconds(2));
+    }
+
+    private static TcpscopeServer start(TcpServer.Handler handler, TcpServer.Builder builder) throws IOException {
+        TcpServer server = builder.bind();
         TcpscopeServer running = new TcpscopeServer(server, handler);
         running.serving.start();
         return running;

@@ -13,7 +13,8 @@ import java.time.temporal.ChronoUnit;
  * equivalent named in the row), with the errors JMH reports (99.9% confidence intervals). This
  * class writes the header and puts the sections in order; each section is a class of its own
  * ({@link Targets}, {@link PingPongSection}, {@link ThroughputSections}, {@link CostSections},
- * {@link FirstConnectionSection}), all writing to one {@link ReportPage}.
+ * {@link FirstConnectionSection}, and {@link TlsSection} for issue 14's targets and section 8),
+ * all writing to one {@link ReportPage}.
  *
  * <pre>java -cp benchmarks.jar dev.tcpscope.bench.report.Report PROFILE SETTINGS JMH_CSV SAMPLES_TSV OUT_MD OUT_SVG</pre>
  */
@@ -49,11 +50,14 @@ public final class Report {
                 ![chart](PROFILE-chart.svg)
 
                 """.replace("PROFILE", profile));
+        TlsSection tls = new TlsSection(page);
         new Targets(page).write();
+        tls.targets();
         new PingPongSection(page).write();
         new ThroughputSections(page).write();
         new CostSections(page).write();
         new FirstConnectionSection(page).write();
+        tls.write();
     }
 
     private static void machine(ReportPage page, String settings) throws IOException {

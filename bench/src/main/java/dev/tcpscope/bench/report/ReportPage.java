@@ -89,6 +89,26 @@ final class ReportPage {
 
     // ------------------------------------------------------------------ judging
 
+    /** How a target's figure is made from the measured and the baseline measurement. */
+    interface Figure {
+        Measurement.Ratio of(Measurement measured, Measurement baseline);
+    }
+
+    /**
+     * One row of a targets table: what is targeted, the figure this run measured ({@code figure}
+     * of the two measurements) and its {@link #verdict} against {@code threshold} (parity 1).
+     */
+    void target(String what, Optional<Measurement> measured, Optional<Measurement> baseline, Figure figure,
+                double threshold, boolean atMost) {
+        if (measured.isEmpty() || baseline.isEmpty()) {
+            md.append("| ").append(what).append(" | not measured in this run | — |\n");
+            return;
+        }
+        Measurement.Ratio r = figure.of(measured.get(), baseline.get());
+        md.append("| ").append(what).append(" | ").append(r.format()).append(" | ")
+                .append(verdict(r.value(), r.error(), threshold, atMost, 1.0)).append(" |\n");
+    }
+
     /**
      * Whether a measured figure meets a target, by the issue's decision rule. With its 99.9%
      * interval [value − error, value + error] (just the value when the error is unknown):

@@ -11,23 +11,21 @@ import java.util.Optional;
  */
 final class Targets {
 
+    /** How the verdicts are given (the issue 14 targets of {@link TlsSection} follow the same rule). */
+    static final String VERDICTS = "Verdicts: \"yes\" when the whole 99.9% interval of the figure meets the target; "
+            + "\"at parity\" when the interval contains 1 (0 for a difference) — at parity is not met; \"within error, "
+            + "not met\" when it contains the target's threshold. Medians, p99 and memory have no interval "
+            + "(JMH gives none for percentiles; the memory harness measures once): judged on the value alone.\n\n";
+
     private final ReportPage page;
 
     Targets(ReportPage page) {
         this.page = page;
     }
 
-    /** How a target's figure is made from the measured and the baseline measurement. */
-    private interface Figure {
-        Measurement.Ratio of(Measurement measured, Measurement baseline);
-    }
-
     void write() {
         page.append("## Targets (issue 12)\n\n");
-        page.append("Verdicts: \"yes\" when the whole 99.9% interval of the figure meets the target; \"at parity\" ")
-                .append("when the interval contains 1 (0 for a difference) — at parity is not met; \"within error, ")
-                .append("not met\" when it contains the target's threshold. Medians, p99 and memory have no interval ")
-                .append("(JMH gives none for percentiles; the memory harness measures once): judged on the value alone.\n\n");
+        page.append(VERDICTS);
         page.append("| target | figure measured | met? |\n|---|---|---|\n");
         for (String n : List.of("100", "1000")) {
             ratio("echo, " + n + " connections: tcpscope's messages/s ÷ Netty epoll's ≥ 1.0",
@@ -72,15 +70,9 @@ final class Targets {
         page.append("\n");
     }
 
-    private void ratio(String what, Optional<Measurement> measured, Optional<Measurement> baseline, Figure figure,
-                       double threshold, boolean atMost) {
-        if (measured.isEmpty() || baseline.isEmpty()) {
-            page.append("| ").append(what).append(" | not measured in this run | — |\n");
-            return;
-        }
-        Measurement.Ratio r = figure.of(measured.get(), baseline.get());
-        page.append("| ").append(what).append(" | ").append(r.format()).append(" | ")
-                .append(page.verdict(r.value(), r.error(), threshold, atMost, 1.0)).append(" |\n");
+    private void ratio(String what, Optional<Measurement> measured, Optional<Measurement> baseline,
+                       ReportPage.Figure figure, double threshold, boolean atMost) {
+        page.target(what, measured, baseline, figure, threshold, atMost);
     }
 
     /**
