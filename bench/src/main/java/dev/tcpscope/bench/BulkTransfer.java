@@ -2,6 +2,7 @@ package dev.tcpscope.bench;
 
 import dev.tcpscope.TcpConnection;
 import dev.tcpscope.TcpScope;
+import dev.tcpscope.bench.peers.AcknowledgedRounds;
 import dev.tcpscope.bench.peers.JdkServer;
 import dev.tcpscope.bench.peers.TcpscopeServer;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -37,9 +38,9 @@ import java.util.concurrent.TimeUnit;
 @OperationsPerInvocation(BulkTransfer.ROUND_MIB)
 public class BulkTransfer {
 
-    static final int ROUND_MIB = 8;
-    static final int ROUND_BYTES = ROUND_MIB << 20;
-    static final int CHUNK = 64 * 1024;
+    static final int ROUND_MIB = AcknowledgedRounds.ROUND_MIB;
+    static final int ROUND_BYTES = AcknowledgedRounds.ROUND_BYTES;
+    static final int CHUNK = AcknowledgedRounds.CHUNK;
 
     @Benchmark
     @Fork(jvmArgsAppend = {"--enable-preview", "--enable-native-access=ALL-UNNAMED",
@@ -125,35 +126,11 @@ public class BulkTransfer {
         }
 
         private static void receive(SocketChannel channel) throws IOException {
-            ByteBuffer buffer = ByteBuffer.allocateDirect(CHUNK);
-            ByteBuffer ack = ByteBuffer.allocateDirect(1);
-            int received = 0;
-            int n;
-            while ((n = channel.read(buffer)) >= 0) {
-                buffer.clear();
-                received += n;
-                if (received == ROUND_BYTES) {
-                    ack.clear();
-                    while (ack.hasRemaining()) {
-                        channel.write(ack);
-                    }
-                    received = 0;
-                }
-            }
+            AcknowledgedRounds.receive(channel);
         }
 
         int round() throws IOException {
-            for (int sent = 0; sent < ROUND_BYTES; sent += CHUNK) {
-                chunk.clear();
-                while (chunk.hasRemaining()) {
-                    channel.write(chunk);
-                }
-            }
-            ack.clear();
-            if (channel.read(ack) != 1) {
-                throw new EOFException("no acknowledgement from the receiver");
-            }
-            return ack.get(0);
+            return AcknowledgedRounds.send(channel, chunk, ack, "receiver");
         }
 
         @TearDown(Level.Trial)

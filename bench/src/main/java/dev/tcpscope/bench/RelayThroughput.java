@@ -1,5 +1,6 @@
 package dev.tcpscope.bench;
 
+import dev.tcpscope.bench.peers.AcknowledgedRounds;
 import dev.tcpscope.bench.peers.JdkServer;
 import dev.tcpscope.bench.relay.RelayPumps;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -15,7 +16,6 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 
-import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
@@ -41,9 +41,9 @@ import java.util.concurrent.TimeUnit;
         "--sun-misc-unsafe-memory-access=allow", "-Djmh.executor=VIRTUAL"})
 public class RelayThroughput {
 
-    static final int ROUND_MIB = 8;
-    static final int ROUND_BYTES = ROUND_MIB << 20;
-    static final int CHUNK = 64 * 1024;
+    static final int ROUND_MIB = AcknowledgedRounds.ROUND_MIB;
+    static final int ROUND_BYTES = AcknowledgedRounds.ROUND_BYTES;
+    static final int CHUNK = AcknowledgedRounds.CHUNK;
 
     @Benchmark
     public int relay(Path path, RelayCpu cpu) throws IOException {
@@ -80,35 +80,11 @@ public class RelayThroughput {
         }
 
         private static void receive(SocketChannel channel) throws IOException {
-            ByteBuffer buffer = ByteBuffer.allocateDirect(CHUNK);
-            ByteBuffer ack = ByteBuffer.allocateDirect(1);
-            int received = 0;
-            int n;
-            while ((n = channel.read(buffer)) >= 0) {
-                buffer.clear();
-                received += n;
-                if (received == ROUND_BYTES) {
-                    ack.clear();
-                    while (ack.hasRemaining()) {
-                        channel.write(ack);
-                    }
-                    received = 0;
-                }
-            }
+            AcknowledgedRounds.receive(channel);
         }
 
         int round() throws IOException {
-            for (int sent = 0; sent < ROUND_BYTES; sent += CHUNK) {
-                chunk.clear();
-                while (chunk.hasRemaining()) {
-                    client.write(chunk);
-                }
-            }
-            ack.clear();
-            if (client.read(ack) != 1) {
-                throw new EOFException("no acknowledgement from the upstream");
-            }
-            return ack.get(0);
+            return AcknowledgedRounds.send(client, chunk, ack, "upstream");
         }
 
         @TearDown(Level.Trial)
