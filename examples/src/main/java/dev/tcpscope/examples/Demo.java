@@ -61,7 +61,8 @@ public final class Demo {
         PrintStream out = System.out;
         out.println("tcpscope demo: a server sends a " + PARTS * PART + "-byte response; in most scenarios it fails"
                 + " after " + 2 * PART + " bytes.");
-        out.println("A peer (a tcpscope client: read() returns -1 only on FIN) records what it saw.");
+        out.println("A peer (a tcpscope client: read() returns -1 only on FIN, over TLS only after close_notify)"
+                + " records what it saw.");
         out.println();
         List<Row> rows = run(row -> out.printf("  %-44s done%n", row.scenario()));
         out.println();
@@ -74,6 +75,9 @@ public final class Demo {
         for (Scenario scenario : DemoScenarios.inProcessScenarios()) {
             Row row = new Row(scenario.name(), observePlainJdk(scenario), observeTcpscope(scenario));
             progress.accept(row);
+            rows.add(row);
+        }
+        for (Row row : DemoTls.rows(progress)) {
             rows.add(row);
         }
         for (String death : List.of("exit", "halt", "kill")) {

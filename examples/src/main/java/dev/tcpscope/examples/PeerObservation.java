@@ -1,6 +1,7 @@
 package dev.tcpscope.examples;
 
 import dev.tcpscope.ConnectionResetException;
+import dev.tcpscope.TlsTruncationException;
 import dev.tcpscope.TcpConnection;
 
 import java.io.IOException;
@@ -24,6 +25,8 @@ public record PeerObservation(Ending ending, long bytes, String first) {
         FIN,
         /** A reset: RST. */
         RST,
+        /** Over TLS: the peer's FIN without its {@code close_notify} (a truncated TLS stream). */
+        TRUNCATED,
         /** Still open when we stopped waiting. */
         OPEN
     }
@@ -53,6 +56,9 @@ public record PeerObservation(Ending ending, long bytes, String first) {
         } catch (ConnectionResetException e) {
             connection.abort();
             return new PeerObservation(Ending.RST, total, first.toString());
+        } catch (TlsTruncationException e) {
+            connection.abort();
+            return new PeerObservation(Ending.TRUNCATED, total, first.toString());
         } catch (SocketTimeoutException e) {
             connection.abort();
             return new PeerObservation(Ending.OPEN, total, first.toString());
@@ -64,6 +70,7 @@ public record PeerObservation(Ending ending, long bytes, String first) {
         return switch (ending) {
             case FIN -> "clean EOF after " + bytes + " bytes";
             case RST -> "connection reset after " + bytes + " bytes";
+            case TRUNCATED -> "truncated after " + bytes + " bytes";
             case OPEN -> "still open after " + bytes + " bytes";
         };
     }

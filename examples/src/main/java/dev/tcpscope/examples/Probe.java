@@ -75,13 +75,14 @@ public final class Probe {
                 switch (seen.ending()) {
                     case FIN -> "FIN";
                     case RST -> "RST";
+                    case TRUNCATED -> "TRUNCATED"; // TLS only: the probe speaks plain TCP, never sees it
                     case OPEN -> "OPEN";
                 },
                 seen.describe(), (connected - start) / 1_000_000, (ended - connected) / 1_000_000,
                 firstLine.isEmpty() ? "" : "; first line: " + firstLine);
         return switch (seen.ending()) {
             case FIN -> 0;
-            case RST -> 1;
+            case RST, TRUNCATED -> 1;
             case OPEN -> 3;
         };
     }
