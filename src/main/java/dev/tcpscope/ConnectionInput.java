@@ -5,10 +5,12 @@ import dev.tcpscope.internal.transport.StreamSocket;
 
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
+import java.net.SocketTimeoutException;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * The input buffer of one {@link TcpConnection}, filled by its input stream view
+ * The reading side of one {@link TcpConnection}: the bodies of its reads, its half-close
+ * ({@link TcpConnection#shutdownInput()}), and its input buffer, filled by its input stream view
  * ({@link TcpConnection#inputStream()}) so that small reads ({@code read()}, a line reader's)
  * do not cost a recv each, and emptied first by every read of the connection.
  *
@@ -31,14 +33,69 @@ final class ConnectionInput {
     static final int BUFFER_SIZE = 8192;
 
     private final StreamSocket socket;
+    private final ConnectionEnder ender;
+    private volatile boolean shutDown; // shutdownInput() was called: reads return -1
     private final ReentrantLock lock = new ReentrantLock();
     private byte[] buffer;            // allocated by the first buffered read; guarded by lock
     private int position;             // guarded by lock
     private int limit;                // guarded by lock
     private volatile int buffered;    // limit - position, written under lock
 
-    ConnectionInput(StreamSocket socket) {
+    ConnectionInput(StreamSocket socket, ConnectionEnder ender) {
         this.socket = socket;
+        this.ender = ender;
+    }
+
+    /** Declares that nothing more will be read ({@link TcpConnection#shutdownInput()}). */
+    void shutdown() {
+        shutDown = true;
+    }
+
+    /** {@return whether {@link #shutdown()} was called} */
+    boolean isShutDown() {
+        return shutDown;
+    }
+
+    /**
+     * The body of every direct read of the connection: buffered bytes first, then the socket.
+     * Called directly by the connection's read methods: one frame fewer on the stack of each
+     * thread blocked reading.
+     *
+     * @return bytes read, or -1 for the peer's FIN (or after {@link #shutdown()})
+     */
+    int read(MemorySegment segment, long deadline) throws IOException {
+        if (shutDown) {
+            ender.throwIfEnded("read");
+            return -1;
+        }
+        if (buffered > 0) { // bytes the stream view took from the socket come first
+            int n = takeBuffered(segment, deadline);
+            if (n > 0 || segment.byteSize() == 0) {
+                return n;
+            }
+        }
+        return socket.read(segment, deadline);
+    }
+
+    /** {@return the received bytes not yet read: this buffer's and the kernel's (SIOCINQ)} */
+    int available() throws IOException {
+        return shutDown ? 0 : buffered + socket.unread();
+    }
+
+    /** The body of {@link TcpConnection#awaitPeerEnding}: discards input until the peer's ending. */
+    PeerEnding awaitPeerEnding(long deadline) throws IOException {
+        MemorySegment scratch = MemorySegment.ofArray(new byte[8192]);
+        discard();
+        try {
+            while (socket.read(scratch, deadline) >= 0) {
+                // discard
+            }
+            return PeerEnding.FIN;
+        } catch (ConnectionResetException e) {
+            return PeerEnding.RST;
+        } catch (SocketTimeoutException e) {
+            return PeerEnding.TIMEOUT;
+        }
     }
 
     /** {@return how many received bytes the buffer holds, not yet read} */
@@ -70,9 +127,14 @@ final class ConnectionInput {
      * The stream view's read: from the buffer; when it is empty, one recv fills it (or, for a
      * read of at least {@link #BUFFER_SIZE} bytes, goes directly into {@code bytes}).
      *
-     * @return bytes read, or -1 for the peer's FIN (only once the buffer is empty)
+     * @return bytes read, or -1 for the peer's FIN (only once the buffer is empty) or after
+     *         {@link #shutdown()}
      */
     int readBuffered(byte[] bytes, int offset, int length, long deadline) throws IOException {
+        if (shutDown) {
+            ender.throwIfEnded("read");
+            return -1;
+        }
         Deadline.lock(lock, deadline, "read");
         try {
             if (position == limit) {

@@ -4,7 +4,6 @@ import dev.tcpscope.internal.poll.Deadline;
 import dev.tcpscope.internal.tls.TlsSocket;
 import dev.tcpscope.internal.tls.TlsSockets;
 import dev.tcpscope.internal.transport.StreamSocket;
-import dev.tcpscope.internal.transport.Transports;
 
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLParameters;
@@ -84,7 +83,6 @@ public final class TcpConnection implements AutoCloseable {
     private final ConnectionOutput output;
     private final ConnectionOptions options;
     private final ConnectionInput input;
-    private volatile boolean inputShutDown;
     private final ConnectionViews views = new ConnectionViews(this);
 
     /** The owner set by {@link TcpScope}; a connection belongs to at most one scope. */
@@ -95,13 +93,12 @@ public final class TcpConnection implements AutoCloseable {
         this.ender = new ConnectionEnder(socket, this);
         this.output = new ConnectionOutput(socket, ender, this);
         this.options = new ConnectionOptions(socket);
-        this.input = new ConnectionInput(socket);
+        this.input = new ConnectionInput(socket, ender);
     }
 
     /**
-     * Connects to {@code address} with {@link #DEFAULT_CONNECT_TIMEOUT}. An unresolved address
-     * ({@link InetSocketAddress#createUnresolved}) is resolved here, and each of its addresses
-     * is tried in turn.
+     * Connects to {@code address} with {@link #DEFAULT_CONNECT_TIMEOUT}; see
+     * {@link #connect(InetSocketAddress, Duration, InetSocketAddress)}.
      */
     public static TcpConnection connect(InetSocketAddress address) throws IOException {
         return connect(address, DEFAULT_CONNECT_TIMEOUT, null);
@@ -114,8 +111,8 @@ public final class TcpConnection implements AutoCloseable {
 
     /**
      * Connects to {@code host} on {@code port} with {@link #DEFAULT_CONNECT_TIMEOUT}, as
-     * {@code new Socket(host, port)} does: the name (or address literal) is resolved here, and
-     * each of its addresses is tried in turn until one accepts.
+     * {@code new Socket(host, port)} does: the name (or address literal) is resolved and tried as
+     * an unresolved address is by {@link #connect(InetSocketAddress, Duration, InetSocketAddress)}.
      *
      * @throws NullPointerException          {@code host} is null
      * @throws IllegalArgumentException      {@code host} is blank, or {@code port} is not in 1..65535
@@ -135,21 +132,20 @@ public final class TcpConnection implements AutoCloseable {
     }
 
     /**
-     * Connects to {@code address} within {@code timeout} (every attempt together, once the name
-     * is resolved; resolution itself is the JDK's and not bounded by it),
-     * from {@code localAddress} if it is not {@code null}. SO_LINGER {1, 0} is set before the
-     * handshake.
+     * Connects to {@code address} within {@code timeout}, from {@code localAddress} if it is not
+     * {@code null}. An unresolved address ({@link InetSocketAddress#createUnresolved}) is resolved
+     * here, and each of its addresses is tried in turn until one accepts; the timeout bounds every
+     * attempt together, once the name is resolved (resolution itself is the JDK's and not bounded
+     * by it). SO_LINGER {1, 0} is set before the handshake.
      *
-     * @throws java.net.ConnectException         refused
+     * @throws java.net.ConnectException         refused (by every address)
      * @throws java.net.SocketTimeoutException   the timeout passed
      * @throws java.net.UnknownHostException     the name did not resolve
      * @throws IllegalArgumentException          port out of range, timeout not positive
      */
     public static TcpConnection connect(InetSocketAddress address, Duration timeout, InetSocketAddress localAddress)
             throws IOException {
-        Objects.requireNonNull(address, "address");
-        Objects.requireNonNull(timeout, "timeout");
-        return new TcpConnection(Transports.current().connect(address, timeout, localAddress));
+        return new TcpConnection(ClientSockets.connect(address, timeout, localAddress));
     }
 
     /**
@@ -181,10 +177,7 @@ public final class TcpConnection implements AutoCloseable {
      */
     public static TcpConnection connectTls(InetSocketAddress address, Duration timeout, SSLContext context,
                                            String serverName, Consumer<SSLParameters> parameters) throws IOException {
-        Objects.requireNonNull(address, "address");
-        Objects.requireNonNull(timeout, "timeout");
-        Objects.requireNonNull(context, "context");
-        return new TcpConnection(TlsSockets.connect(address, timeout, context, serverName, parameters));
+        return new TcpConnection(ClientSockets.connectTls(address, timeout, context, serverName, parameters));
     }
 
     /** {@return the TLS session of a TLS connection, empty for plain TCP} */
@@ -215,12 +208,20 @@ public final class TcpConnection implements AutoCloseable {
      */
     public int read(byte[] bytes, int offset, int length) throws IOException {
         Objects.checkFromIndexSize(offset, length, Objects.requireNonNull(bytes, "bytes").length);
-        return receive(MemorySegment.ofArray(bytes).asSlice(offset, length));
+        try {
+            return input.read(MemorySegment.ofArray(bytes).asSlice(offset, length), options.readDeadline());
+        } finally {
+            Reference.reachabilityFence(this);
+        }
     }
 
     /** Reads into the whole of {@code bytes}; see {@link #read(byte[], int, int)}. */
     public int read(byte[] bytes) throws IOException {
-        return receive(MemorySegment.ofArray(Objects.requireNonNull(bytes, "bytes")));
+        try {
+            return input.read(MemorySegment.ofArray(Objects.requireNonNull(bytes, "bytes")), options.readDeadline());
+        } finally {
+            Reference.reachabilityFence(this);
+        }
     }
 
     /** Reads into {@code buffer} between its position and limit, advancing the position. */
@@ -247,24 +248,8 @@ public final class TcpConnection implements AutoCloseable {
         if (segment.isReadOnly()) {
             throw new IllegalArgumentException("cannot read into a read-only segment");
         }
-        return receive(segment);
-    }
-
-    // Called directly by every read: one frame fewer on the stack of each thread blocked reading.
-    private int receive(MemorySegment segment) throws IOException {
-        if (inputShutDown) {
-            ender.throwIfEnded("read");
-            return -1;
-        }
         try {
-            long deadline = options.readDeadline();
-            if (input.buffered() > 0) { // bytes the stream view took from the socket come first
-                int n = input.takeBuffered(segment, deadline);
-                if (n > 0 || segment.byteSize() == 0) {
-                    return n;
-                }
-            }
-            return socket.read(segment, deadline);
+            return input.read(segment, options.readDeadline());
         } finally {
             Reference.reachabilityFence(this);
         }
@@ -272,10 +257,6 @@ public final class TcpConnection implements AutoCloseable {
 
     /** The input stream view's read: through the connection's input buffer. */
     int readBuffered(byte[] bytes, int offset, int length) throws IOException {
-        if (inputShutDown) {
-            ender.throwIfEnded("read");
-            return -1;
-        }
         try {
             return input.readBuffered(bytes, offset, length, options.readDeadline());
         } finally {
@@ -352,8 +333,8 @@ public final class TcpConnection implements AutoCloseable {
     /**
      * Writes the remaining bytes of every buffer, in order, as one stream (a gathering write:
      * writev(2) on the native transport, so that a header and a body can leave in one system
-     * call). Each buffer's position advances by what was sent from it: all of it, or, when the
-     * write fails part-way, exactly as the kernel took them. Heap buffers are copied into native
+     * call). Each buffer's position advances by what was sent from it, as for
+     * {@link #write(ByteBuffer)}. Heap buffers are copied into native
      * memory (at most 128 KiB per call); direct buffers are sent in place, and their memory must
      * not be freed (an {@code Arena} closed) while the call runs. Poisoning as for
      * {@link #write(byte[], int, int)}.
@@ -378,7 +359,7 @@ public final class TcpConnection implements AutoCloseable {
      */
     public long read(ByteBuffer... buffers) throws IOException {
         try {
-            return ConnectionTransfers.read(socket, input, ender, inputShutDown, buffers, options.readDeadline());
+            return ConnectionTransfers.read(socket, input, ender, input.isShutDown(), buffers, options.readDeadline());
         } finally {
             Reference.reachabilityFence(this);
         }
@@ -435,7 +416,7 @@ public final class TcpConnection implements AutoCloseable {
      */
     public long transferTo(TcpConnection target) throws IOException {
         try {
-            return ConnectionTransfers.transfer(this, socket, input, ender, inputShutDown, target,
+            return ConnectionTransfers.transfer(this, socket, input, ender, input.isShutDown(), target,
                     options.readTimeout(), Objects.requireNonNull(target, "target").writeTimeout());
         } finally {
             Reference.reachabilityFence(this);
@@ -473,12 +454,12 @@ public final class TcpConnection implements AutoCloseable {
      * nothing is sent to the peer now.
      */
     public void shutdownInput() {
-        inputShutDown = true;
+        input.shutdown();
     }
 
     /** {@return whether {@link #shutdownInput()} was called} */
     public boolean isInputShutdown() {
-        return inputShutDown;
+        return input.isShutDown();
     }
 
     /** {@return whether {@link #shutdownOutput()} sent FIN} */
@@ -499,8 +480,7 @@ public final class TcpConnection implements AutoCloseable {
      * TCP has acknowledged every byte and the FIN, waits for the peer's FIN, and only then closes
      * without RST. Nothing here blocks a carrier thread.
      *
-     * <p><b>Delivered</b> ({@code delivered() == true}) means our FIN was sent after every byte and
-     * the peer's TCP acknowledged all of it before any reset or other fatal error was seen. If the
+     * <p><b>Delivered</b> ({@code delivered() == true}) is {@link FinishResult.Delivery#CONFIRMED}. If the
      * bytes were not all acknowledged by the deadline, if the peer reset first (also before
      * {@code finish()} began: then no FIN can be sent at all), if the connection was poisoned, or
      * if the thread is interrupted, the connection is aborted instead and the result says
@@ -574,17 +554,8 @@ public final class TcpConnection implements AutoCloseable {
     public PeerEnding awaitPeerEnding(Duration timeout) throws IOException {
         Objects.requireNonNull(timeout, "timeout");
         long deadline = Deadline.after(timeout);
-        MemorySegment scratch = MemorySegment.ofArray(new byte[8192]);
-        input.discard();
         try {
-            while (socket.read(scratch, deadline) >= 0) {
-                // discard
-            }
-            return PeerEnding.FIN;
-        } catch (ConnectionResetException e) {
-            return PeerEnding.RST;
-        } catch (java.net.SocketTimeoutException e) {
-            return PeerEnding.TIMEOUT;
+            return input.awaitPeerEnding(deadline);
         } finally {
             Reference.reachabilityFence(this);
         }
@@ -758,7 +729,7 @@ public final class TcpConnection implements AutoCloseable {
 
     /** {@return the number of received bytes not yet read: the stream view's buffer and the kernel's (SIOCINQ)} */
     public int available() throws IOException {
-        return inputShutDown ? 0 : input.buffered() + socket.unread();
+        return input.available();
     }
 
     /**

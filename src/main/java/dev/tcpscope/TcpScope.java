@@ -10,7 +10,6 @@ import java.util.Objects;
 import java.util.function.Consumer;
 import java.util.concurrent.Callable;
 import java.util.concurrent.StructuredTaskScope;
-import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.StructuredTaskScope.Joiner;
 import java.util.concurrent.StructuredTaskScope.Subtask;
 import java.util.function.Function;
@@ -79,24 +78,13 @@ public final class TcpScope<T, R> implements AutoCloseable {
         V run(TcpScope<Object, Void> scope, TcpConnection connection) throws Exception;
     }
 
-    private static final ThreadFactory SUBTASK_THREADS = Thread.ofVirtual().factory();
-
     private final Thread ownerThread = Thread.currentThread();
     private final ScopeLedger ledger = new ScopeLedger(ownerThread.threadId());
-    private final ScopeOutcome outcome = new ScopeOutcome(); // owner thread only
-    private final OwningJoiner<T, R> joiner;
-    private final StructuredTaskScope<T, R> tasks;
-    private final ScopeNesting nesting;
+    private final ScopeWork<T, R> work;
     private volatile Duration finishTimeout = TcpConnection.DEFAULT_FINISH_TIMEOUT;
 
     private TcpScope(Joiner<? super T, ? extends R> joiner, Function<StructuredTaskScope.Configuration, StructuredTaskScope.Configuration> configuration) {
-        this.joiner = new OwningJoiner<>(joiner, ledger);
-        // The JDK's default configuration makes a thread factory per scope; the same factory,
-        // shared, behaves identically (unnamed virtual threads; stateless, thread-safe) and saves
-        // a server 40 bytes per connection. A configuration that sets a factory still wins.
-        this.tasks = StructuredTaskScope.open(this.joiner,
-                cf -> configuration.apply(cf.withThreadFactory(SUBTASK_THREADS)));
-        this.nesting = ScopeNesting.enter(ledger);
+        this.work = new ScopeWork<>(ledger, joiner, configuration);
     }
 
     /** Opens a scope whose {@code join()} waits for all subtasks and fails on the first failure. */
@@ -269,16 +257,7 @@ public final class TcpScope<T, R> implements AutoCloseable {
     public <U extends T> Subtask<U> fork(Callable<? extends U> task) {
         Objects.requireNonNull(task, "task");
         checkOwner("fork");
-        if (outcome.finished() || outcome.closed()) {
-            throw new IllegalStateException("fork: the scope has " + outcome);
-        }
-        ScopeBranch branch = ledger.newBranch(ScopeBranch.current());
-        joiner.forking(branch);
-        try {
-            return tasks.fork(branch.<U>around(task));
-        } finally {
-            joiner.forking(null);
-        }
+        return work.fork(task);
     }
 
     /**
@@ -308,23 +287,12 @@ public final class TcpScope<T, R> implements AutoCloseable {
      */
     public R join() throws InterruptedException {
         checkOwner("join");
-        if (outcome.joinCalled() || outcome.closed()) {
-            return tasks.join(); // the JDK refuses a second join, or a join after close
-        }
-        try {
-            R result = tasks.join();
-            outcome.joinReturned();
-            return result;
-        } catch (Throwable e) {
-            outcome.joinThrew(e);
-            ledger.fail("the scope's join() did not return normally: " + e, e);
-            throw e;
-        }
+        return work.join();
     }
 
     /** Joins unless the owner already called {@code join()}: for the forms where returning declares success. */
     void joinIfNotJoined() throws InterruptedException {
-        if (!outcome.joinCalled()) {
+        if (!work.joinCalled()) {
             join();
         }
     }
@@ -352,21 +320,7 @@ public final class TcpScope<T, R> implements AutoCloseable {
      */
     public void finish() {
         checkOwner("finish");
-        if (outcome.repeatFinish()) {
-            return;
-        }
-        outcome.checkFinishAllowed(ledger);
-        UndeliveredException undelivered;
-        try {
-            undelivered = ScopeFinish.run(ledger, finishTimeout);
-        } catch (RuntimeException | Error e) {
-            ledger.fail("the scope's finish() failed: " + e, e);
-            throw e;
-        }
-        outcome.finished(undelivered);
-        if (undelivered != null) {
-            throw undelivered;
-        }
+        work.finish(finishTimeout);
     }
 
     /**
@@ -406,21 +360,7 @@ public final class TcpScope<T, R> implements AutoCloseable {
     @Override
     public void close() {
         checkOwner("close");
-        if (outcome.closed()) {
-            return;
-        }
-        outcome.closing();
-        try {
-            boolean violation = nesting.failNested(); // wakes their subtasks, which the JDK's close waits for
-            if (!outcome.finished()) {
-                ledger.fail(violation ? "closed before the scopes nested in it (structure violation)"
-                        : outcome.closeReason(), outcome.joinFailure());
-            }
-            ledger.advance(ScopeLedger.Phase.ENDED);
-            tasks.close();
-        } finally {
-            nesting.leave();
-        }
+        work.close();
     }
 
     /** {@return how each owned connection ended, in the order the scope took them; complete after finish() or close()} */
@@ -443,6 +383,6 @@ public final class TcpScope<T, R> implements AutoCloseable {
     @Override
     public String toString() {
         return "TcpScope[owner=" + ownerThread.getName() + ", connections=" + ledger.size()
-                + (ledger.failed() ? ", failed" : "") + ", " + outcome + "]";
+                + (ledger.failed() ? ", failed" : "") + ", " + work + "]";
     }
 }

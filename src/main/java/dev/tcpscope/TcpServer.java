@@ -8,15 +8,8 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.Objects;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.StructuredTaskScope;
 import java.util.concurrent.StructuredTaskScope.Joiner;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
 
 /**
@@ -223,31 +216,12 @@ public final class TcpServer implements AutoCloseable {
         }
     }
 
-    /** Bound to the server by serve(): in its serving thread, its handler threads and, through their scopes, their subtasks. */
-    private static final ScopedValue<TcpServer> SERVING = ScopedValue.newInstance();
-
-    private final ServerOptions options;
-    private final TcpListener listener;
     private final InetSocketAddress localAddress;
-    private final Semaphore permits;
-    private final ScheduledThreadPoolExecutor timer;
-    private final ServerCounters counters;
-    private final Set<ServedConnection> served = ConcurrentHashMap.newKeySet();
-    private final AtomicBoolean serving = new AtomicBoolean();
-    private final AtomicBoolean shuttingDown = new AtomicBoolean();
-    private final CountDownLatch terminated = new CountDownLatch(1);
-    private volatile Thread servingThread;
-    private volatile boolean drainOver; // set before drain() aborts the handlers in `served`
+    private final ServerLifecycle lifecycle;
 
     private TcpServer(ServerOptions options, TcpListener listener) throws IOException {
-        this.options = options;
-        this.listener = listener;
         this.localAddress = listener.localAddress();
-        this.permits = new Semaphore(options.maxConnections());
-        this.counters = new ServerCounters(localAddress.getPort());
-        this.timer = new ScheduledThreadPoolExecutor(1, r -> Thread.ofPlatform().daemon()
-                .name("tcpscope-server-timer-" + localAddress.getPort()).unstarted(r));
-        this.timer.setRemoveOnCancelPolicy(true);
+        this.lifecycle = new ServerLifecycle(options, listener, localAddress);
     }
 
     /** Binds to {@code address} with the default options; port 0 picks a free port. */
@@ -267,7 +241,7 @@ public final class TcpServer implements AutoCloseable {
 
     /** {@return whether shutdown has begun; handlers may ask, to stop early} */
     public boolean isShuttingDown() {
-        return shuttingDown.get();
+        return lifecycle.isShuttingDown();
     }
 
     /**
@@ -279,26 +253,7 @@ public final class TcpServer implements AutoCloseable {
      */
     public void serve(Handler handler) {
         Objects.requireNonNull(handler, "handler");
-        if (!serving.compareAndSet(false, true)) {
-            throw new IllegalStateException("serve: this server is already serving or has served");
-        }
-        if (shuttingDown.get()) {
-            terminated.countDown();
-            throw new IllegalStateException("serve: the server was shut down");
-        }
-        servingThread = Thread.currentThread();
-        boolean interrupted = false;
-        try {
-            // Bound once around the handlers' scope, which every handler thread inherits it from:
-            // not per handler, which cost each idle connection four stack frames and a binding.
-            interrupted = ScopedValue.where(SERVING, this).call(() -> acceptAndDrain(handler));
-        } finally {
-            timer.shutdownNow();
-            terminated.countDown();
-            if (interrupted) {
-                Thread.currentThread().interrupt();
-            }
-        }
+        lifecycle.serve(() -> acceptAndDrain(handler));
     }
 
     /** Accepts and starts handlers until shutdown, drains, waits for every handler; {@return whether interrupted} */
@@ -306,9 +261,9 @@ public final class TcpServer implements AutoCloseable {
         boolean interrupted;
         try (var handlers = StructuredTaskScope.open(Joiner.awaitAll(),
                 cf -> cf.withName("tcpscope-server-" + localAddress.getPort()))) {
-            AcceptLoop loop = new AcceptLoop(listener, permits, counters, shuttingDown::get);
+            AcceptLoop loop = lifecycle.acceptLoop();
             interrupted = loop.run(connection -> start(handlers, connection, handler));
-            beginShutdown();
+            lifecycle.beginShutdown();
             interrupted |= drain();
             while (true) {
                 try {
@@ -322,52 +277,20 @@ public final class TcpServer implements AutoCloseable {
         return interrupted;
     }
 
+    // A step of its own, named as before: ServerShutdownTest recognises the drain period by a
+    // frame TcpServer.drain on the serving thread's stack.
+    /** Gives running handlers the drain period, then aborts the rest; returns whether interrupted. */
+    private boolean drain() {
+        return lifecycle.drain();
+    }
+
     /** Starts the handler of an accepted connection, which holds a permit. */
     private void start(StructuredTaskScope<Object, Void> handlers, TcpConnection connection, Handler handler) {
         try {
-            handlers.fork(() -> serveConnection(connection, handler)); // SERVING is bound by serve()
+            handlers.fork(() -> lifecycle.serveConnection(connection, handler)); // SERVING is bound by serve()
         } catch (RuntimeException e) {
-            connection.abort("could not start a handler", e);
-            counters.handlerEnded(connection, AbortKind.OTHER, false);
-            permits.release();
+            lifecycle.handlerNotStarted(connection, e);
             throw e;
-        }
-    }
-
-    private void serveConnection(TcpConnection connection, Handler handler) {
-        ServedConnection record = new ServedConnection(connection, Thread.currentThread());
-        served.add(record);
-        try {
-            // Registered in `served` first, then checked: either drain() sees this record or
-            // this handler sees drainOver. A handler that starts only after the drain period
-            // ended (its carrier was busy) would otherwise run unbounded and serve() never return.
-            boolean tooLate = drainOver || (shuttingDown.get() && options.drainPeriod().isZero());
-            record.serve(handler, options, timer, tooLate, counters, permits::release);
-        } finally {
-            served.remove(record);
-        }
-    }
-
-    /** Gives running handlers the drain period, then aborts the rest; returns whether interrupted. */
-    private boolean drain() {
-        // Interrupted again: the drain period is cut short.
-        boolean interrupted = counters.awaitNoHandler(System.nanoTime() + options.drainPeriod().toNanos());
-        drainOver = true;
-        for (ServedConnection record : served) {
-            record.expire(AbortKind.SHUTDOWN, "server shut down (drain period " + options.drainPeriod() + " over)");
-        }
-        return interrupted;
-    }
-
-    private void beginShutdown() {
-        if (shuttingDown.compareAndSet(false, true)) {
-            listener.close();
-            // Wake an accept loop waiting for a permit (every one in use); it checks shuttingDown
-            // after acquiring. One permit is enough, and only when none is available: releasing
-            // a large number overflowed the semaphore (Error) for a large maxConnections.
-            if (permits.availablePermits() == 0) {
-                permits.release();
-            }
         }
     }
 
@@ -379,33 +302,7 @@ public final class TcpServer implements AutoCloseable {
      * and returns at once: {@code serve()} waits for that handler, so waiting here would never end.
      */
     public void shutdown() {
-        beginShutdown();
-        Thread thread = servingThread;
-        if (thread != null) {
-            LockSupport.unpark(thread); // out of an accept back-off
-        }
-        // The serving thread has SERVING bound too (serve() binds it for its handlers): it is
-        // told apart first, and goes on as it always did.
-        boolean servingThreadItself = Thread.currentThread() == thread;
-        if (!servingThreadItself && SERVING.isBound() && SERVING.get() == this) {
-            return;
-        }
-        if (!serving.get() || servingThreadItself) {
-            timer.shutdownNow();
-            return;
-        }
-        boolean interrupted = false;
-        while (true) {
-            try {
-                terminated.await();
-                break;
-            } catch (InterruptedException e) {
-                interrupted = true;
-            }
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
-        }
+        lifecycle.shutdown();
     }
 
     /** Same as {@link #shutdown()}. */
@@ -416,11 +313,11 @@ public final class TcpServer implements AutoCloseable {
 
     /** {@return a snapshot of the server's counters} */
     public ServerStats stats() {
-        return counters.snapshot();
+        return lifecycle.stats();
     }
 
     @Override
     public String toString() {
-        return "TcpServer[" + localAddress + (shuttingDown.get() ? ", shutting down" : "") + "]";
+        return "TcpServer[" + localAddress + (lifecycle.isShuttingDown() ? ", shutting down" : "") + "]";
     }
 }

@@ -1,6 +1,8 @@
 package dev.tcpscope.internal.socket;
 
 import dev.tcpscope.ConnectionResetException;
+import dev.tcpscope.FinishResult;
+import dev.tcpscope.PeerEnding;
 
 import java.io.IOException;
 import java.io.InterruptedIOException;
@@ -39,7 +41,19 @@ public final class LingeringClose {
 
     /** What happened, for the public result type. */
     public record Outcome(boolean delivered, long unacknowledgedBytes, PeerEnd peerEnd, long bytesDiscarded,
-                          String reason) {}
+                          String reason) {
+
+        /** {@return this outcome in the public result type} */
+        FinishResult finishResult() {
+            return new FinishResult(delivered ? FinishResult.Delivery.CONFIRMED : FinishResult.Delivery.NOT_DELIVERED,
+                    unacknowledgedBytes,
+                    switch (peerEnd) {
+                        case FIN -> PeerEnding.FIN;
+                        case RST -> PeerEnding.RST;
+                        case NOT_BY_DEADLINE -> PeerEnding.TIMEOUT;
+                    }, bytesDiscarded, reason);
+        }
+    }
 
     /** How the peer ended, as seen while draining. */
     public enum PeerEnd { FIN, RST, NOT_BY_DEADLINE }

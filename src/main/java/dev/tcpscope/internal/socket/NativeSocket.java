@@ -9,7 +9,6 @@ import dev.tcpscope.internal.poll.SocketDescriptor;
 import dev.tcpscope.internal.transport.StreamSocket;
 import dev.tcpscope.ConnectionClosedException;
 import dev.tcpscope.FinishResult;
-import dev.tcpscope.PeerEnding;
 
 import java.io.IOException;
 import java.io.InterruptedIOException;
@@ -46,9 +45,11 @@ public final class NativeSocket implements StreamSocket {
     static final int SOCK_CLOEXEC = Libc.SOCK_CLOEXEC();
 
     // Package-private: the socket's code is in several files of this package, one concern each:
-    // this one, Connector (the handshake: connect(2), parked until writable, then SO_ERROR),
+    // this one (the read path among them), Connector (the handshake: connect(2), parked until
+    // writable, then SO_ERROR),
     // OutputShutdown (shutdown(SHUT_WR), EPIPE, the pending error polled by the graceful ending),
-    // VectoredIo (writev, readv), FileSend (sendfile) and SplicePump (splice through a pipe).
+    // SendLoop (send: the write path), VectoredIo (writev, readv), FileSend (sendfile) and
+    // SplicePump (splice through a pipe).
     final Syscalls syscalls;
     final SocketDescriptor descriptor;
     final SocketOptions options;
@@ -191,46 +192,7 @@ public final class NativeSocket implements StreamSocket {
      */
     @Override
     public void write(MemorySegment buffer, long deadline) throws IOException {
-        Objects.requireNonNull(buffer, "buffer");
-        Deadline.lock(writeLock, deadline, "write");
-        try {
-            int fd = descriptor.acquire();
-            try {
-                long offset = 0;
-                long size = buffer.byteSize();
-                while (offset < size) {
-                    throwIfFailed("write");
-                    long n;
-                    errors.enter(FatalErrorRecord.SEND);
-                    try {
-                        n = syscalls.send(fd, offset == 0 ? buffer : buffer.asSlice(offset));
-                        // EPIPE is recorded only after settling: it often means the error went elsewhere.
-                        if (n < 0 && n != -Errno.EPIPE && !FatalErrorRecord.isTransient((int) -n)) {
-                            errors.record((int) -n, "send");
-                        }
-                    } finally {
-                        errors.exit(FatalErrorRecord.SEND);
-                    }
-                    if (n >= 0) {
-                        offset += n;
-                        bytesWritten += n; // under writeLock: the only writer
-                        continue;
-                    }
-                    int errno = (int) -n;
-                    if (errno == Errno.EAGAIN) {
-                        descriptor.awaitWritable(deadline, "write");
-                    } else if (errno == Errno.EPIPE) {
-                        throw OutputShutdown.brokenPipe(this, "send");
-                    } else if (errno != Errno.EINTR) {
-                        throw Errno.exception("send", errno, peerContext());
-                    }
-                }
-            } finally {
-                descriptor.release();
-            }
-        } finally {
-            writeLock.unlock();
-        }
+        SendLoop.write(this, buffer, deadline);
     }
 
     /** Counts bytes received by another file's call; the caller holds {@link #readLock}. */
@@ -394,14 +356,7 @@ public final class NativeSocket implements StreamSocket {
     /** {@link LingeringClose}, its outcome in the public result type. */
     @Override
     public FinishResult endGracefully(long deadline, long quietNanos) {
-        LingeringClose.Outcome outcome = LingeringClose.run(this, deadline, quietNanos);
-        return new FinishResult(outcome.delivered() ? FinishResult.Delivery.CONFIRMED : FinishResult.Delivery.NOT_DELIVERED,
-                outcome.unacknowledgedBytes(),
-                switch (outcome.peerEnd()) {
-                    case FIN -> PeerEnding.FIN;
-                    case RST -> PeerEnding.RST;
-                    case NOT_BY_DEADLINE -> PeerEnding.TIMEOUT;
-                }, outcome.bytesDiscarded(), outcome.reason());
+        return LingeringClose.run(this, deadline, quietNanos).finishResult();
     }
 
     @Override
