@@ -28,6 +28,12 @@ import java.util.zip.CRC32;
  * <p>The JDK gives no errno: a write's reset is told apart by the message ("Broken pipe": the reset
  * came after our FIN, which the peer then reads as the end it is; "Connection reset": before it),
  * and a read's by {@link Seen.End#of}, as the other suites do.
+ *
+ * <p>A plan with a TLS version makes it the TLS peer of the oracle's TLS scenarios: the same loop
+ * over a {@link TlsPeerWire} (the JDK's SSLEngine on this same channel), which counts plaintext and
+ * reports the TLS-level ending: {@code close_notify} then FIN is the clean end (EOF); a FIN without
+ * {@code close_notify} is {@link PeerReport.Seen#TRUNCATED}; a RST after a {@code close_notify} is
+ * {@link PeerReport.Seen#CLOSE_NOTIFY_THEN_RST}.
  */
 final class JdkPeerDriver implements PeerDriver {
 
@@ -78,6 +84,7 @@ final class JdkPeerDriver implements PeerDriver {
         private volatile Selector selector;
         private SocketChannel channel;
         private SelectionKey key;
+        private TlsPeerWire tls;        // null: plain TCP
         private long count, sent;
         private boolean stopped, halfClosed;
         private PeerReport.Seen seen;
@@ -110,6 +117,9 @@ final class JdkPeerDriver implements PeerDriver {
                 }
                 channel.configureBlocking(false);
                 key = channel.register(s, 0);
+                if (plan.tlsVersion() != null && !handshake()) {
+                    return;
+                }
                 connected.complete(true);
                 checkThresholds();
                 maybeHalfClose();
@@ -148,16 +158,40 @@ final class JdkPeerDriver implements PeerDriver {
             }
         }
 
+        /** The TLS handshake; {@return whether it completed} (if not, the report says how it ended) */
+        private boolean handshake() {
+            tls = TlsPeerWire.over(channel, listener == null, plan.tlsVersion());
+            try {
+                tls.handshake(key, plan.guard());
+                return true;
+            } catch (IOException e) {
+                // A reset taken by a read ("Connection reset", SocketException) or by a write
+                // ("Connection reset by peer", IOException: in TLS 1.3 the server's session ticket
+                // is written after the client's Finished, when a client that already failed has reset).
+                PeerReport.Seen how = String.valueOf(e.getMessage()).contains("Connection reset") ? PeerReport.Seen.RST
+                        : e instanceof java.io.EOFException ? PeerReport.Seen.EOF : PeerReport.Seen.ERROR;
+                finish(how, "handshake: " + e, false, "-");
+                return false;
+            }
+        }
+
         private void step() throws IOException {
             boolean wantRead = wantRead();
             boolean wantWrite = wantWrite();
             key.interestOps((wantRead ? SelectionKey.OP_READ : 0) | (wantWrite ? SelectionKey.OP_WRITE : 0));
             boolean pausing = plan.slow() && seen == null && System.nanoTime() < nextReadNanos;
-            selector.select(pausing ? 1 : 50);
+            if (wantRead && tls != null && tls.hasBufferedInput()) {
+                selector.selectNow(); // records already here: no need to wait for the socket
+            } else {
+                selector.select(pausing ? 1 : 50);
+            }
             selector.selectedKeys().clear();
             if (cancelled) {
                 finish(PeerReport.Seen.ERROR, "cancelled", false, "-");
                 return;
+            }
+            if (tls != null && tls.pendingOutput() && sendError == null) {
+                flushTls();
             }
             if (wantWrite()) {
                 write();
@@ -178,7 +212,8 @@ final class JdkPeerDriver implements PeerDriver {
         }
 
         private boolean wantWrite() {
-            return !done.isDone() && sendError == null && sent < plan.sends() && seen != PeerReport.Seen.RST;
+            return !done.isDone() && sendError == null && (sent < plan.sends() || (tls != null && tls.pendingOutput()))
+                    && seen != PeerReport.Seen.RST;
         }
 
         private void read() throws IOException {
@@ -195,7 +230,7 @@ final class JdkPeerDriver implements PeerDriver {
             ByteBuffer buffer = ByteBuffer.allocate((int) want);
             int n;
             try {
-                n = channel.read(buffer);
+                n = tls == null ? channel.read(buffer) : tls.read(buffer);
             } catch (IOException e) {
                 if (Seen.End.of(e) == Seen.End.RESET) {
                     end(PeerReport.Seen.RST);
@@ -222,20 +257,17 @@ final class JdkPeerDriver implements PeerDriver {
         }
 
         private void write() throws IOException {
+            if (sent == plan.sends()) {
+                return; // only sealed TLS records left, which flushTls() sends
+            }
             int offset = (int) (sent % Patterns.PERIOD);
             int n = (int) Math.min(MAX_WRITE, plan.sends() - sent);
             int written;
             try {
-                written = channel.write(ByteBuffer.wrap(BLOCK, offset, n));
+                ByteBuffer bytes = ByteBuffer.wrap(BLOCK, offset, n);
+                written = tls == null ? channel.write(bytes) : tls.write(bytes);
             } catch (IOException e) {
-                String message = String.valueOf(e.getMessage());
-                if (message.contains("Broken pipe")) {
-                    sendError = "EPIPE";
-                } else if (message.contains("Connection reset")) {
-                    sendError = "ECONNRESET";
-                } else {
-                    finish(PeerReport.Seen.ERROR, "write: " + e, false, "-");
-                }
+                noteSendError(e);
                 return;
             }
             sent += written;
@@ -245,12 +277,39 @@ final class JdkPeerDriver implements PeerDriver {
             maybeHalfClose();
         }
 
+        /** Sends sealed TLS records the socket did not take yet. */
+        private void flushTls() {
+            try {
+                tls.flush();
+            } catch (IOException e) {
+                noteSendError(e);
+            }
+        }
+
+        /** A failed write: the first one's reset is kept (see the class comment); anything else is an error. */
+        private void noteSendError(IOException e) {
+            String message = String.valueOf(e.getMessage());
+            if (message.contains("Broken pipe")) {
+                sendError = "EPIPE";
+            } else if (message.contains("Connection reset")) {
+                sendError = "ECONNRESET";
+            } else if (e instanceof TlsPeerWire.OutboundClosed) {
+                sendError = "CLOSED"; // TLS 1.2: the other side's close_notify closed both directions
+            } else {
+                finish(PeerReport.Seen.ERROR, "write: " + e, false, "-");
+            }
+        }
+
         /** FIN once every byte is sent (at once when there is nothing to send). */
         private void maybeHalfClose() {
             if (sent == plan.sends() && plan.halfClose() && !halfClosed && !done.isDone()) {
                 halfClosed = true;
                 try {
-                    channel.shutdownOutput();
+                    if (tls == null) {
+                        channel.shutdownOutput();
+                    } else {
+                        tls.shutdownOutput(); // close_notify, then FIN once it is sent
+                    }
                 } catch (IOException alreadyReset) {
                     // the reads that follow report the reset
                 }
@@ -301,6 +360,11 @@ final class JdkPeerDriver implements PeerDriver {
         }
 
         private void finish(PeerReport.Seen how, String detail, boolean peerReset, String state) {
+            if (tls != null && how == PeerReport.Seen.EOF) {
+                how = tls.closeNotifyReceived() ? PeerReport.Seen.EOF : PeerReport.Seen.TRUNCATED;
+            } else if (tls != null && how == PeerReport.Seen.RST && tls.closeNotifyReceived()) {
+                how = PeerReport.Seen.CLOSE_NOTIFY_THEN_RST;
+            }
             done.complete(new PeerReport(how, count, crc.getValue(), sent, peerReset, state, detail.replace(' ', '_')));
         }
 
@@ -308,7 +372,7 @@ final class JdkPeerDriver implements PeerDriver {
             try {
                 if (channel != null && channel.isOpen()) {
                     channel.setOption(StandardSocketOptions.SO_LINGER, 0);
-                    if (key != null) {
+                    if (key != null && selector.isOpen()) { // run() closed its selector first: that deregistered the key
                         key.cancel();
                         selector.selectNow();
                     }

@@ -25,6 +25,10 @@ import java.util.Set;
  *       report ConnectionResetException (never -1) and the ending is not delivered unless
  *       everything was acknowledged before the reset.</li>
  * </ul>
+ * Over TLS (a scenario with a TLS version) the peer judges at the TLS level, and the same rules
+ * read: the clean end (EOF) is {@code close_notify} then FIN after every byte (plaintext); every
+ * failure is RST with no {@code close_notify} before it; a FIN without {@code close_notify} (a
+ * truncation) is never a clean end, and on a failure path it breaks the rule as a FIN does.
  * Two cases are exempt, as documented: (a) after the program's own {@code shutdownOutput()} a
  * later RST reads as EOF at the peer (the commitment point); (b) "unconfirmed": the finish
  * deadline passed after our FIN reached the peer but before its acknowledgement came back, so the
@@ -123,6 +127,21 @@ final class Oracle {
             } else {
                 broken.put(Rule.ABORTED_BUT_PEER_SAW_FIN, "ABORTED (" + e.reason() + "), but " + p
                         + " of " + written + " written");
+            }
+        }
+        if (!graceful && p.seen() == PeerReport.Seen.TRUNCATED) {
+            broken.put(Rule.ABORTED_BUT_PEER_SAW_FIN, "ABORTED (" + e.reason() + "), but the peer saw a FIN without"
+                    + " close_notify (a truncation, not RST): " + p + " of " + written + " written");
+        }
+        if (!graceful && p.seen() == PeerReport.Seen.CLOSE_NOTIFY_THEN_RST) {
+            if (rec.shutdownOutputAt() >= 0 && p.count() == rec.shutdownOutputAt()) {
+                exempt = "exempt-a"; // shutdownOutput()'s close_notify: the commitment point
+            } else if (declared && finishRan && p.count() == written) {
+                exempt = "exempt-b"; // finish()'s close_notify arrived, its confirmation did not in time
+            } else {
+                broken.put(Rule.FAILURE_SENT_CLOSE_NOTIFY, "ABORTED (" + e.reason() + "), "
+                        + (declared ? "declared, " : "not declared, ") + (finishRan ? "finish ran" : "no finish")
+                        + ", but " + p + " of " + written + " written");
             }
         }
         if (peerResetFirst && delivered) {
@@ -246,7 +265,8 @@ final class Oracle {
         if (graceful && p.seen() == PeerReport.Seen.EOF && !p.peerReset() && !allSucceeded) {
             broken.put(Rule.RELAYS_DISAGREE, "both ends ended cleanly, but a relay reports a failure: "
                     + sessions.stream().map(Relay.Session::failure).toList());
-        } else if ((p.seen() == PeerReport.Seen.RST || (p.peerReset() && p.seen() == PeerReport.Seen.NONE)) && !allFailed) {
+        } else if ((p.seen() == PeerReport.Seen.RST || p.seen() == PeerReport.Seen.CLOSE_NOTIFY_THEN_RST
+                || (p.peerReset() && p.seen() == PeerReport.Seen.NONE)) && !allFailed) {
             broken.put(Rule.RELAYS_DISAGREE, "an end was reset, but a relay reports success");
         }
     }

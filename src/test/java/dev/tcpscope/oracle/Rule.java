@@ -22,6 +22,12 @@ enum Rule {
      * GRACEFUL, or a finish that then failed (its peer ending is known, which only a finish learns).
      */
     FAILURE_BUT_FINISHED,
+    /**
+     * TLS: the peer read a {@code close_notify}, then a RST, though the program neither declared
+     * success (finish's {@code close_notify}) nor half-closed ({@code shutdownOutput()}'s): a
+     * failure path sent {@code close_notify}, which a peer that stops at it takes as a clean end.
+     */
+    FAILURE_SENT_CLOSE_NOTIFY,
     /** The peer reset before our ending began, yet tcpscope reports the exchange delivered. */
     DELIVERED_AFTER_PEER_RESET,
     /** The program declared success to a peer that reads everything in time, yet it was not delivered. */

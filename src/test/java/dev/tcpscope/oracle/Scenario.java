@@ -26,10 +26,13 @@ import java.time.Duration;
  *                         limit; else {@code null}
  * @param probeRead        one thread, peer resets first: the program reads once after the reset
  *                         (which must throw ConnectionResetException), then ends as planned
+ * @param tlsVersion       "1.2" or "1.3": the connection runs over TLS end to end (relays pass the
+ *                         records on), the peer is the JDK's TLS peer and judges at the TLS level;
+ *                         {@code null}: plain TCP
  */
 record Scenario(long seed, EndingPath path, Concurrency concurrency, PeerKind peerKind, PeerBehaviour behaviour,
                 long size, int chunk, long peerSends, long stopAfter, long resetAfter, boolean ourSideConnects,
-                int hops, Duration finishTimeout, Duration limit, boolean probeRead) {
+                int hops, Duration finishTimeout, Duration limit, boolean probeRead, String tlsVersion) {
 
     /** Threads on our side. */
     enum Concurrency { ONE_THREAD, READER_WRITER }
@@ -42,6 +45,10 @@ record Scenario(long seed, EndingPath path, Concurrency concurrency, PeerKind pe
 
     boolean shortFinish() {
         return finishTimeout.compareTo(SHORT_FINISH) < 0;
+    }
+
+    boolean tls() {
+        return tlsVersion != null;
     }
 
     boolean readerWriter() {
@@ -72,6 +79,7 @@ record Scenario(long seed, EndingPath path, Concurrency concurrency, PeerKind pe
                 + " peer=" + peer + " size=" + size + "/" + (chunk == Integer.MAX_VALUE ? "whole" : chunk)
                 + " finish=" + finishTimeout.toMillis() + "ms" + (limit != null ? " limit=" + limit.toMillis() + "ms" : "")
                 + (ourSideConnects ? " we-connect" : " peer-connects") + (hops > 0 ? " relays=" + hops : "")
+                + (tls() ? " tls" + tlsVersion : "")
                 + " seed=" + Long.toHexString(seed);
     }
 
