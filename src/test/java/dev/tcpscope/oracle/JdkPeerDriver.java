@@ -308,7 +308,7 @@ final class JdkPeerDriver implements PeerDriver {
                     if (tls == null) {
                         channel.shutdownOutput();
                     } else {
-                        tls.shutdownOutput(); // close_notify, then FIN once it is sent
+                        tls.shutdownOutput(plan.truncate()); // close_notify (unless truncating), then FIN
                     }
                 } catch (IOException alreadyReset) {
                     // the reads that follow report the reset

@@ -236,7 +236,12 @@ final class Oracle {
             if (!r.bytesIntact()) {
                 broken.put(Rule.READER_BYTES_CORRUPT, "our reader got " + r);
             }
-            if (peerResetFirst && r.end() == ReadRecord.End.EOF) {
+            if (s.peerTruncates() && !p.peerReset() && r.end() == ReadRecord.End.EOF) {
+                broken.put(Rule.READER_WRONG_END, "the peer's FIN came without close_notify (a truncation), our "
+                        + (r == rec.probe() ? "probe read" : "reader") + " got " + r);
+            } else if (!s.peerTruncates() && r.end() == ReadRecord.End.TRUNCATED) {
+                broken.put(Rule.READER_WRONG_END, "the peer never truncated, our reader got " + r);
+            } else if (peerResetFirst && r.end() == ReadRecord.End.EOF) {
                 broken.put(Rule.READER_SAW_EOF_ON_RESET, "the peer reset after reading " + p.count()
                         + " bytes; our " + (r == rec.probe() ? "probe read" : "reader") + " got " + r);
             } else if (!p.peerReset() && r.end() == ReadRecord.End.RESET) {

@@ -38,7 +38,10 @@ enum Rule {
     SERVER_STATS_WRONG,
     /** The peer reset, and one of our reads returned -1 (a clean end) instead of ConnectionResetException. */
     READER_SAW_EOF_ON_RESET,
-    /** One of our reads reported a reset the peer never sent, or a FIN before the peer's bytes. */
+    /**
+     * One of our reads reported a reset the peer never sent, or a FIN before the peer's bytes; or,
+     * over TLS, -1 for a FIN without {@code close_notify}, or a truncation the peer never made.
+     */
     READER_WRONG_END,
     /** One of our reads returned bytes that are not the peer's pattern. */
     READER_BYTES_CORRUPT,

@@ -17,9 +17,10 @@ import java.util.SplittableRandom;
  * scenario: {@value #TLS_PERCENT}% of the scenarios whose path can run over TLS do, with TLS 1.2 or
  * 1.3 (half each), against the JDK's TLS peer. A TLS scenario on a connection or scope path has
  * our side connect ({@code connectTls}: the API accepts TLS only through {@code TcpServer}), the
- * lambda form ({@code TcpScope.call}, plain TCP only) never runs over TLS, and a TLS 1.2 peer does
- * not half-close ({@code close_notify} closes both directions in TLS 1.2, RFC 5246 7.2.1): it sends
- * while we send instead.
+ * lambda form ({@code TcpScope.call}, plain TCP only) never runs over TLS, and a peer that
+ * half-closes sends a FIN without {@code close_notify} (a truncation) in a third of the TLS 1.3
+ * scenarios and in every TLS 1.2 one ({@code close_notify} closes both directions in TLS 1.2,
+ * RFC 5246 7.2.1: there is no half-close to make).
  */
 final class ScenarioGenerator {
 
@@ -73,12 +74,11 @@ final class ScenarioGenerator {
         if (tlsVersion != null) {
             peerKind = Scenario.PeerKind.JDK; // the TLS peer
             ourSideConnects = path.layer() != EndingPath.Layer.SERVER;
-            if (tlsVersion.equals("1.2") && behaviour == PeerBehaviour.HALF_CLOSES) {
-                behaviour = PeerBehaviour.SENDS_WHILE_WE_SEND;
-            }
         }
+        boolean peerTruncates = behaviour == PeerBehaviour.HALF_CLOSES && tlsVersion != null
+                && (tlsVersion.equals("1.2") || r.nextInt(3) == 0);
         return new Scenario(seed, path, concurrency, peerKind, behaviour, size, chunk, peerSends, stopAfter,
-                resetAfter, ourSideConnects, hops, finishTimeout, limit, probeRead, tlsVersion);
+                resetAfter, ourSideConnects, hops, finishTimeout, limit, probeRead, tlsVersion, peerTruncates);
     }
 
     /** Success paths weigh three times as much as failures: they carry most of the promise. */

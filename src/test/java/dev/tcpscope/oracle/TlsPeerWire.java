@@ -167,10 +167,15 @@ final class TlsPeerWire {
         return r.bytesConsumed();
     }
 
-    /** Half-close: {@code close_notify}, then TCP's FIN once every record before it is sent. */
-    void shutdownOutput() throws IOException {
-        engine.closeOutbound();
-        engine.wrap(EMPTY, netOut);
+    /**
+     * Half-close: {@code close_notify}, then TCP's FIN once every record before it is sent; or,
+     * {@code truncate}, the FIN alone (a truncation, which the other side must never read as an end).
+     */
+    void shutdownOutput(boolean truncate) throws IOException {
+        if (!truncate) {
+            engine.closeOutbound();
+            engine.wrap(EMPTY, netOut);
+        }
         finPending = true;
         flush();
     }
