@@ -122,6 +122,10 @@ final class JdkPeerLoop implements PeerSession {
         tls = TlsPeerWire.over(channel, listener == null, plan.tlsVersion());
         try {
             tls.handshake(key, plan.guard());
+            IOException late = tls.takeLateWriteFailure();
+            if (late != null) {
+                noteSendError(late); // as any write's: the reads that follow say how the other side ended
+            }
             return true;
         } catch (IOException e) {
             // A reset taken by a read ("Connection reset", SocketException) or by a write

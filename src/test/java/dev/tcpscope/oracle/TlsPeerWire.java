@@ -48,6 +48,7 @@ final class TlsPeerWire {
     private boolean closeNotify;      // the other side's close_notify arrived
     private boolean underflow;        // netIn holds only part of a record
     private boolean finPending, finSent;
+    private IOException lateWriteFailure; // a write that failed once the handshake was complete
 
     private TlsPeerWire(SocketChannel channel, SSLEngine engine) {
         this.channel = channel;
@@ -103,8 +104,15 @@ final class TlsPeerWire {
                     }
                 }
                 default -> { // FINISHED, NOT_HANDSHAKING
-                    while (!flush()) {
-                        await(key, SelectionKey.OP_WRITE, deadline);
+                    try {
+                        while (!flush()) {
+                            await(key, SelectionKey.OP_WRITE, deadline);
+                        }
+                    } catch (IOException e) {
+                        // Complete, but its last message (TLS 1.3: the server's session ticket, sent
+                        // after the client's Finished) met the other side's end: a write's failure,
+                        // for the caller to treat as one; what came before the end is still to read.
+                        lateWriteFailure = e;
                     }
                     return;
                 }
@@ -200,6 +208,13 @@ final class TlsPeerWire {
     /** {@return whether sealed records (or the half-close's FIN) still wait for the socket} */
     boolean pendingOutput() {
         return netOut.position() > 0 || (finPending && !finSent);
+    }
+
+    /** {@return the failure of the handshake's last write, once (see {@link #handshake}); {@code null} if none} */
+    IOException takeLateWriteFailure() {
+        IOException e = lateWriteFailure;
+        lateWriteFailure = null;
+        return e;
     }
 
     /** {@return whether the other side's close_notify has arrived} */
