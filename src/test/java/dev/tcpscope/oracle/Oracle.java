@@ -5,7 +5,6 @@ import dev.tcpscope.ConnectionEnding;
 import dev.tcpscope.FinishResult;
 import dev.tcpscope.PeerEnding;
 import dev.tcpscope.ServerStats;
-import dev.tcpscope.examples.Relay;
 
 import java.util.EnumMap;
 import java.util.Map;
@@ -25,6 +24,10 @@ import java.util.Set;
  *       report ConnectionResetException (never -1) and the ending is not delivered unless
  *       everything was acknowledged before the reset.</li>
  * </ul>
+ * Over TLS (a scenario with a TLS version) the peer judges at the TLS level, and the same rules
+ * read: the clean end (EOF) is {@code close_notify} then FIN after every byte (plaintext); every
+ * failure is RST with no {@code close_notify} before it; a FIN without {@code close_notify} (a
+ * truncation) is never a clean end, and on a failure path it breaks the rule as a FIN does.
  * Two cases are exempt, as documented: (a) after the program's own {@code shutdownOutput()} a
  * later RST reads as EOF at the peer (the commitment point); (b) "unconfirmed": the finish
  * deadline passed after our FIN reached the peer but before its acknowledgement came back, so the
@@ -63,6 +66,15 @@ final class Oracle {
                 && rec.failure() instanceof dev.tcpscope.ConnectionResetException) {
             // Portable: the peer reset before the JDK's connect returned, and the JDK closed the
             // channel: connect() reports the reset (native returns a connection that reads it).
+            return "peer-reset";
+        }
+        ServerStats st = rec.serverStats();
+        if (e == null && rec.connection() == null && p != null && p.peerReset() && p.count() == 0 && s.tls()
+                && st != null && st.accepted() == 1 && st.active() == 0 && st.aborted() == 1
+                && st.abortedByKind().keySet().equals(Set.of(AbortKind.TLS_HANDSHAKE))) {
+            // TLS 1.3: our server's handshake ends with its session ticket, written after the client's
+            // Finished; a peer that resets as soon as its own handshake is complete makes that write
+            // fail: the server resets, counts a TLS_HANDSHAKE abort, and the handler never runs.
             return "peer-reset";
         }
         if (e == null) {
@@ -125,6 +137,21 @@ final class Oracle {
                         + " of " + written + " written");
             }
         }
+        if (!graceful && p.seen() == PeerReport.Seen.TRUNCATED) {
+            broken.put(Rule.ABORTED_BUT_PEER_SAW_FIN, "ABORTED (" + e.reason() + "), but the peer saw a FIN without"
+                    + " close_notify (a truncation, not RST): " + p + " of " + written + " written");
+        }
+        if (!graceful && p.seen() == PeerReport.Seen.CLOSE_NOTIFY_THEN_RST) {
+            if (rec.shutdownOutputAt() >= 0 && p.count() == rec.shutdownOutputAt()) {
+                exempt = "exempt-a"; // shutdownOutput()'s close_notify: the commitment point
+            } else if (declared && finishRan && p.count() == written) {
+                exempt = "exempt-b"; // finish()'s close_notify arrived, its confirmation did not in time
+            } else {
+                broken.put(Rule.FAILURE_SENT_CLOSE_NOTIFY, "ABORTED (" + e.reason() + "), "
+                        + (declared ? "declared, " : "not declared, ") + (finishRan ? "finish ran" : "no finish")
+                        + ", but " + p + " of " + written + " written");
+            }
+        }
         if (peerResetFirst && delivered) {
             broken.put(Rule.DELIVERED_AFTER_PEER_RESET, "the peer reset after reading " + p.count()
                     + " bytes, before our ending; tcpscope reports " + e.mode() + " \"" + e.result().reason() + "\"");
@@ -145,8 +172,8 @@ final class Oracle {
         }
         checkScopeReport(s, rec, e, declared, graceful, broken);
         checkServerStats(s, rec, graceful, declared, broken);
-        checkReaders(s, rec, p, peerResetFirst, broken);
-        checkRelays(rec, p, graceful, exempt, broken);
+        ReadAndRelayRules.checkReaders(s, rec, p, peerResetFirst, broken);
+        ReadAndRelayRules.checkRelays(rec, p, graceful, exempt, broken);
 
         if (exempt != null) {
             return exempt;
@@ -205,49 +232,6 @@ final class Oracle {
         if (!ok) {
             broken.put(Rule.SERVER_STATS_WRONG, "ending " + (graceful ? "GRACEFUL" : "ABORTED, expected one of "
                     + kinds) + ", server counted " + st);
-        }
-    }
-
-    private static void checkReaders(Scenario s, ProgramRecord rec, PeerReport p, boolean peerResetFirst,
-                                     Map<Rule, String> broken) {
-        for (ReadRecord r : new ReadRecord[] {rec.reader(), rec.probe()}) {
-            if (r == null) {
-                continue;
-            }
-            if (!r.bytesIntact()) {
-                broken.put(Rule.READER_BYTES_CORRUPT, "our reader got " + r);
-            }
-            if (peerResetFirst && r.end() == ReadRecord.End.EOF) {
-                broken.put(Rule.READER_SAW_EOF_ON_RESET, "the peer reset after reading " + p.count()
-                        + " bytes; our " + (r == rec.probe() ? "probe read" : "reader") + " got " + r);
-            } else if (!p.peerReset() && r.end() == ReadRecord.End.RESET) {
-                broken.put(Rule.READER_WRONG_END, "the peer never reset, our reader got " + r);
-            } else if (r.end() == ReadRecord.End.EOF && r.count() != p.sent() && p.seen() != PeerReport.Seen.ERROR) {
-                broken.put(Rule.READER_WRONG_END, "our reader got " + r + " but the peer sent " + p.sent());
-            } else if (r.end() == ReadRecord.End.TIMEOUT) {
-                broken.merge(Rule.HARNESS, "our reader hit its guard timeout: " + r, (a, b) -> a + "; " + b);
-            }
-        }
-    }
-
-    private static void checkRelays(ProgramRecord rec, PeerReport p, boolean graceful, String exempt,
-                                    Map<Rule, String> broken) {
-        var sessions = rec.relaySessions();
-        if (sessions.contains(null)) {
-            broken.put(Rule.RELAYS_DISAGREE, "a relay's session never ended: " + rec.relaySessions().stream()
-                    .map(r -> r == null ? "still running" : r.succeeded() ? "ok" : "failed").toList());
-            return;
-        }
-        if (sessions.isEmpty() || exempt != null) {
-            return;
-        }
-        boolean allSucceeded = sessions.stream().allMatch(Relay.Session::succeeded);
-        boolean allFailed = sessions.stream().noneMatch(Relay.Session::succeeded);
-        if (graceful && p.seen() == PeerReport.Seen.EOF && !p.peerReset() && !allSucceeded) {
-            broken.put(Rule.RELAYS_DISAGREE, "both ends ended cleanly, but a relay reports a failure: "
-                    + sessions.stream().map(Relay.Session::failure).toList());
-        } else if ((p.seen() == PeerReport.Seen.RST || (p.peerReset() && p.seen() == PeerReport.Seen.NONE)) && !allFailed) {
-            broken.put(Rule.RELAYS_DISAGREE, "an end was reset, but a relay reports success");
         }
     }
 }

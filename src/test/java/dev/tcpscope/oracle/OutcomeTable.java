@@ -9,7 +9,7 @@ import java.util.function.Function;
 
 /**
  * The run's report: how many scenarios of each kind ended with each outcome, as a table (by
- * ending path, then by peer behaviour), followed by every mismatch and every known-hole hit with
+ * ending path, by peer behaviour, then by connection: plain TCP, TLS 1.2, TLS 1.3), followed by every mismatch and every known-hole hit with
  * the command that replays it.
  */
 final class OutcomeTable {
@@ -22,6 +22,7 @@ final class OutcomeTable {
 
     private final Map<EndingPath, Map<String, Integer>> byPath = new EnumMap<>(EndingPath.class);
     private final Map<PeerBehaviour, Map<String, Integer>> byBehaviour = new EnumMap<>(PeerBehaviour.class);
+    private final Map<String, Map<String, Integer>> byConnection = new java.util.TreeMap<>(); // tcp, tls1.2, tls1.3
     private final List<String> mismatches = new ArrayList<>();
     private final Map<Integer, List<String>> holes = new LinkedHashMap<>();
     private final Map<Integer, Integer> holeCounts = new LinkedHashMap<>();
@@ -33,6 +34,8 @@ final class OutcomeTable {
         total++;
         byPath.computeIfAbsent(s.path(), k -> new LinkedHashMap<>()).merge(v.outcome(), 1, Integer::sum);
         byBehaviour.computeIfAbsent(s.behaviour(), k -> new LinkedHashMap<>()).merge(v.outcome(), 1, Integer::sum);
+        byConnection.computeIfAbsent(s.tls() ? "tls" + s.tlsVersion() : "tcp", k -> new LinkedHashMap<>())
+                .merge(v.outcome(), 1, Integer::sum);
         if (v.isMismatch()) {
             mismatches.add(describe(o, v));
         } else if (v.hole() > 0) {
@@ -69,6 +72,7 @@ final class OutcomeTable {
         StringBuilder b = new StringBuilder();
         b.append(table("ending path", byPath, Enum::name));
         b.append('\n').append(table("peer behaviour", byBehaviour, Enum::name));
+        b.append('\n').append(table("connection", byConnection, k -> k));
         b.append('\n').append(mismatches.size()).append(" mismatch(es)").append(mismatches.isEmpty() ? "\n" : ":\n");
         mismatches.forEach(m -> b.append("  ").append(m).append("\n"));
         holeCounts.forEach((hole, count) -> {

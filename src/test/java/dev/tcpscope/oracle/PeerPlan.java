@@ -14,9 +14,11 @@ import java.time.Duration;
  * @param resetOnEof after our FIN, reset instead of closing
  * @param slow       read 4 KiB at a time, 1 ms apart
  * @param guard      give up (and report an error) after this long without progress
+ * @param tlsVersion "1.2" or "1.3": speak TLS (the JDK peer only), counting plaintext; {@code null}: plain TCP
+ * @param truncate   TLS: the half-close is a FIN without {@code close_notify} (a truncation)
  */
 record PeerPlan(long sends, boolean halfClose, int receiveBuffer, long stopAfter, long resetAfter, boolean resetOnEof,
-                boolean slow, Duration guard) {
+                boolean slow, Duration guard, String tlsVersion, boolean truncate) {
 
     /** The guard: far longer than any scenario takes; reaching it is a failure. */
     static final Duration GUARD = Duration.ofSeconds(30);
@@ -30,7 +32,7 @@ record PeerPlan(long sends, boolean halfClose, int receiveBuffer, long stopAfter
         };
         return new PeerPlan(s.peerSends(), s.behaviour() == PeerBehaviour.HALF_CLOSES, receiveBuffer, s.stopAfter(),
                 s.resetAfter(), s.behaviour() == PeerBehaviour.RESETS_ON_OUR_FIN,
-                s.behaviour() == PeerBehaviour.READS_SLOWLY, GUARD);
+                s.behaviour() == PeerBehaviour.READS_SLOWLY, GUARD, s.tlsVersion(), s.peerTruncates());
     }
 
     /** {@return whether the peer stops reading, so the runner must resume it once our side has ended} */
@@ -38,8 +40,11 @@ record PeerPlan(long sends, boolean halfClose, int receiveBuffer, long stopAfter
         return stopAfter >= 0;
     }
 
-    /** {@return the plan as the Python peer's words} */
+    /** {@return the plan as the Python peer's words} (plain TCP only: TLS plans go to the JDK peer) */
     String words() {
+        if (tlsVersion != null) {
+            throw new IllegalStateException("the Python peer speaks plain TCP only");
+        }
         return "sends=" + sends + " halfclose=" + (halfClose ? 1 : 0) + " rcvbuf=" + receiveBuffer + " stop=" + stopAfter
                 + " reset=" + resetAfter + " resetoneof=" + (resetOnEof ? 1 : 0) + " slow=" + (slow ? 1 : 0)
                 + " guard=" + guard.toSeconds();

@@ -19,12 +19,16 @@ import java.util.zip.CRC32;
  */
 record PeerReport(Seen seen, long count, long crc, long sent, boolean peerReset, String stateAtReset, String detail) {
 
-    /** How our side's ending arrived at the peer. */
+    /** How our side's ending arrived at the peer (over TLS: at the TLS level). */
     enum Seen {
-        /** FIN: the read returned end of stream. */
+        /** The clean end: FIN (the read returned end of stream); over TLS, {@code close_notify} then FIN. */
         EOF,
-        /** RST: "connection reset". */
+        /** RST: "connection reset" (over TLS: with no {@code close_notify} before it). */
         RST,
+        /** TLS only: FIN without {@code close_notify}, a truncation, never a clean end. */
+        TRUNCATED,
+        /** TLS only: {@code close_notify}, then RST (a peer that stops at {@code close_notify} takes it as the end). */
+        CLOSE_NOTIFY_THEN_RST,
         /** Neither: the peer reset first, before our ending arrived. */
         NONE,
         /** The peer failed or gave up (its guard): never an expected outcome. */

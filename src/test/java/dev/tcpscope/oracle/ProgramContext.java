@@ -41,16 +41,20 @@ final class ProgramContext {
         return record;
     }
 
-    /** {@return a connection of the program's own (no scope): connected, or accepted} */
+    /** {@return a connection of the program's own (no scope): connected (over TLS if the scenario says so), or accepted} */
     TcpConnection open() throws IOException {
-        TcpConnection c = scenario.ourSideConnects() ? TcpConnection.connect(wiring.target())
+        TcpConnection c = scenario.tls() ? TcpConnection.connectTls(wiring.target(), ProgramIo.GUARD,
+                OracleTls.clientContext(), OracleTls.SERVER_NAME, OracleTls.only(scenario.tlsVersion()))
+                : scenario.ourSideConnects() ? TcpConnection.connect(wiring.target())
                 : wiring.listener().accept(ProgramIo.GUARD);
         return got(c);
     }
 
-    /** {@return a connection owned by {@code scope}: connected by it, or accepted and adopted} */
+    /** {@return a connection owned by {@code scope}: connected by it (over TLS if the scenario says so), or accepted and adopted} */
     TcpConnection openIn(TcpScope<?, ?> scope) throws IOException {
-        TcpConnection c = scenario.ourSideConnects() ? scope.connect(wiring.target())
+        TcpConnection c = scenario.tls() ? scope.connectTls(wiring.target(), ProgramIo.GUARD,
+                OracleTls.clientContext(), OracleTls.SERVER_NAME, OracleTls.only(scenario.tlsVersion()))
+                : scenario.ourSideConnects() ? scope.connect(wiring.target())
                 : scope.adopt(wiring.listener().accept(ProgramIo.GUARD));
         return got(c);
     }

@@ -2,6 +2,7 @@ package dev.tcpscope.oracle;
 
 import dev.tcpscope.ConnectionClosedException;
 import dev.tcpscope.ConnectionResetException;
+import dev.tcpscope.TlsTruncationException;
 
 import java.io.InterruptedIOException;
 import java.net.SocketTimeoutException;
@@ -25,6 +26,8 @@ record ReadRecord(long count, long crc, End end, Throwable failure) {
         EOF,
         /** {@link ConnectionResetException}: the peer's RST. */
         RESET,
+        /** {@link TlsTruncationException}: the peer's FIN came without its {@code close_notify}. */
+        TRUNCATED,
         /** {@link ConnectionClosedException}: our own side ended the connection. */
         CLOSED,
         /** A read timeout (the guard) passed. */
@@ -37,6 +40,8 @@ record ReadRecord(long count, long crc, End end, Throwable failure) {
         static End of(Throwable t) {
             if (t instanceof ConnectionResetException) {
                 return RESET;
+            } else if (t instanceof TlsTruncationException) {
+                return TRUNCATED;
             } else if (t instanceof ConnectionClosedException) {
                 return CLOSED;
             } else if (t instanceof SocketTimeoutException) {

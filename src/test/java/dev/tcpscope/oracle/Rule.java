@@ -22,6 +22,12 @@ enum Rule {
      * GRACEFUL, or a finish that then failed (its peer ending is known, which only a finish learns).
      */
     FAILURE_BUT_FINISHED,
+    /**
+     * TLS: the peer read a {@code close_notify}, then a RST, though the program neither declared
+     * success (finish's {@code close_notify}) nor half-closed ({@code shutdownOutput()}'s): a
+     * failure path sent {@code close_notify}, which a peer that stops at it takes as a clean end.
+     */
+    FAILURE_SENT_CLOSE_NOTIFY,
     /** The peer reset before our ending began, yet tcpscope reports the exchange delivered. */
     DELIVERED_AFTER_PEER_RESET,
     /** The program declared success to a peer that reads everything in time, yet it was not delivered. */
@@ -32,7 +38,10 @@ enum Rule {
     SERVER_STATS_WRONG,
     /** The peer reset, and one of our reads returned -1 (a clean end) instead of ConnectionResetException. */
     READER_SAW_EOF_ON_RESET,
-    /** One of our reads reported a reset the peer never sent, or a FIN before the peer's bytes. */
+    /**
+     * One of our reads reported a reset the peer never sent, or a FIN before the peer's bytes; or,
+     * over TLS, -1 for a FIN without {@code close_notify}, or a truncation the peer never made.
+     */
     READER_WRONG_END,
     /** One of our reads returned bytes that are not the peer's pattern. */
     READER_BYTES_CORRUPT,

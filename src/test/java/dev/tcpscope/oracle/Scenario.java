@@ -26,10 +26,17 @@ import java.time.Duration;
  *                         limit; else {@code null}
  * @param probeRead        one thread, peer resets first: the program reads once after the reset
  *                         (which must throw ConnectionResetException), then ends as planned
+ * @param tlsVersion       "1.2" or "1.3": the connection runs over TLS end to end (relays pass the
+ *                         records on), the peer is the JDK's TLS peer and judges at the TLS level;
+ *                         {@code null}: plain TCP
+ * @param peerTruncates    TLS, {@link PeerBehaviour#HALF_CLOSES}: the peer's half-close is a FIN
+ *                         without {@code close_notify}, which our reader must report as a
+ *                         truncation ({@code TlsTruncationException}), never as -1
  */
 record Scenario(long seed, EndingPath path, Concurrency concurrency, PeerKind peerKind, PeerBehaviour behaviour,
                 long size, int chunk, long peerSends, long stopAfter, long resetAfter, boolean ourSideConnects,
-                int hops, Duration finishTimeout, Duration limit, boolean probeRead) {
+                int hops, Duration finishTimeout, Duration limit, boolean probeRead, String tlsVersion,
+                boolean peerTruncates) {
 
     /** Threads on our side. */
     enum Concurrency { ONE_THREAD, READER_WRITER }
@@ -42,6 +49,10 @@ record Scenario(long seed, EndingPath path, Concurrency concurrency, PeerKind pe
 
     boolean shortFinish() {
         return finishTimeout.compareTo(SHORT_FINISH) < 0;
+    }
+
+    boolean tls() {
+        return tlsVersion != null;
     }
 
     boolean readerWriter() {
@@ -67,11 +78,12 @@ record Scenario(long seed, EndingPath path, Concurrency concurrency, PeerKind pe
         String peer = peerKind.name().toLowerCase() + ":" + behaviour
                 + (stopAfter >= 0 ? "(stop@" + stopAfter + ")" : "")
                 + (resetAfter >= 0 ? "(reset@" + resetAfter + ")" : "")
-                + (peerSends > 0 ? "(sends " + peerSends + ")" : "");
+                + (peerSends > 0 ? "(sends " + peerSends + ")" : "") + (peerTruncates ? "(truncates)" : "");
         return path + " " + (readerWriter() ? "reader+writer" : "one-thread") + (probeRead ? "+probe-read" : "")
                 + " peer=" + peer + " size=" + size + "/" + (chunk == Integer.MAX_VALUE ? "whole" : chunk)
                 + " finish=" + finishTimeout.toMillis() + "ms" + (limit != null ? " limit=" + limit.toMillis() + "ms" : "")
                 + (ourSideConnects ? " we-connect" : " peer-connects") + (hops > 0 ? " relays=" + hops : "")
+                + (tls() ? " tls" + tlsVersion : "")
                 + " seed=" + Long.toHexString(seed);
     }
 

@@ -12,11 +12,22 @@ import java.util.SplittableRandom;
  * resets while our writer is still sending many small writes. That is where a reset can be
  * taken by the writer's send while the reader's read returns 0 (known hole 1, a race seen in
  * well under 1% of such trials), so the long run must try it hundreds of times.
+ *
+ * <p>The TLS dimension is drawn last, so that the other draws of a seed are those of a plain
+ * scenario: {@value #TLS_PERCENT}% of the scenarios whose path can run over TLS do, with TLS 1.2 or
+ * 1.3 (half each), against the JDK's TLS peer. A TLS scenario on a connection or scope path has
+ * our side connect ({@code connectTls}: the API accepts TLS only through {@code TcpServer}), the
+ * lambda form ({@code TcpScope.call}, plain TCP only) never runs over TLS, and a peer that
+ * half-closes sends a FIN without {@code close_notify} (a truncation) in a third of the TLS 1.3
+ * scenarios and in every TLS 1.2 one ({@code close_notify} closes both directions in TLS 1.2,
+ * RFC 5246 7.2.1: there is no half-close to make).
  */
 final class ScenarioGenerator {
 
     private static final long KIB = 1024;
     private static final int[] CHUNKS = {100, 512, 4096, 16384, 65536, Integer.MAX_VALUE};
+    /** The TLS share of the scenarios that can run over TLS: modest, each costs a handshake. */
+    static final int TLS_PERCENT = 12;
 
     private ScenarioGenerator() {}
 
@@ -59,8 +70,15 @@ final class ScenarioGenerator {
         Duration limit = path.blocks() ? Duration.ofMillis(100 + r.nextInt(151)) : null;
         boolean probeRead = concurrency == Scenario.Concurrency.ONE_THREAD && behaviour.resetsBeforeOurEnding()
                 && r.nextBoolean();
+        String tlsVersion = !path.mustConnect() && r.nextInt(100) < TLS_PERCENT ? (r.nextBoolean() ? "1.3" : "1.2") : null;
+        if (tlsVersion != null) {
+            peerKind = Scenario.PeerKind.JDK; // the TLS peer
+            ourSideConnects = path.layer() != EndingPath.Layer.SERVER;
+        }
+        boolean peerTruncates = behaviour == PeerBehaviour.HALF_CLOSES && tlsVersion != null
+                && (tlsVersion.equals("1.2") || r.nextInt(3) == 0);
         return new Scenario(seed, path, concurrency, peerKind, behaviour, size, chunk, peerSends, stopAfter,
-                resetAfter, ourSideConnects, hops, finishTimeout, limit, probeRead);
+                resetAfter, ourSideConnects, hops, finishTimeout, limit, probeRead, tlsVersion, peerTruncates);
     }
 
     /** Success paths weigh three times as much as failures: they carry most of the promise. */

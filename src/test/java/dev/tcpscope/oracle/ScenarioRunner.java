@@ -55,7 +55,7 @@ final class ScenarioRunner implements AutoCloseable {
             baselineSockets = OpenSockets.count();
         }
         PeerReport peer;
-        PeerDriver driver = s.peerKind() == Scenario.PeerKind.PYTHON ? python : jdk;
+        PeerDriver driver = s.peerKind() == Scenario.PeerKind.PYTHON && !s.tls() ? python : jdk; // TLS: the JDK's TLS peer
         try (Wiring wiring = Wiring.open(s, driver, "s" + ids.incrementAndGet())) {
             ProgramContext cx = new ProgramContext(s, wiring, record);
             Thread program = Thread.ofVirtual().name("oracle-program").start(() -> runPath(cx));

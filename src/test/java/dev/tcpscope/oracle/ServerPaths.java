@@ -32,6 +32,9 @@ final class ServerPaths {
         TcpServer.Builder b = TcpServer.builder(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))
                 .finishTimeout(s.finishTimeout())
                 .drainPeriod(s.path() == EndingPath.SERVER_SHUTDOWN ? SHORT_DRAIN : Duration.ofSeconds(2));
+        if (s.tls()) {
+            b.tls(OracleTls.serverContext(), OracleTls.only(s.tlsVersion())); // the handshake runs before the handler
+        }
         if (s.path() == EndingPath.SERVER_TIME_LIMIT) {
             b.handlerTimeLimit(s.limit());
         } else if (s.path() == EndingPath.SERVER_IDLE_LIMIT) {
