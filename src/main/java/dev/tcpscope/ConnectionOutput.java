@@ -115,13 +115,7 @@ final class ConnectionOutput {
             try {
                 return sending.send();
             } catch (IOException | RuntimeException | Error e) {
-                long sent = socket.bytesWritten() - before;
-                if (sent > 0) {
-                    poison = e;
-                }
-                if (e instanceof InterruptedIOException interrupted) {
-                    interrupted.bytesTransferred = (int) Math.min(Integer.MAX_VALUE, sent);
-                }
+                failedAfter(before, e);
                 throw e;
             }
         } finally {
@@ -284,14 +278,23 @@ final class ConnectionOutput {
         try {
             socket.write(segment, deadline);
         } catch (IOException | RuntimeException | Error e) {
-            long sent = socket.bytesWritten() - before;
-            if (sent > 0) {
-                poison = e;
-            }
-            if (e instanceof InterruptedIOException interrupted) {
-                interrupted.bytesTransferred = (int) Math.min(Integer.MAX_VALUE, sent);
-            }
+            failedAfter(before, e);
             throw e;
+        }
+    }
+
+    /**
+     * A send failed with {@code e} when the socket had counted {@code before} bytes: if the
+     * kernel took some of them, the stream is broken mid-message and the connection is poisoned
+     * (only abort remains); a timeout or interrupt says how many went out. Lock held.
+     */
+    private void failedAfter(long before, Throwable e) {
+        long sent = socket.bytesWritten() - before;
+        if (sent > 0) {
+            poison = e;
+        }
+        if (e instanceof InterruptedIOException interrupted) {
+            interrupted.bytesTransferred = (int) Math.min(Integer.MAX_VALUE, sent);
         }
     }
 

@@ -80,9 +80,9 @@ final class VectoredIo {
                             part = segment.asSlice(from, size);
                         } else {
                             if (staging == null) {
-                                staging = arena.allocate(MAX_STAGED);
+                                staging = arena.allocate(stagingSize(buffers));
                             }
-                            long length = Math.min(size, MAX_STAGED - staged);
+                            long length = Math.min(size, staging.byteSize() - staged);
                             if (length == 0) {
                                 break;
                             }
@@ -174,9 +174,9 @@ final class VectoredIo {
                     continue;
                 }
                 if (staging == null) {
-                    staging = arena.allocate(MAX_STAGED);
+                    staging = arena.allocate(stagingSize(buffers));
                 }
-                long length = Math.min(segment.byteSize(), MAX_STAGED - staged);
+                long length = Math.min(segment.byteSize(), staging.byteSize() - staged);
                 if (length == 0) {
                     break;
                 }
@@ -249,6 +249,21 @@ final class VectoredIo {
             }
             before += entryLength[e];
         }
+    }
+
+    /**
+     * {@return the staging area's size: the heap segments' bytes, at most {@link #MAX_STAGED}}
+     * Sized to what is there, not to the maximum: the arena zeroes what it allocates, and a
+     * header and a body of a few hundred bytes must not cost a 128 KiB allocation per call.
+     */
+    private static long stagingSize(MemorySegment[] buffers) {
+        long heap = 0;
+        for (MemorySegment buffer : buffers) {
+            if (!buffer.isNative()) {
+                heap += buffer.byteSize();
+            }
+        }
+        return Math.min(heap, MAX_STAGED);
     }
 
     private static void entry(MemorySegment iov, int index, MemorySegment part) {
