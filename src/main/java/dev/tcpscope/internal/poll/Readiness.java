@@ -33,10 +33,16 @@ public final class Readiness {
         /** {@code nanos} value of a wait without a deadline. */
         long UNTIMED = -1;
 
-        /** The real thing: LockSupport, with the Readiness as blocker (tests look for it). */
+        /**
+         * The real thing: LockSupport, with the Readiness as blocker (tests look for it); a
+         * virtual thread's timed wait through the {@link DeadlineTimer}, whose registration
+         * wakes no thread where the JDK's timed park wakes its delay thread twice.
+         */
         Parking LOCK_SUPPORT = (blocker, nanos) -> {
             if (nanos == UNTIMED) {
                 LockSupport.park(blocker);
+            } else if (Thread.currentThread().isVirtual()) {
+                DeadlineTimer.shared().park(blocker, System.nanoTime() + nanos);
             } else {
                 LockSupport.parkNanos(blocker, nanos);
             }

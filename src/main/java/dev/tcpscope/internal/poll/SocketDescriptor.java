@@ -219,6 +219,18 @@ public final class SocketDescriptor {
     }
 
     /**
+     * Registers the descriptor for both directions now, before the caller looks at the socket's
+     * state, so that every later change of it is reported. For the graceful ending: once the
+     * output is shut down, Linux reports the socket writable at every wake-up, so a thread
+     * waiting for writable ({@link #awaitWritable}) wakes for any change — input, the peer's FIN,
+     * the acknowledgement of our FIN, a reset — provided the input's wake-ups pass epoll's
+     * interest filter too. The caller holds a reference.
+     */
+    public void watchBothDirections(String operation) throws IOException {
+        ensureInterest(Poller.READ_INTEREST | Poller.WRITE_INTEREST, operation);
+    }
+
+    /**
      * Registers the descriptor with the poller for {@code events} before its first wait for
      * them, rather than for everything from its creation. Why: an edge-triggered registration
      * is woken by every state change of the socket (connect completing, our own shutdown, the

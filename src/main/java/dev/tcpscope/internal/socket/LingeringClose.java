@@ -3,6 +3,7 @@ package dev.tcpscope.internal.socket;
 import dev.tcpscope.ConnectionResetException;
 import dev.tcpscope.FinishResult;
 import dev.tcpscope.PeerEnding;
+import dev.tcpscope.internal.poll.SocketDescriptor;
 
 import java.io.IOException;
 import java.io.InterruptedIOException;
@@ -20,9 +21,17 @@ import java.util.concurrent.locks.LockSupport;
  *   <li>While waiting, the peer's input is read and discarded as it arrives, so that a peer
  *       blocked writing to us keeps reading and ACKing, and so that close(2) does not find
  *       unread bytes (which would turn our FIN into a data-loss RST, RFC 2525 2.17).</li>
- *   <li>SIOCOUTQ is polled with backoff until it reads 0: the peer's TCP acknowledged every byte
- *       and the FIN. There is no readiness event for this, so the wait for input doubles as the
- *       poll interval (50 µs, doubling up to 20 ms); a reset ends it early.</li>
+ *   <li>SIOCOUTQ is read until it reads 0: the peer's TCP acknowledged every byte and the FIN.
+ *       Between looks the thread parks until the socket changes, not for a poll interval: once
+ *       the output is shut down, Linux's tcp_poll reports the socket writable at every wake-up,
+ *       and the acknowledgement of our FIN is one (a state change, FIN_WAIT1 to FIN_WAIT2, which
+ *       wakes epoll waiters with no event key); so with edge-triggered interest in both
+ *       directions, input, the peer's FIN, that acknowledgement and a reset all arrive as a
+ *       writable edge, which the ending waits for (holding the write lock: the direction's one
+ *       waiter). No timer runs per look, and an acknowledgement the peer's TCP delays (40 ms
+ *       and more) is seen when it comes. Only while another thread holds the read or the write
+ *       lock (a reader taking the input itself, a write that has not failed yet) does the ending
+ *       poll instead, every 50 µs doubling up to 20 ms.</li>
  *   <li>Wait for the peer's FIN, still draining, then clear SO_LINGER and close(2): a clean FIN
  *       handshake. Like nginx's lingering close, the wait ends early when the peer stays quiet
  *       (sends nothing) for the quiet period, so that a peer that keeps its socket open does not
@@ -73,6 +82,33 @@ public final class LingeringClose {
      *                   before we stop waiting for its FIN
      */
     public static Outcome run(NativeSocket socket, long deadline, long quietNanos) {
+        try {
+            socket.shutdownOutput();
+        } catch (IOException e) {
+            // ENOTCONN: the connection was gone before the ending began (a reset, a timeout), and
+            // no FIN went out. SIOCOUTQ may read 0 now, but that proves nothing: not delivered.
+            return abort(socket, -1, failedPeerEnd(socket), 0, "no FIN was sent: " + e.getMessage(), e);
+        }
+        // Free unless a write raced with the ending (it fails at once now: the output is shut down).
+        boolean waitsForChanges = socket.writeLock.tryLock();
+        try {
+            if (waitsForChanges) {
+                try {
+                    watchBothDirections(socket); // before the first look: no change after it is missed
+                } catch (IOException e) {
+                    return abort(socket, -1, null, 0, "registering with the poller failed: " + e.getMessage(), e);
+                }
+            }
+            return drainAndWait(socket, deadline, quietNanos, waitsForChanges);
+        } finally {
+            if (waitsForChanges) {
+                socket.writeLock.unlock();
+            }
+        }
+    }
+
+    /** Steps 2 to 4, after a successful shutdown(SHUT_WR). */
+    private static Outcome drainAndWait(NativeSocket socket, long deadline, long quietNanos, boolean waitsForChanges) {
         // A heap array: recv is a critical downcall, which takes it without a copy.
         MemorySegment scratch = MemorySegment.ofArray(new byte[SCRATCH_BYTES]);
         long discarded = 0;
@@ -81,13 +117,6 @@ public final class LingeringClose {
         int unacknowledged = -1;
         long pause = FIRST_POLL_NANOS;
         long quietUntil = deadline; // from when everything is acknowledged: when the peer's silence ends the wait
-        try {
-            socket.shutdownOutput();
-        } catch (IOException e) {
-            // ENOTCONN: the connection was gone before the ending began (a reset, a timeout), and
-            // no FIN went out. SIOCOUTQ may read 0 now, but that proves nothing: not delivered.
-            return abort(socket, -1, failedPeerEnd(socket), discarded, "no FIN was sent: " + e.getMessage(), e);
-        }
         while (true) {
             if (peerEnd == PeerEnd.RST || socket.hasFailed()) {
                 // Checked before SIOCOUTQ is read again: only an acknowledgement seen before the
@@ -100,6 +129,28 @@ public final class LingeringClose {
                 // The reset came after the peer acknowledged everything: our bytes and FIN arrived.
                 socket.close("ended gracefully (the peer reset after receiving everything)", null);
                 return new Outcome(true, 0, PeerEnd.RST, discarded, "delivered; the peer then reset");
+            }
+            int read = 0;
+            if (peerEnd == null) {
+                try {
+                    read = socket.readQueued(scratch);
+                } catch (ConnectionResetException e) {
+                    peerEnd = PeerEnd.RST;
+                    continue;
+                } catch (IOException e) {
+                    if (!socket.hasFailed()) {
+                        return abort(socket, unacknowledged, peerEnd, discarded, "reading the peer's input failed: " + e.getMessage(), e);
+                    }
+                    continue; // a fatal error (a timeout...): the top of the loop decides by the acknowledgement
+                }
+                if (read == -1) {
+                    peerEnd = PeerEnd.FIN;
+                } else if (read > 0) {
+                    discarded += read;
+                    if (acknowledged) {
+                        quietUntil = quietDeadline(quietNanos, deadline); // the peer is still talking
+                    }
+                }
             }
             if (!acknowledged) {
                 try {
@@ -129,45 +180,63 @@ public final class LingeringClose {
                 return closeGracefully(socket, PeerEnd.NOT_BY_DEADLINE, discarded,
                         "delivered; the peer sent nothing more and did not end within the quiet period");
             }
-            long waitNanos = acknowledged ? Math.min(remaining, quietUntil - now) : Math.min(pause, remaining);
-            pause = Math.min(pause * 2, LONGEST_POLL_NANOS);
-            if (peerEnd == PeerEnd.FIN) {
-                // Nothing more to read; only the acknowledgement is awaited. A RST after the
-                // peer's FIN shows in no read (the FIN is read first): ask for it at each poll.
-                LockSupport.parkNanos(LingeringClose.class, waitNanos);
-                if (Thread.currentThread().isInterrupted()) {
-                    return abort(socket, unacknowledged, peerEnd, discarded, "interrupted while waiting for acknowledgement", null);
+            if (read > 0) {
+                continue; // more may be queued: read it before waiting
+            }
+            long waitNanos = acknowledged ? Math.min(remaining, quietUntil - now) : remaining;
+            boolean polling = !waitsForChanges || read == NativeSocket.READER_BUSY;
+            if (polling) {
+                waitNanos = Math.min(waitNanos, pause);
+                pause = Math.min(pause * 2, LONGEST_POLL_NANOS);
+            }
+            String waitingFor = acknowledged ? "the peer's FIN" : "acknowledgement";
+            try {
+                if (waitsForChanges) {
+                    awaitChange(socket, now + waitNanos);
+                } else {
+                    LockSupport.parkNanos(LingeringClose.class, waitNanos);
+                    if (Thread.currentThread().isInterrupted()) {
+                        throw new InterruptedIOException();
+                    }
                 }
+            } catch (SocketTimeoutException e) {
+                // The poll interval, the quiet period or the deadline passed: look again.
+            } catch (InterruptedIOException e) {
+                return abort(socket, unacknowledged, peerEnd, discarded, "interrupted while waiting for " + waitingFor, e);
+            } catch (IOException e) {
+                if (!socket.hasFailed()) {
+                    return abort(socket, unacknowledged, peerEnd, discarded,
+                            "waiting for " + waitingFor + " failed: " + e.getMessage(), e);
+                }
+            }
+            if (peerEnd == PeerEnd.FIN) {
+                // A RST after the peer's FIN shows in no read (the FIN is read first): ask for it.
                 try {
                     socket.pollPendingError();
                 } catch (IOException e) {
                     return abort(socket, unacknowledged, peerEnd, discarded, "getsockopt(SO_ERROR) failed: " + e.getMessage(), e);
                 }
-                continue;
             }
-            try {
-                int n = socket.read(scratch, now + waitNanos);
-                if (n < 0) {
-                    peerEnd = PeerEnd.FIN;
-                } else {
-                    discarded += n;
-                    if (acknowledged) {
-                        quietUntil = quietDeadline(quietNanos, deadline); // the peer is still talking
-                    }
-                }
-            } catch (SocketTimeoutException e) {
-                // The poll interval (or, once acknowledged, the deadline) passed: look again.
-            } catch (ConnectionResetException e) {
-                peerEnd = PeerEnd.RST;
-            } catch (InterruptedIOException e) {
-                return abort(socket, unacknowledged, peerEnd, discarded,
-                        acknowledged ? "interrupted while waiting for the peer's FIN" : "interrupted while waiting for acknowledgement", e);
-            } catch (IOException e) {
-                if (!socket.hasFailed()) {
-                    return abort(socket, unacknowledged, peerEnd, discarded, "reading the peer's input failed: " + e.getMessage(), e);
-                }
-                // A fatal error (a timeout...): the top of the loop decides by the acknowledgement.
-            }
+        }
+    }
+
+    /** Registers for both directions (step 3's wake-ups); see {@link SocketDescriptor#watchBothDirections}. */
+    private static void watchBothDirections(NativeSocket socket) throws IOException {
+        socket.descriptor.acquire();
+        try {
+            socket.descriptor.watchBothDirections("finish");
+        } finally {
+            socket.descriptor.release();
+        }
+    }
+
+    /** Parks until the socket changes (a writable edge: see the class comment), or {@code until}. */
+    private static void awaitChange(NativeSocket socket, long until) throws IOException {
+        socket.descriptor.acquire();
+        try {
+            socket.descriptor.awaitWritable(until, "finish");
+        } finally {
+            socket.descriptor.release();
         }
     }
 
