@@ -42,6 +42,10 @@ import java.util.concurrent.locks.LockSupport;
  * hand-back set costs one empty return later, never a lost event: the sockets' set is what both
  * threads poll.
  *
+ * <p><b>Not after fruitless hand-offs.</b> When the virtual thread's windows keep finding no
+ * event (events further apart than {@link #QUIET_NANOS}), the platform thread keeps polling
+ * itself for a while: {@link HandOffBackoff}.
+ *
  * <p>Either thread ending abnormally fails the poller ({@link Poller#fail}), then wakes the other
  * (a platform thread waiting in the hand-back set notices at its next check), which sees the
  * failure and ends too.
@@ -76,6 +80,8 @@ final class PollingThreads {
     private final Thread virtual;
     private volatile boolean handedOff;     // true while the virtual thread owns the epoll set
     private volatile long virtualPolls;     // written by the virtual thread only
+    private volatile boolean handOffFoundEvents; // of the last hand-off: written by the virtual thread before it hands back
+    private final HandOffBackoff backoff = new HandOffBackoff(); // the platform thread's
 
     /** @throws IOException the hand-back set could not be made (epoll_create1 or epoll_ctl failed) */
     PollingThreads(Poller poller, Syscalls syscalls, int epfd) throws IOException {
@@ -159,8 +165,9 @@ final class PollingThreads {
             MemorySegment events = arena.allocate(EVENT_SIZE * MAX_EVENTS, 8);
             while (!poller.hasFailed()) {
                 int n = poll(epfd, events, -1);
-                if (n > 0 && dispatch(events, n)) {
+                if (n > 0 && dispatch(events, n) && backoff.shouldHandOff()) {
                     handOff(events);
+                    backoff.handOffEnded(handOffFoundEvents);
                 }
             }
             throw new IllegalStateException("stopped because the poller failed", poller.failure());
@@ -209,10 +216,12 @@ final class PollingThreads {
                     LockSupport.park(this);
                 }
                 long lastEvent = System.nanoTime();
+                boolean foundEvents = false;
                 while (!poller.hasFailed()) {
                     int n = poll(epfd, events, 0);
                     virtualPolls++;
                     if (n > 0) {
+                        foundEvents = true;
                         dispatch(events, n);
                         lastEvent = System.nanoTime();
                     } else if (System.nanoTime() - lastEvent >= QUIET_NANOS) {
@@ -222,6 +231,7 @@ final class PollingThreads {
                 }
                 // In this order: once handedOff reads false, an arming that fires wakes a platform
                 // thread that will poll; armed first, it could wake one that goes back to sleep.
+                handOffFoundEvents = foundEvents; // before handedOff: the platform thread reads it after
                 handedOff = false;
                 armHandBack();
             }
