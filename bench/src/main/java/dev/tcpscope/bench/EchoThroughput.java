@@ -2,6 +2,7 @@ package dev.tcpscope.bench;
 
 import dev.tcpscope.bench.peers.Echo;
 import dev.tcpscope.bench.peers.EchoLoadClient;
+import dev.tcpscope.bench.peers.ServerWarmUp;
 import dev.tcpscope.bench.peers.JdkServer;
 import dev.tcpscope.bench.peers.NettyEchoServer;
 import dev.tcpscope.bench.peers.NettyTransport;
@@ -34,6 +35,8 @@ import java.util.concurrent.TimeUnit;
  *   <li>{@code netty-io_uring}: the same Netty server on the io_uring transport (bench/run leaves it
  *       out, saying why, where io_uring_setup fails).</li>
  * </ul>
+ * Before the measured connections, each server gets the same warm-up of short connections
+ * ({@link ServerWarmUp}), so that the handlers' frames start compiled, as a long-running server's do.
  * The score that matters is the secondary result {@code messages} (messages echoed per second);
  * the primary one counts rounds.
  */
@@ -87,6 +90,7 @@ public class EchoThroughput {
             }
             default -> throw new IllegalArgumentException("unknown server: " + server);
         };
+        ServerWarmUp.run(address, MESSAGE_SIZE); // before the measured connections: see ServerWarmUp
         client = EchoLoadClient.connect(address, connections, MESSAGE_SIZE);
     }
 

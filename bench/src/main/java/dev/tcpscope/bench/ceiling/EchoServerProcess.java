@@ -4,6 +4,7 @@ import dev.tcpscope.bench.peers.Echo;
 import dev.tcpscope.bench.peers.JdkServer;
 import dev.tcpscope.bench.peers.NettyEchoServer;
 import dev.tcpscope.bench.peers.NettyTransport;
+import dev.tcpscope.bench.peers.ServerWarmUp;
 import dev.tcpscope.bench.peers.TcpscopeServer;
 
 import java.io.InputStream;
@@ -13,7 +14,7 @@ import java.net.InetSocketAddress;
  * One echo server of the echo benchmark alone in its JVM, so that its CPU use can be read from
  * {@code /proc/PID/stat} apart from the load client's: the same servers as
  * {@link dev.tcpscope.bench.EchoThroughput} (same handlers, same 16 KiB echo buffer, Netty with one
- * event loop per core). Prints {@code port N} once it listens, then serves until its standard
+ * event loop per core). Warms the server up ({@link ServerWarmUp}), prints {@code port N}, then serves until its standard
  * input ends, and exits.
  *
  * <pre>java ... EchoServerProcess tcpscope|jdk-virtual|netty-epoll|netty-io_uring</pre>
@@ -32,6 +33,7 @@ public final class EchoServerProcess {
                     .address();
             default -> throw new IllegalArgumentException("unknown server: " + server);
         };
+        ServerWarmUp.run(address, 1024); // before the load client's connections: see ServerWarmUp
         System.out.println("port " + address.getPort());
         System.out.flush();
         InputStream in = System.in;
