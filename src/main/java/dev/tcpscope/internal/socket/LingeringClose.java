@@ -138,7 +138,7 @@ public final class LingeringClose {
             int read = 0;
             if (peerEnd == null) {
                 try {
-                    read = socket.readQueued(DISCARDED_INPUT);
+                    read = Receiving.readQueued(socket, DISCARDED_INPUT);
                 } catch (ConnectionResetException e) {
                     peerEnd = PeerEnd.RST;
                     continue;
@@ -189,7 +189,7 @@ public final class LingeringClose {
                 continue; // more may be queued: read it before waiting
             }
             long waitNanos = acknowledged ? Math.min(remaining, quietUntil - now) : remaining;
-            boolean polling = !waitsForChanges || read == NativeSocket.READER_BUSY;
+            boolean polling = !waitsForChanges || read == Receiving.READER_BUSY;
             if (polling) {
                 waitNanos = Math.min(waitNanos, pause);
                 pause = Math.min(pause * 2, LONGEST_POLL_NANOS);

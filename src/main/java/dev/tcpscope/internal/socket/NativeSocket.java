@@ -47,6 +47,7 @@ public final class NativeSocket implements StreamSocket {
     // Package-private: the socket's code is in several files of this package, one concern each:
     // this one (the read path among them), Connector (the handshake: connect(2), parked until
     // writable, then SO_ERROR),
+    // Receiving (one recv and what its result means, and the graceful ending's reads),
     // OutputShutdown (shutdown(SHUT_WR), EPIPE, the pending error polled by the graceful ending),
     // SendLoop (send: the write path), VectoredIo (writev, readv), FileSend (sendfile) and
     // SplicePump (splice through a pipe).
@@ -142,7 +143,7 @@ public final class NativeSocket implements StreamSocket {
             int fd = descriptor.acquire();
             try {
                 while (true) {
-                    int n = receive(fd, buffer);
+                    int n = Receiving.receive(this, fd, buffer);
                     if (n != 0) {
                         return n;
                     }
@@ -153,78 +154,6 @@ public final class NativeSocket implements StreamSocket {
             }
         } finally {
             readLock.unlock();
-        }
-    }
-
-    /** What {@link #readQueued} returns when another thread holds the read lock. */
-    static final int READER_BUSY = -2;
-
-    /**
-     * For the graceful ending: reads what is queued, without waiting, unless another thread is
-     * reading (that reader then takes the bytes, and the FIN, itself).
-     *
-     * @return the number of bytes read, -1 at the peer's FIN, 0 if nothing is queued, or
-     *         {@link #READER_BUSY}
-     * @throws ConnectionResetException the peer reset the connection (now or earlier)
-     */
-    int readQueued(MemorySegment buffer) throws IOException {
-        if (!readLock.tryLock()) {
-            return READER_BUSY;
-        }
-        try {
-            int fd = descriptor.acquire();
-            try {
-                return receive(fd, buffer);
-            } finally {
-                descriptor.release();
-            }
-        } finally {
-            readLock.unlock();
-        }
-    }
-
-    /**
-     * One recv (retried on EINTR); the caller holds the read lock and a reference.
-     *
-     * @return the number of bytes read, -1 at the peer's FIN, or 0 if nothing is queued (EAGAIN)
-     */
-    private int receive(int fd, MemorySegment buffer) throws IOException {
-        while (true) {
-            // No check for a remembered error first: bytes that arrived before a reset
-            // are still queued, and are delivered before it is reported.
-            long n;
-            errors.enter(FatalErrorRecord.RECEIVE);
-            try {
-                n = syscalls.recv(fd, buffer);
-                if (n < 0 && !FatalErrorRecord.isTransient((int) -n)) {
-                    errors.record((int) -n, "recv");
-                }
-            } finally {
-                errors.exit(FatalErrorRecord.RECEIVE);
-            }
-            if (n > 0) {
-                bytesRead += n; // under readLock: the only writer
-                return (int) n;
-            }
-            if (n == 0) {
-                // The peer's FIN, or a fatal error another call took: only the record,
-                // once every call in flight has written to it, can tell (FatalErrorRecord).
-                FatalErrorRecord.Failure failure = errors.settle();
-                if (failure == null) {
-                    failure = LostResetCheck.afterZeroRead(this);
-                }
-                if (failure != null) {
-                    throw failure.exception("read", peerContext());
-                }
-                return -1;
-            }
-            int errno = (int) -n;
-            if (errno == Errno.EAGAIN) {
-                return 0;
-            }
-            if (errno != Errno.EINTR) {
-                throw Errno.exception("recv", errno, peerContext());
-            }
         }
     }
 
