@@ -1,5 +1,6 @@
 package dev.tcpscope.internal.poll;
 
+import java.lang.invoke.VarHandle;
 import java.util.NoSuchElementException;
 import java.util.concurrent.ConcurrentSkipListSet;
 import java.util.concurrent.atomic.AtomicLong;
@@ -51,8 +52,16 @@ final class DeadlineTimer {
         }
     }
 
+    /**
+     * The longest wait one entry stands for: 2^62 ns (146 years). Entries are ordered by the
+     * difference of their deadlines, which must stay within 2^63 ns of each other; a longer
+     * timeout (a Duration of Long.MAX_VALUE ns is accepted) is a wait that ends earlier and
+     * parks again, which every caller's loop does.
+     */
+    static final long LONGEST_WAIT_NANOS = 1L << 62;
+
     private static final class Holder {
-        static final DeadlineTimer SHARED = start();
+        static final DeadlineTimer SHARED = startOrNull();
     }
 
     private final ConcurrentSkipListSet<Entry> entries = new ConcurrentSkipListSet<>();
@@ -73,9 +82,20 @@ final class DeadlineTimer {
         return timer;
     }
 
-    /** {@return the timer shared by every socket, started at its first use} */
+    /**
+     * {@return the timer shared by every socket, started at its first use; null if its thread
+     * could not be started (no memory for a native thread, say): callers then use parkNanos}
+     */
     static DeadlineTimer shared() {
         return Holder.SHARED;
+    }
+
+    private static DeadlineTimer startOrNull() {
+        try {
+            return start();
+        } catch (OutOfMemoryError | RuntimeException e) {
+            return null;
+        }
     }
 
     /** Makes a timer of its own, for tests. */
@@ -84,12 +104,12 @@ final class DeadlineTimer {
     }
 
     /**
-     * Parks the current thread until it is unparked or {@code deadline} (a
-     * {@link System#nanoTime()} value) passes, give or take the timer thread's own wake-up.
-     * May return spuriously, as {@code LockSupport.park} may.
+     * Parks the current thread until it is unparked or {@code nanos} pass (at most
+     * {@link #LONGEST_WAIT_NANOS}), give or take the timer thread's own wake-up. May return
+     * spuriously, as {@code LockSupport.park} may.
      */
-    void park(Object blocker, long deadline) {
-        Entry entry = add(Thread.currentThread(), deadline);
+    void park(Object blocker, long nanos) {
+        Entry entry = add(Thread.currentThread(), System.nanoTime() + Math.min(nanos, LONGEST_WAIT_NANOS));
         try {
             LockSupport.park(blocker);
         } finally {
@@ -136,6 +156,7 @@ final class DeadlineTimer {
 
     /** Unparks the waiters whose deadline passed, then sleeps until the next deadline or an earlier arrival. */
     private void runOnce() {
+        Thread.interrupted(); // nobody should interrupt this thread; if someone does, park must not return at once forever
         long now = System.nanoTime();
         Entry first = firstOrNull();
         while (first != null && first.deadline - now <= 0) {
@@ -145,6 +166,10 @@ final class DeadlineTimer {
             first = firstOrNull();
         }
         plannedWake = first;
+        // A full fence between the plan's store and the look below: the skip list reads its
+        // head with plain loads, which a weakly ordered CPU could otherwise move before the store
+        // (x86 fences volatile stores anyway). add() is the mirror image: its CAS, then this read.
+        VarHandle.fullFence();
         if (firstOrNull() != first) {
             return; // an entry arrived (or left) between the look and the plan: look again
         }

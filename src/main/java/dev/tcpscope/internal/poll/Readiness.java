@@ -41,8 +41,8 @@ public final class Readiness {
         Parking LOCK_SUPPORT = (blocker, nanos) -> {
             if (nanos == UNTIMED) {
                 LockSupport.park(blocker);
-            } else if (Thread.currentThread().isVirtual()) {
-                DeadlineTimer.shared().park(blocker, System.nanoTime() + nanos);
+            } else if (Thread.currentThread().isVirtual() && DeadlineTimer.shared() != null) {
+                DeadlineTimer.shared().park(blocker, nanos);
             } else {
                 LockSupport.parkNanos(blocker, nanos);
             }

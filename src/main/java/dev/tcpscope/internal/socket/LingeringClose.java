@@ -103,7 +103,8 @@ public final class LingeringClose {
                 try {
                     watchBothDirections(socket); // before the first look: no change after it is missed
                 } catch (IOException e) {
-                    return abort(socket, -1, null, 0, "registering with the poller failed: " + e.getMessage(), e);
+                    return abort(socket, unacknowledgedOrUnknown(socket), null, 0,
+                            "registering with the poller failed: " + e.getMessage(), e);
                 }
             }
             return drainAndWait(socket, deadline, quietNanos, waitsForChanges);
@@ -242,6 +243,15 @@ public final class LingeringClose {
             socket.descriptor.awaitWritable(until, "finish");
         } finally {
             socket.descriptor.release();
+        }
+    }
+
+    /** {@return SIOCOUTQ now, or -1 if it cannot be read} */
+    private static int unacknowledgedOrUnknown(NativeSocket socket) {
+        try {
+            return socket.options().unacknowledged();
+        } catch (IOException e) {
+            return -1;
         }
     }
 

@@ -6,6 +6,7 @@ import dev.tcpscope.internal.transport.StreamSocket;
 
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLEngineResult;
+import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLHandshakeException;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
@@ -109,27 +110,56 @@ final class TlsOutbound {
      */
     void sendEngineOutput(long deadline, boolean closing) throws IOException {
         netOut.clear();
-        while (true) {
-            int before = netOut.position();
-            SSLEngineResult r = engine.wrap(EMPTY, netOut);
-            if (r.getStatus() == SSLEngineResult.Status.BUFFER_OVERFLOW) {
-                netOut = TlsInbound.grow(netOut, before + engine.getSession().getPacketBufferSize(), true);
-                continue;
+        try {
+            while (true) {
+                int before = netOut.position();
+                SSLEngineResult r;
+                try {
+                    r = engine.wrap(EMPTY, netOut);
+                } catch (SSLException | RuntimeException e) {
+                    // The records wrapped before this failure are owed to the peer: the alert that
+                    // follows is numbered after them (TLS 1.3's record sequence).
+                    sendQueued(deadline, e);
+                    throw e;
+                }
+                if (r.getStatus() == SSLEngineResult.Status.BUFFER_OVERFLOW) {
+                    // The engine wraps only into a whole packet buffer's room: from the second record on.
+                    netOut = TlsInbound.grow(netOut, before + engine.getSession().getPacketBufferSize(), true);
+                    continue;
+                }
+                if (r.getStatus() == SSLEngineResult.Status.CLOSED && !closing) {
+                    netOut.position(before); // this wrap's records are not sent; the earlier ones are
+                    send(deadline);
+                    return;
+                }
+                if (r.getHandshakeStatus() == SSLEngineResult.HandshakeStatus.NEED_TASK) {
+                    send(deadline); // what is ready goes out while the task runs (a signature, say)
+                    TlsInbound.runTasks(engine);
+                }
+                if (r.bytesProduced() == 0 || r.getStatus() == SSLEngineResult.Status.CLOSED
+                        || engine.getHandshakeStatus() != SSLEngineResult.HandshakeStatus.NEED_WRAP) {
+                    send(deadline);
+                    return;
+                }
             }
-            if (r.getStatus() == SSLEngineResult.Status.CLOSED && !closing) {
-                netOut.position(before); // this wrap's records are not sent; the earlier ones are
-                send(deadline);
-                return;
+        } finally {
+            // A flight of several records grew the buffer; a connection keeps it for its life.
+            int packet = engine.getSession().getPacketBufferSize();
+            if (netOut.capacity() > packet && netOut.position() == 0) {
+                netOut = ByteBuffer.allocate(packet);
             }
-            if (r.getHandshakeStatus() == SSLEngineResult.HandshakeStatus.NEED_TASK) {
-                send(deadline); // what is ready goes out while the task runs (a signature, say)
-                TlsInbound.runTasks(engine);
-            }
-            if (r.bytesProduced() == 0 || r.getStatus() == SSLEngineResult.Status.CLOSED
-                    || engine.getHandshakeStatus() != SSLEngineResult.HandshakeStatus.NEED_WRAP) {
-                send(deadline);
-                return;
-            }
+        }
+    }
+
+    /** Sends what is queued in {@code netOut} before {@code failure} is thrown; a failing send is added to it. */
+    private void sendQueued(long deadline, Exception failure) {
+        if (netOut.position() == 0) {
+            return;
+        }
+        try {
+            send(deadline);
+        } catch (IOException | RuntimeException e) {
+            failure.addSuppressed(e);
         }
     }
 

@@ -37,7 +37,7 @@ class DeadlineTimerTest {
     private static Thread waiter(DeadlineTimer timer, long deadline, AtomicBoolean stop) {
         return Thread.ofVirtual().name("waiter").start(() -> {
             while (!stop.get() && System.nanoTime() - deadline < 0) {
-                timer.park(DeadlineTimerTest.class, deadline);
+                timer.park(DeadlineTimerTest.class, deadline - System.nanoTime());
             }
         });
     }
@@ -83,7 +83,7 @@ class DeadlineTimerTest {
         Thread waiter = waiter(timer, System.nanoTime() - 1, new AtomicBoolean());
         assertEnds(waiter, "the waiter whose deadline had passed");
         // The loop never parked; park once with a past deadline directly, as Readiness may.
-        Thread direct = Thread.ofVirtual().start(() -> timer.park(DeadlineTimerTest.class, System.nanoTime() - 1));
+        Thread direct = Thread.ofVirtual().start(() -> timer.park(DeadlineTimerTest.class, -1));
         assertEnds(direct, "a park with a past deadline");
         Await.until("no entry is left", () -> timer.waiters() == 0);
     }
