@@ -26,7 +26,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
  * for the later deadline (an hour) and fails; without the removal of a woken waiter's entry,
  * {@link #aWaiterWokenEarlyLeavesNoEntry} fails (the randomized test does not: its entries expire
  * within 100 ms and the timer takes them); with the timer not unparking expired waiters, every
- * test but that one fails.
+ * test but that one fails; with two entries of the same deadline compared equal (no tie-break),
+ * {@link #equalDeadlinesAreTwoWaiters} fails (the set kept one); with the idle timer not parking
+ * (spinning), {@link #anIdleTimerSleeps} fails.
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class DeadlineTimerTest {
@@ -119,5 +121,28 @@ class DeadlineTimerTest {
             assertEnds(waiter, "a waiter (seed " + seed + ")");
         }
         Await.until("no entry is left (seed " + seed + ")", () -> timer.waiters() == 0);
+    }
+
+    /** Two waiters with the same deadline are two entries (the order breaks ties by arrival), and both are woken. */
+    @Test
+    void equalDeadlinesAreTwoWaiters() throws Exception {
+        DeadlineTimer timer = DeadlineTimer.startNew();
+        long deadline = System.nanoTime() + Duration.ofMillis(50).toNanos();
+        Thread first = Thread.ofVirtual().unstarted(() -> { });
+        Thread second = Thread.ofVirtual().unstarted(() -> { });
+        timer.add(first, deadline);
+        timer.add(second, deadline);
+        assertEquals(2, timer.waiters(), "a waiter with the same deadline as another was dropped");
+        Await.until("both entries expire and are taken", () -> timer.waiters() == 0);
+    }
+
+    /** With nobody waiting, the timer thread sleeps (parks without a deadline) rather than spinning. */
+    @Test
+    void anIdleTimerSleeps() throws Exception {
+        DeadlineTimer timer = DeadlineTimer.startNew();
+        Thread waiter = waiter(timer, System.nanoTime() + Duration.ofMillis(10).toNanos(), new AtomicBoolean());
+        assertEnds(waiter, "the waiter");
+        Await.until("the idle timer thread parks without a deadline",
+                () -> timer.waiters() == 0 && timer.thread().getState() == Thread.State.WAITING);
     }
 }

@@ -283,6 +283,100 @@ class LingeringCloseTest {
     }
 
     /**
+     * More input than one read takes, and the peer's FIN after it, all queued before the ending
+     * looks: the ending reads on without waiting for another change (none will come) until the
+     * FIN. Checked by breaking it on purpose: with the ending waiting after each read instead of
+     * reading again, it stopped at the first 8 KiB and waited for the deadline.
+     */
+    @Test
+    void queuedInputBeyondOneReadThenFinIsAllReadWithoutWaiting() throws Exception {
+        var sys = new FaultInjectingSyscalls();
+        try (Connection c = Connection.open(sys, 0)) {
+            int size = 40_000;
+            c.peer().write(Patterns.bytes(0, size));
+            c.peer().sendFin();
+            Await.until("the peer's bytes and FIN are queued here",
+                    () -> tcpState(c.socket()) == TCP_CLOSE_WAIT && unread(c.socket()) == size);
+
+            assertEquals(new Outcome(true, 0, PeerEnd.FIN, size, "delivered; the peer ended too"), end(c.socket()));
+            assertTrue(c.peer().readToEnd().isEof(), "the peer sees our FIN");
+        }
+    }
+
+    /**
+     * A peer that is still sending when the ending starts (4 MiB, far more than the socket
+     * buffers hold) is drained as it sends, not once per quiet period: each arrival wakes the
+     * ending, whose socket so far waited only to connect (registered for output only). Checked
+     * by breaking it on purpose: without the ending's registration for input, arrivals did not
+     * wake it, the peer's write stalled on a full window until the quiet period (30 s here) ran
+     * out, and the test timed out.
+     */
+    @Test
+    void aPeerStillSendingIsDrainedAsItSends() throws Exception {
+        var sys = new FaultInjectingSyscalls();
+        try (Connection c = Connection.open(sys, 0)) {
+            int size = 4 << 20;
+            Forked<Outcome> ending = startEnding(c.socket(), LONG);
+            c.peer().writeAsync(Patterns.bytes(0, size)).get(Await.TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            c.peer().sendFin();
+
+            assertEquals(new Outcome(true, 0, PeerEnd.FIN, size, "delivered; the peer ended too"),
+                    ending.await().assertReturned());
+        }
+    }
+
+    /**
+     * The ending takes the read lock only for each read: once it is over, another thread's read
+     * is refused at once (the connection is closed) instead of waiting for a lock nobody will
+     * release. Checked by breaking it on purpose: with readQueued not unlocking, this read hung.
+     */
+    @Test
+    void aReadAfterTheEndingIsRefusedAtOnce() throws Exception {
+        var sys = new FaultInjectingSyscalls();
+        try (Connection c = Connection.open(sys, 0)) {
+            c.peer().sendFin();
+            Await.until("the peer's FIN arrived", () -> tcpState(c.socket()) == TCP_CLOSE_WAIT);
+            assertTrue(end(c.socket()).delivered());
+
+            Forked<Integer> reader = Forked.start(Forked.Kind.VIRTUAL, "reader",
+                    () -> c.socket().read(MemorySegment.ofArray(new byte[16]), Deadline.NONE));
+            reader.await().assertThrowsExactly(dev.tcpscope.ConnectionClosedException.class);
+        }
+    }
+
+    /**
+     * While another thread holds the write lock (a pump sending into this socket, say), the ending
+     * cannot be the writable direction's waiter: it polls instead, and still ends gracefully once
+     * the peer has read everything and ended. Checked by breaking it on purpose: with the polling
+     * wait not parking (a spin), the ending was never seen parked and the test failed.
+     */
+    @Test
+    void withTheWriteLockHeldElsewhereTheEndingPolls() throws Exception {
+        var sys = new FaultInjectingSyscalls();
+        try (Connection c = Connection.open(sys, 0)) {
+            java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+            Forked<Boolean> holder = Forked.start(Forked.Kind.PLATFORM, "write-lock holder", () -> {
+                c.socket().writeLock.lock();
+                try {
+                    release.await();
+                    return true;
+                } finally {
+                    c.socket().writeLock.unlock();
+                }
+            });
+            Await.until("the write lock is held", () -> c.socket().writeLock.isLocked());
+            Forked<Outcome> ending = startEnding(c.socket(), LONG);
+            Parked.await(ending.thread(), blocker -> blocker == LingeringClose.class, "LingeringClose (polling)");
+            c.peer().readToEndAndClose().assertEof(new byte[0]);
+
+            assertEquals(new Outcome(true, 0, PeerEnd.FIN, 0, "delivered; the peer ended too"),
+                    ending.await().assertReturned());
+            release.countDown();
+            assertTrue(holder.await().assertReturned());
+        }
+    }
+
+    /**
      * Writes more than the peer's window takes, lets the peer send FIN without reading, waits
      * until that FIN is queued here, and starts the ending: {@return the ending, which has read
      * the FIN and parked waiting for the acknowledgement only}
@@ -312,6 +406,14 @@ class LingeringCloseTest {
         try {
             // tcpi_state is struct tcp_info's first byte (little-endian x86_64: the int's low byte).
             return socket.options().getInt(SocketOptions.IPPROTO_TCP, dev.tcpscope.internal.ffi.x86_64.Libc.TCP_INFO()) & 0xFF;
+        } catch (IOException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    private static int unread(NativeSocket socket) {
+        try {
+            return socket.unread();
         } catch (IOException e) {
             throw new AssertionError(e);
         }
