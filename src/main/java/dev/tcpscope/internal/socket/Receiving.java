@@ -71,12 +71,7 @@ final class Receiving {
                 return (int) n;
             }
             if (n == 0) {
-                // The peer's FIN, or a fatal error another call took: only the record,
-                // once every call in flight has written to it, can tell (FatalErrorRecord).
-                FatalErrorRecord.Failure failure = socket.errors.settle();
-                if (failure == null) {
-                    failure = LostResetCheck.afterZeroRead(socket);
-                }
+                FatalErrorRecord.Failure failure = failureBehindZeroRead(socket);
                 if (failure != null) {
                     throw failure.exception("read", socket.peerContext());
                 }
@@ -90,5 +85,16 @@ final class Receiving {
                 throw Errno.exception("recv", errno, socket.peerContext());
             }
         }
+    }
+
+    /**
+     * A read (recv, readv, splice) returned 0: the peer's FIN, or a fatal error another call took.
+     * {@return the failure it stands for, or null for the FIN} Only the record, once every call
+     * in flight has written to it, can tell ({@link FatalErrorRecord#settle}); then a reset that
+     * splice or sendfile may have lost ({@link LostResetCheck}).
+     */
+    static FatalErrorRecord.Failure failureBehindZeroRead(NativeSocket socket) {
+        FatalErrorRecord.Failure failure = socket.errors.settle();
+        return failure != null ? failure : LostResetCheck.afterZeroRead(socket);
     }
 }

@@ -93,11 +93,7 @@ final class SplicePump {
                         if (n > 0) {
                             fill += n;
                         } else if (n == 0) {
-                            // FIN, or a fatal error another call took: only the settled record can tell.
-                            FatalErrorRecord.Failure failure = source.errors.settle();
-                            if (failure == null) {
-                                failure = LostResetCheck.afterZeroRead(source);
-                            }
+                            FatalErrorRecord.Failure failure = Receiving.failureBehindZeroRead(source);
                             if (failure != null) {
                                 drainThenThrow(target, out, pipeRead, fill, writeTimeout,
                                         failure.exception("transferTo", source.peerContext()));

@@ -208,11 +208,7 @@ final class VectoredIo {
                         return n;
                     }
                     if (n == 0) {
-                        // FIN, or a fatal error another call took: only the settled record can tell.
-                        FatalErrorRecord.Failure failure = socket.errors.settle();
-                        if (failure == null) {
-                            failure = LostResetCheck.afterZeroRead(socket);
-                        }
+                        FatalErrorRecord.Failure failure = Receiving.failureBehindZeroRead(socket);
                         if (failure != null) {
                             throw failure.exception("read", socket.peerContext());
                         }
