@@ -12,6 +12,7 @@ import java.lang.foreign.ValueLayout;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.AtomicReferenceArray;
+import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -82,6 +83,7 @@ public final class Poller {
     private final AtomicLong wakeups = new AtomicLong();
     private final AtomicReference<Throwable> failure = new AtomicReference<>(); // set once, before any waiter is woken for it
     private final PollingThreads threads;
+    private final ExitQuiescence exitQuiescence;
 
     /** {@return the process-wide poller, started on first use, and again if the last one failed} */
     public static Poller shared() {
@@ -96,10 +98,16 @@ public final class Poller {
                         throw new IllegalStateException("cannot start the tcpscope poller: " + e.getMessage(), e);
                     }
                     shared = p;
+                    ExitQuiescence.installHook();
                 }
             }
         }
         return p;
+    }
+
+    /** {@return the process-wide poller, or {@code null} if none was started} (for the exit hook) */
+    static Poller sharedIfStarted() {
+        return shared;
     }
 
     /**
@@ -121,6 +129,7 @@ public final class Poller {
             throw Errno.exception("epoll_create1", -fd, null);
         }
         this.epfd = fd;
+        this.exitQuiescence = new ExitQuiescence(this, syscalls);
         try {
             this.threads = new PollingThreads(this, syscalls, fd);
         } catch (IOException | RuntimeException | Error e) {
@@ -151,6 +160,11 @@ public final class Poller {
         } finally {
             tableLock.unlock();
         }
+    }
+
+    /** {@return what takes the platform thread out of epoll_wait when the JVM exits} */
+    ExitQuiescence exitQuiescence() {
+        return exitQuiescence;
     }
 
     /** {@return the poller's platform thread, for tests of what it inherits and whether it ended} */
@@ -211,6 +225,11 @@ public final class Poller {
         } finally {
             tableLock.unlock();
         }
+        if (exitQuiescence.exiting()) {
+            // The platform thread may be parked for the exit (no socket was registered): it must
+            // wait in epoll_wait again. After the slot is taken, so that it cannot park on a count of 0.
+            LockSupport.unpark(threads.platformThread());
+        }
         int result = epollCtl(Libc.EPOLL_CTL_ADD(), fd, events, key);
         if (result < 0) {
             descriptor.setPollKey(UNREGISTERED);
@@ -219,7 +238,8 @@ public final class Poller {
         }
     }
 
-    private int epollCtl(int op, int fd, int events, long key) {
+    /** epoll_ctl on this poller's set, edge-triggered; {@return its result (negative errno)} */
+    int epollCtl(int op, int fd, int events, long key) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment event = arena.allocate(EpollEventLayout.SELECTED.layout());
             event.set(ValueLayout.JAVA_INT, EVENTS_OFFSET, events | Libc.EPOLLET());
@@ -255,6 +275,9 @@ public final class Poller {
             freeSlots[freeCount++] = index;
         } finally {
             tableLock.unlock();
+        }
+        if (exitQuiescence.exiting()) {
+            exitQuiescence.wakeIfIdle(); // the last socket is gone: the platform thread may park
         }
     }
 
@@ -321,7 +344,7 @@ public final class Poller {
         AtomicReferenceArray<SocketDescriptor> table = slots;
         int index = (int) key;
         if (index < 0 || index >= table.length()) {
-            return false;
+            return false; // ExitQuiescence.WAKE_KEY among them
         }
         SocketDescriptor descriptor = table.get(index);
         // A stale event (the slot now belongs to a newer generation, or to nobody) is dropped.

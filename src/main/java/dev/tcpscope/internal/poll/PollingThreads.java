@@ -112,7 +112,7 @@ final class PollingThreads {
      * touched the library) unless, as here, it inherits no thread-locals; said again explicitly so
      * that it does not hang on that rule. The system class loader pins nothing.
      */
-    private static Thread innocuous(Thread.Builder builder, Runnable task) {
+    static Thread innocuous(Thread.Builder builder, Runnable task) {
         Thread t = builder.inheritInheritableThreadLocals(false).unstarted(task);
         t.setContextClassLoader(ClassLoader.getSystemClassLoader());
         return t;
@@ -164,6 +164,12 @@ final class PollingThreads {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment events = arena.allocate(EVENT_SIZE * MAX_EVENTS, 8);
             while (!poller.hasFailed()) {
+                if (poller.exitQuiescence().idle()) {
+                    // The JVM is exiting and no socket is registered: wait in Java, not in native
+                    // code, where the exit would wait 300 ms for this thread (ExitQuiescence).
+                    LockSupport.park(this);
+                    continue;
+                }
                 int n = poll(epfd, events, -1);
                 if (n > 0 && dispatch(events, n) && backoff.shouldHandOff()) {
                     handOff(events);

@@ -1,0 +1,126 @@
+package dev.tcpscope.internal.poll;
+
+import dev.tcpscope.internal.os.LinuxSyscalls;
+import dev.tcpscope.internal.socket.Connector;
+import dev.tcpscope.internal.socket.NativeListener;
+import dev.tcpscope.internal.socket.NativeSocket;
+import dev.tcpscope.testing.Await;
+import dev.tcpscope.testing.DescriptorCounts;
+import dev.tcpscope.testing.Forked;
+import dev.tcpscope.testing.Loopback;
+import dev.tcpscope.testing.OpenSockets;
+import dev.tcpscope.testing.Parked;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.lang.foreign.MemorySegment;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * When the JVM exits, a poller with no socket registered must not hold its platform thread in
+ * epoll_wait: HotSpot's exit waits up to 300 ms for every thread that is in native code
+ * ({@link ExitQuiescence}). What the exit sees is the thread's state: in a downcall it is
+ * RUNNABLE; parked, it is WAITING. These tests run the hook's action on a poller of their own
+ * (running the real hook would change the shared poller for the rest of the test JVM), and check
+ * that the real hook is registered with the runtime. The poller keeps its wake-up socket for its
+ * life, so this class counts sockets itself instead of with {@link OpenSockets.Check}.
+ *
+ * <p>Checked by breaking the code: without the wake-up in {@code begin} the platform thread stayed
+ * in epoll_wait (first test, "parks"); without the park in the polling loop, the same; without
+ * the unpark in {@code register}, the reader registered during the exit was never woken (its data
+ * arrived, but nothing polled); without the wake-up when the last socket is deregistered, the
+ * thread stayed in epoll_wait after the sockets of the exit were closed.
+ */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class ExitQuiescenceTest {
+
+    private static final byte[] HELLO = "hello".getBytes(StandardCharsets.US_ASCII);
+
+    @Test
+    void atExitAnIdlePollerParksInJavaServesSocketsOpenedDuringTheExitAndParksAgainWhenTheyClose()
+            throws Exception {
+        Poller poller = Poller.start(LinuxSyscalls.INSTANCE);
+        OpenSockets.initJdkNetworking();
+        int socketsBefore = OpenSockets.count();
+        DescriptorCounts counts = DescriptorCounts.now();
+        Thread platform = poller.thread();
+        Await.until("the platform polling thread waits in epoll_wait", () -> inEpollWait(platform),
+                () -> describe(platform));
+
+        poller.exitQuiescence().begin();
+        Await.until("the idle poller's platform thread parks in Java at exit", () -> parkedForExit(platform),
+                () -> describe(platform));
+
+        // Another shutdown hook may still connect: its sockets are served as before.
+        NativeListener listener = NativeListener.listen(LinuxSyscalls.INSTANCE, poller,
+                new InetSocketAddress(Loopback.IPV4, 0), 4, l -> {});
+        NativeSocket client = null;
+        NativeSocket accepted = null;
+        try {
+            client = new Connector(LinuxSyscalls.INSTANCE, poller)
+                    .connect(listener.localAddress(), Await.TIMEOUT, null, s -> {});
+            accepted = listener.accept(Loopback.deadline());
+            NativeSocket reading = client;
+            byte[] received = new byte[HELLO.length];
+            Forked<Integer> reader = Forked.start(Forked.Kind.VIRTUAL, "reader",
+                    () -> reading.read(MemorySegment.ofArray(received), Deadline.NONE));
+            Parked.await(reader.thread());
+            Loopback.write(accepted, HELLO);
+            assertEquals(HELLO.length, reader.await().value(), "the reader parked during the exit is woken by the data");
+            assertEquals("hello", new String(received, StandardCharsets.US_ASCII));
+        } finally {
+            if (accepted != null) {
+                accepted.close("closed by the test", null);
+            }
+            if (client != null) {
+                client.close("closed by the test", null);
+            }
+            listener.close();
+        }
+        assertEquals(0, poller.registeredCount());
+        Await.until("the platform thread parks again once the exit's sockets are gone",
+                () -> parkedForExit(platform), () -> describe(platform));
+        counts.awaitAllReleased("the exit's sockets");
+        // Nothing leaked but the wake-up socket, which the poller keeps for its life.
+        OpenSockets.awaitCount(socketsBefore + 1);
+    }
+
+    @Test
+    void theSharedPollerInstallsTheExitHook() {
+        assertNotNull(Poller.shared());
+        Thread hook = ExitQuiescence.hook();
+        assertNotNull(hook, "the shared poller registers the exit hook when it starts");
+        assertEquals("tcpscope-exit", hook.getName());
+        // removeShutdownHook says whether it was registered; put back at once.
+        boolean registered = Runtime.getRuntime().removeShutdownHook(hook);
+        if (registered) {
+            Runtime.getRuntime().addShutdownHook(hook);
+        }
+        assertTrue(registered, "the hook is registered with the runtime");
+    }
+
+    /** In the epoll_wait downcall: a native frame's thread is RUNNABLE, with epollWait on its stack. */
+    private static boolean inEpollWait(Thread thread) {
+        return thread.getState() == Thread.State.RUNNABLE
+                && Arrays.stream(thread.getStackTrace()).anyMatch(f -> f.getMethodName().equals("epollWait"));
+    }
+
+    /** Parked in the platform polling loop (not in any epoll_wait): what the exit needs. */
+    private static boolean parkedForExit(Thread thread) {
+        StackTraceElement[] stack = thread.getStackTrace();
+        return thread.getState() == Thread.State.WAITING
+                && Arrays.stream(stack).noneMatch(f -> f.getMethodName().equals("epollWait"))
+                && Arrays.stream(stack).anyMatch(f -> f.getMethodName().equals("platformLoop"));
+    }
+
+    private static String describe(Thread thread) {
+        return thread.getState() + " " + Arrays.toString(thread.getStackTrace());
+    }
+}
