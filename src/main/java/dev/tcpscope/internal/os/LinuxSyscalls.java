@@ -14,9 +14,9 @@ import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
 /**
  * {@link Syscalls} on Linux through the jextract bindings in {@code internal.ffi.x86_64}.
  *
- * <p>jextract links every function without errno capture; each call here is relinked from the
- * generated address and descriptor with {@code captureCallState("errno")}, since the JVM may
- * itself change errno between a downcall and any later read of it. {@code recv} and
+ * <p>jextract links every function without errno capture; each call here is linked from its
+ * symbol and jextract's descriptor ({@link LibcFunction}) with {@code captureCallState("errno")},
+ * since the JVM may itself change errno between a downcall and any later read of it. {@code recv} and
  * {@code send} are linked twice: {@code critical} for heap segments (a {@code byte[]} is passed
  * without copying; on non-blocking sockets the call returns at once), at most
  * {@link #MAX_CRITICAL_BYTES} per call, and plain for native segments.
@@ -26,13 +26,32 @@ public final class LinuxSyscalls implements Syscalls {
     /** The one instance; the class refuses to load on a platform without bindings. */
     public static final LinuxSyscalls INSTANCE;
 
-    private static final Linker LINKER = Linker.nativeLinker();
     static final VarHandle ERRNO;
     static final CallStatePool CALL_STATES;
 
-    private static final MethodHandle SOCKET, CONNECT, BIND, LISTEN, ACCEPT4, GETSOCKOPT, SETSOCKOPT,
-            GETSOCKNAME, GETPEERNAME, SHUTDOWN, CLOSE, RECV, SEND, RECV_CRITICAL, SEND_CRITICAL, IOCTL, FCNTL,
-            EPOLL_CREATE1, EPOLL_CTL, EPOLL_WAIT;
+    /** Every connection's calls, linked when the class is initialised. */
+    private static final MethodHandle SOCKET, CONNECT, GETSOCKOPT, SETSOCKOPT, GETSOCKNAME, GETPEERNAME,
+            SHUTDOWN, CLOSE, RECV, SEND, RECV_CRITICAL, SEND_CRITICAL, IOCTL, EPOLL_CREATE1, EPOLL_CTL, EPOLL_WAIT;
+
+    /**
+     * A listener's calls, linked on first use: a program that only connects never pays for them
+     * (each new function shape costs 15-30 ms of its first connection to link; see LibcFunction).
+     * Static finals of a holder class, so they are constants to the JIT all the same.
+     */
+    private static final class ListenerCalls {
+        static final MethodHandle BIND = LibcFunction.BIND.link();
+        static final MethodHandle LISTEN = LibcFunction.LISTEN.link();
+        static final MethodHandle ACCEPT4 = LibcFunction.ACCEPT4.link();
+    }
+
+    /** fcntl, asked only by an option query: linked on first use, as {@link ListenerCalls}. */
+    private static final class FcntlCall {
+        // fcntl(int, int, ...) is variadic: jextract offers its address but no fixed descriptor,
+        // so the shape called here (no third argument) is spelled out.
+        static final MethodHandle FCNTL = LibcFunction.link(Libc.fcntl.address(),
+                FunctionDescriptor.of(Libc.C_INT, Libc.C_INT, Libc.C_INT),
+                Linker.Option.firstVariadicArg(2));
+    }
 
     /**
      * The most bytes one critical recv or send moves to or from a heap segment. A critical
@@ -56,42 +75,28 @@ public final class LinuxSyscalls implements Syscalls {
         // Capture segments lent out per call, not one per thread: see CallStatePool.
         CALL_STATES = new CallStatePool(stateLayout, Math.max(64, 4 * Runtime.getRuntime().availableProcessors()));
 
-        SOCKET = link(Libc.socket$address(), Libc.socket$descriptor());
-        CONNECT = link(Libc.connect$address(), Libc.connect$descriptor());
-        BIND = link(Libc.bind$address(), Libc.bind$descriptor());
-        LISTEN = link(Libc.listen$address(), Libc.listen$descriptor());
-        ACCEPT4 = link(Libc.accept4$address(), Libc.accept4$descriptor());
-        GETSOCKOPT = link(Libc.getsockopt$address(), Libc.getsockopt$descriptor());
-        SETSOCKOPT = link(Libc.setsockopt$address(), Libc.setsockopt$descriptor());
-        GETSOCKNAME = link(Libc.getsockname$address(), Libc.getsockname$descriptor());
-        GETPEERNAME = link(Libc.getpeername$address(), Libc.getpeername$descriptor());
-        SHUTDOWN = link(Libc.shutdown$address(), Libc.shutdown$descriptor());
-        CLOSE = link(Libc.close$address(), Libc.close$descriptor());
-        RECV = link(Libc.recv$address(), Libc.recv$descriptor());
-        SEND = link(Libc.send$address(), Libc.send$descriptor());
-        RECV_CRITICAL = link(Libc.recv$address(), Libc.recv$descriptor(), Linker.Option.critical(true));
-        SEND_CRITICAL = link(Libc.send$address(), Libc.send$descriptor(), Linker.Option.critical(true));
-        // ioctl(int, unsigned long, ...) and fcntl(int, int, ...) are variadic: jextract offers
-        // their address but no fixed descriptor, so the shapes we call are spelled out here.
-        IOCTL = link(Libc.ioctl.address(),
+        SOCKET = LibcFunction.SOCKET.link();
+        CONNECT = LibcFunction.CONNECT.link();
+        GETSOCKOPT = LibcFunction.GETSOCKOPT.link();
+        SETSOCKOPT = LibcFunction.SETSOCKOPT.link();
+        GETSOCKNAME = LibcFunction.GETSOCKNAME.link();
+        GETPEERNAME = LibcFunction.GETPEERNAME.link();
+        SHUTDOWN = LibcFunction.SHUTDOWN.link();
+        CLOSE = LibcFunction.CLOSE.link();
+        RECV = LibcFunction.RECV.link();
+        SEND = LibcFunction.SEND.link();
+        RECV_CRITICAL = LibcFunction.RECV.link(Linker.Option.critical(true));
+        SEND_CRITICAL = LibcFunction.SEND.link(Linker.Option.critical(true));
+        // ioctl(int, unsigned long, ...) is variadic: jextract offers its address but no fixed
+        // descriptor, so the shape called here is spelled out.
+        IOCTL = LibcFunction.link(Libc.ioctl.address(),
                 FunctionDescriptor.of(Libc.C_INT, Libc.C_INT, Libc.C_LONG, Libc.C_POINTER),
                 Linker.Option.firstVariadicArg(2));
-        FCNTL = link(Libc.fcntl.address(),
-                FunctionDescriptor.of(Libc.C_INT, Libc.C_INT, Libc.C_INT),
-                Linker.Option.firstVariadicArg(2));
-        EPOLL_CREATE1 = link(Libc.epoll_create1$address(), Libc.epoll_create1$descriptor());
-        EPOLL_CTL = link(Libc.epoll_ctl$address(), Libc.epoll_ctl$descriptor());
-        EPOLL_WAIT = link(Libc.epoll_wait$address(), Libc.epoll_wait$descriptor());
+        EPOLL_CREATE1 = LibcFunction.EPOLL_CREATE1.link();
+        EPOLL_CTL = LibcFunction.EPOLL_CTL.link();
+        EPOLL_WAIT = LibcFunction.EPOLL_WAIT.link();
         MSG_NOSIGNAL = Libc.MSG_NOSIGNAL();
         INSTANCE = new LinuxSyscalls();
-    }
-
-    static MethodHandle link(MemorySegment address, FunctionDescriptor descriptor,
-                                     Linker.Option... extra) {
-        Linker.Option[] options = new Linker.Option[extra.length + 1];
-        options[0] = Linker.Option.captureCallState("errno");
-        System.arraycopy(extra, 0, options, 1, extra.length);
-        return LINKER.downcallHandle(address, descriptor, options);
     }
 
     private LinuxSyscalls() {}
@@ -153,7 +158,7 @@ public final class LinuxSyscalls implements Syscalls {
     public int bind(int fd, MemorySegment address, int length) {
         MemorySegment state = CALL_STATES.claim();
         try {
-            return result((int) BIND.invokeExact(state, fd, address, length), state);
+            return result((int) ListenerCalls.BIND.invokeExact(state, fd, address, length), state);
         } catch (Throwable t) {
             throw failure(t);
         } finally {
@@ -165,7 +170,7 @@ public final class LinuxSyscalls implements Syscalls {
     public int listen(int fd, int backlog) {
         MemorySegment state = CALL_STATES.claim();
         try {
-            return result((int) LISTEN.invokeExact(state, fd, backlog), state);
+            return result((int) ListenerCalls.LISTEN.invokeExact(state, fd, backlog), state);
         } catch (Throwable t) {
             throw failure(t);
         } finally {
@@ -177,7 +182,7 @@ public final class LinuxSyscalls implements Syscalls {
     public int accept4(int fd, MemorySegment address, MemorySegment lengthInOut, int flags) {
         MemorySegment state = CALL_STATES.claim();
         try {
-            return result((int) ACCEPT4.invokeExact(state, fd, address, lengthInOut, flags), state);
+            return result((int) ListenerCalls.ACCEPT4.invokeExact(state, fd, address, lengthInOut, flags), state);
         } catch (Throwable t) {
             throw failure(t);
         } finally {
@@ -305,7 +310,7 @@ public final class LinuxSyscalls implements Syscalls {
     public int fcntl(int fd, int command) {
         MemorySegment state = CALL_STATES.claim();
         try {
-            return result((int) FCNTL.invokeExact(state, fd, command), state);
+            return result((int) FcntlCall.FCNTL.invokeExact(state, fd, command), state);
         } catch (Throwable t) {
             throw failure(t);
         } finally {

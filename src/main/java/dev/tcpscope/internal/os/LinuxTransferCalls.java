@@ -9,7 +9,6 @@ import java.lang.invoke.MethodHandle;
 
 import static dev.tcpscope.internal.os.LinuxSyscalls.CALL_STATES;
 import static dev.tcpscope.internal.os.LinuxSyscalls.failure;
-import static dev.tcpscope.internal.os.LinuxSyscalls.link;
 import static dev.tcpscope.internal.os.LinuxSyscalls.result;
 
 /**
@@ -24,13 +23,13 @@ final class LinuxTransferCalls {
     private static final MethodHandle WRITEV, READV, SENDFILE, SPLICE, PIPE2, OPEN;
 
     static {
-        WRITEV = link(Libc.writev$address(), Libc.writev$descriptor());
-        READV = link(Libc.readv$address(), Libc.readv$descriptor());
-        SENDFILE = link(Libc.sendfile$address(), Libc.sendfile$descriptor());
-        SPLICE = link(Libc.splice$address(), Libc.splice$descriptor());
-        PIPE2 = link(Libc.pipe2$address(), Libc.pipe2$descriptor());
+        WRITEV = LibcFunction.WRITEV.link();
+        READV = LibcFunction.READV.link();
+        SENDFILE = LibcFunction.SENDFILE.link();
+        SPLICE = LibcFunction.SPLICE.link();
+        PIPE2 = LibcFunction.PIPE2.link();
         // open(const char *, int, ...) is variadic: the shape called here has no mode argument.
-        OPEN = link(Libc.open.address(), FunctionDescriptor.of(Libc.C_INT, Libc.C_POINTER, Libc.C_INT),
+        OPEN = LibcFunction.link(Libc.open.address(), FunctionDescriptor.of(Libc.C_INT, Libc.C_POINTER, Libc.C_INT),
                 Linker.Option.firstVariadicArg(2));
     }
 

@@ -3,7 +3,6 @@ package dev.tcpscope.internal.os;
 import dev.tcpscope.internal.ffi.x86_64.Libc;
 import dev.tcpscope.internal.ffi.x86_64.sockaddr_in;
 import dev.tcpscope.internal.ffi.x86_64.sockaddr_in6;
-import dev.tcpscope.internal.ffi.x86_64.sockaddr_storage;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SegmentAllocator;
@@ -25,8 +24,13 @@ public final class SocketAddresses {
     public static final int AF_INET = Libc.AF_INET();
     public static final int AF_INET6 = Libc.AF_INET6();
 
-    /** Size of {@code struct sockaddr_storage}: large enough for any address we decode. */
-    public static final long STORAGE_SIZE = sockaddr_storage.layout().byteSize();
+    /**
+     * Size of {@code struct sockaddr_storage}: large enough for any address we decode. 128 on
+     * every Linux architecture; a constant rather than jextract's {@code sockaddr_storage.layout()},
+     * whose class initializer makes var handles for its padding arrays (about 20 ms of a first
+     * connection). LibcFunctionTest checks it against that layout.
+     */
+    public static final long STORAGE_SIZE = 128;
 
     private static final ValueLayout.OfShort NET_SHORT =
             ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);

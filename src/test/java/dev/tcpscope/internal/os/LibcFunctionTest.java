@@ -1,0 +1,62 @@
+package dev.tcpscope.internal.os;
+
+import dev.tcpscope.internal.ffi.x86_64.Libc;
+import dev.tcpscope.internal.ffi.x86_64.sockaddr_storage;
+import dev.tcpscope.internal.ffi.x86_64.utsname;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.MemorySegment;
+import java.nio.charset.StandardCharsets;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/**
+ * The descriptors, offsets and sizes that the library spells out, to keep jextract's classes from
+ * linking handles it never calls ({@link LibcFunction}, {@link KernelMachine}), are jextract's: the
+ * generated bindings are the source of truth, and AbiProbeTest checks those against C.
+ *
+ * <p>Checked by breaking it: with recv's length argument spelled C_INT instead of C_LONG, or
+ * MACHINE_OFFSET as 3 * 65, or STORAGE_SIZE as 112, these tests failed naming the function or
+ * the field.
+ */
+class LibcFunctionTest {
+
+    @ParameterizedTest
+    @EnumSource(LibcFunction.class)
+    void eachDescriptorIsJextracts(LibcFunction function) throws ReflectiveOperationException {
+        // Read by reflection from the same generated accessor the library used to call.
+        FunctionDescriptor generated = (FunctionDescriptor) Libc.class
+                .getMethod(function.symbol() + "$descriptor").invoke(null);
+        assertEquals(generated, function.descriptor(), function.symbol());
+    }
+
+    @ParameterizedTest
+    @EnumSource(LibcFunction.class)
+    void eachSymbolIsWhereJextractsLookupFindsIt(LibcFunction function) throws ReflectiveOperationException {
+        MemorySegment generated = (MemorySegment) Libc.class
+                .getMethod(function.symbol() + "$address").invoke(null);
+        assertEquals(generated.address(), function.address().address(), function.symbol());
+    }
+
+    @Test
+    void sockaddrStorageSizeIsJextracts() {
+        assertEquals(sockaddr_storage.layout().byteSize(), SocketAddresses.STORAGE_SIZE);
+    }
+
+    @Test
+    void utsnameOffsetsAreJextracts() {
+        assertEquals(utsname.sysname$offset(), KernelMachine.SYSNAME_OFFSET);
+        assertEquals(utsname.machine$offset(), KernelMachine.MACHINE_OFFSET);
+    }
+
+    @Test
+    void theMachineReadIsWhatUnameDashMSays() throws Exception {
+        Process uname = new ProcessBuilder("uname", "-m").redirectErrorStream(true).start();
+        String expected = new String(uname.getInputStream().readAllBytes(), StandardCharsets.US_ASCII).strip();
+        assertEquals(0, uname.waitFor());
+        assertEquals(expected, KernelMachine.read());
+    }
+}
