@@ -59,7 +59,6 @@ public final class Poller {
     static final int READ_EVENTS, WRITE_EVENTS, READ_INTEREST, WRITE_INTEREST;
     private static final long EVENTS_OFFSET = EpollEventLayout.SELECTED.eventsOffset();
     private static final long DATA_OFFSET = EpollEventLayout.SELECTED.dataOffset();
-    private static final System.Logger LOG = System.getLogger(Poller.class.getName());
 
     static {
         int in = Libc.EPOLLIN(), out = Libc.EPOLLOUT(), rdhup = Libc.EPOLLRDHUP();
@@ -315,7 +314,10 @@ public final class Poller {
             }
         }
         try {
-            LOG.log(System.Logger.Level.ERROR, "tcpscope poller failed; its connections fail with "
+            // Looked up here, not when the class loads: finding the logging backend costs a
+            // program's first connection about 10 ms, for a log that a healthy process never writes.
+            System.getLogger(Poller.class.getName()).log(System.Logger.Level.ERROR,
+                    "tcpscope poller failed; its connections fail with "
                     + "PollerFailedException, new ones use a new poller", cause);
         } catch (Throwable ignored) {
             // Every waiter is already awake; a failing logger must not hide that.
