@@ -26,7 +26,8 @@ public final class IdleServerProcess {
         int port;
         switch (implementation) {
             case "tcpscope" -> {
-                TcpscopeServer s = TcpscopeServer.start(Echo.tcpscope(bufferSize));
+                // A direct buffer, as the JDK server's handler has (Echo.jdk): see Echo.tcpscopeDirect.
+                TcpscopeServer s = TcpscopeServer.start(Echo.tcpscopeDirect(bufferSize));
                 port = s.address().getPort();
             }
             case "jdk-virtual" -> {

@@ -70,4 +70,23 @@ public final class Echo {
             connection.write(buffer, 0, n);
         }
     }
+
+    /**
+     * A {@link dev.tcpscope.TcpServer.Handler} that echoes through a direct {@code ByteBuffer} of
+     * {@code bufferSize}, the kind of buffer {@link #jdk(int)} uses: for the idle-memory benchmark,
+     * so that neither server's echo buffer is on the heap and the live-heap figure compares the
+     * libraries, not the two handlers' choice of buffer.
+     */
+    public static dev.tcpscope.TcpServer.Handler tcpscopeDirect(int bufferSize) {
+        return (connection, scope) -> tcpscopeDirect(connection, ByteBuffer.allocateDirect(bufferSize));
+    }
+
+    private static void tcpscopeDirect(TcpConnection connection, ByteBuffer buffer) throws IOException {
+        connection.noDelay(true);
+        while (connection.read(buffer) >= 0) {
+            buffer.flip();
+            connection.write(buffer);
+            buffer.clear();
+        }
+    }
 }
