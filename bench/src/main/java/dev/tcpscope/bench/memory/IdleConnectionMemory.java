@@ -26,7 +26,9 @@ import java.util.concurrent.TimeUnit;
  * {@code /proc/PID/status}. Per idle connection: (after - before) / N, for the resident set and
  * for the live heap. A warm-up of 200 connections (opened, used, closed) comes first so that
  * class loading and compilation are in the baseline. Both children run with the same flags
- * ({@code -Xmx1g}, default G1) and a 1 KiB echo buffer per connection.
+ * ({@code -Xmx1g}, default G1) and a direct 1 KiB echo buffer per connection (a
+ * {@code ByteBuffer.allocateDirect}: the JDK's channel needs a buffer, and tcpscope's handler
+ * uses the same kind, so that neither echo buffer is on the heap).
  *
  * <pre>java -cp benchmarks.jar dev.tcpscope.bench.memory.IdleConnectionMemory CONNECTIONS OUT_FILE</pre>
  *

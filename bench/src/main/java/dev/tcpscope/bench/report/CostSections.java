@@ -49,7 +49,7 @@ final class CostSections {
             page.append("Not measured in this run.\n\n");
             return;
         }
-        page.append("Echo server in a child JVM (-Xmx1g, G1, 1 KiB echo buffer per connection); ")
+        page.append("Echo server in a child JVM (-Xmx1g, G1, a direct 1 KiB echo buffer per connection in both servers); ")
                 .append(rssT.get().param("connections")).append(" connections, each idle after one 64 B exchange; ")
                 .append("full GC before each reading. Resident = VmRSS growth ÷ connections; live heap = heap in use after GC, growth ÷ connections.\n\n");
         page.append("| server | resident KiB per connection | live heap KiB per connection |\n|---|---|---|\n");
