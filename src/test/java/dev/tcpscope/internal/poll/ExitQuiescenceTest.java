@@ -112,12 +112,22 @@ class ExitQuiescenceTest {
                 && Arrays.stream(thread.getStackTrace()).anyMatch(f -> f.getMethodName().equals("epollWait"));
     }
 
-    /** Parked in the platform polling loop (not in any epoll_wait): what the exit needs. */
+    /**
+     * Parked by the platform polling loop itself (not in any epoll_wait, nor waiting for a lock
+     * on the way): what the exit needs.
+     */
     private static boolean parkedForExit(Thread thread) {
         StackTraceElement[] stack = thread.getStackTrace();
-        return thread.getState() == Thread.State.WAITING
-                && Arrays.stream(stack).noneMatch(f -> f.getMethodName().equals("epollWait"))
-                && Arrays.stream(stack).anyMatch(f -> f.getMethodName().equals("platformLoop"));
+        if (thread.getState() != Thread.State.WAITING) {
+            return false;
+        }
+        for (int i = 1; i < stack.length; i++) {
+            if (stack[i].getMethodName().equals("platformLoop")) {
+                return stack[i - 1].getClassName().equals("java.util.concurrent.locks.LockSupport")
+                        && stack[i - 1].getMethodName().equals("park");
+            }
+        }
+        return false;
     }
 
     private static String describe(Thread thread) {
