@@ -5,6 +5,8 @@ import dev.tcpscope.internal.socket.Connector;
 import dev.tcpscope.internal.socket.NativeListener;
 import dev.tcpscope.internal.socket.NativeSocket;
 import dev.tcpscope.testing.Await;
+import dev.tcpscope.testing.ChildJvm;
+import dev.tcpscope.testing.ChildProcess;
 import dev.tcpscope.testing.DescriptorCounts;
 import dev.tcpscope.testing.Forked;
 import dev.tcpscope.testing.Loopback;
@@ -29,14 +31,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * ({@link ExitQuiescence}). What the exit sees is the thread's state: in a downcall it is
  * RUNNABLE; parked, it is WAITING. These tests run the hook's action on a poller of their own
  * (running the real hook would change the shared poller for the rest of the test JVM), and check
- * that the real hook is registered with the runtime. The poller keeps its wake-up socket for its
+ * that the real hook is registered with the runtime; a child JVM that makes one connection and
+ * returns from {@code main} shows the real hook at work during a real exit. The poller keeps its wake-up socket for its
  * life, so this class counts sockets itself instead of with {@link OpenSockets.Check}.
  *
  * <p>Checked by breaking the code: without the wake-up in {@code begin} the platform thread stayed
  * in epoll_wait (first test, "parks"); without the park in the polling loop, the same; without
  * the unpark in {@code register}, the reader registered during the exit was never woken (its data
  * arrived, but nothing polled); without the wake-up when the last socket is deregistered, the
- * thread stayed in epoll_wait after the sockets of the exit were closed.
+ * thread stayed in epoll_wait after the sockets of the exit were closed; without the hook's
+ * registration ({@code addShutdownHook}), the child printed "POLLER STILL RUNNABLE" after 20 s.
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class ExitQuiescenceTest {
@@ -93,6 +97,15 @@ class ExitQuiescenceTest {
     }
 
     @Test
+    void inARealExitThePollerParksOnceTheProgramsConnectionIsClosed() throws Exception {
+        try (ChildProcess child = ChildJvm.start(ExitingProgramMain.class)) {
+            assertEquals("CONNECTED", child.expect("CONNECTED"), child::describe);
+            assertEquals("POLLER PARKED AT EXIT", child.expect("POLLER"), child::describe);
+            assertEquals(0, child.awaitExit(), child::describe);
+        }
+    }
+
+    @Test
     void theSharedPollerInstallsTheExitHook() {
         assertNotNull(Poller.shared());
         Thread hook = ExitQuiescence.hook();
@@ -117,17 +130,7 @@ class ExitQuiescenceTest {
      * on the way): what the exit needs.
      */
     private static boolean parkedForExit(Thread thread) {
-        StackTraceElement[] stack = thread.getStackTrace();
-        if (thread.getState() != Thread.State.WAITING) {
-            return false;
-        }
-        for (int i = 1; i < stack.length; i++) {
-            if (stack[i].getMethodName().equals("platformLoop")) {
-                return stack[i - 1].getClassName().equals("java.util.concurrent.locks.LockSupport")
-                        && stack[i - 1].getMethodName().equals("park");
-            }
-        }
-        return false;
+        return ExitingProgramMain.parkedByItsLoop(thread);
     }
 
     private static String describe(Thread thread) {
