@@ -14,7 +14,7 @@ import java.lang.invoke.MethodHandle;
  * {@code new_utsname}), so it has no architecture-dependent layout to get wrong. Its offsets are
  * constants here rather than read through jextract's {@code utsname} class, whose initializer
  * makes a var handle per field (tens of milliseconds of a program's first connection, for two
- * strings); {@code KernelMachineTest} checks them against that class, which {@code AbiProbeTest}
+ * strings); {@code LibcFunctionTest} checks them against that class, which {@code AbiProbeTest}
  * checks against C on x86_64 and aarch64. Only called on Linux ({@link Platform}); as a guard
  * against an {@code os.name} set by hand on another system, whose struct utsname is larger
  * (macOS: five {@code char[256]}), the buffer is far larger than any, and the sysname field,

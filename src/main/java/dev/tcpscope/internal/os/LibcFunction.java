@@ -17,11 +17,11 @@ import static dev.tcpscope.internal.ffi.x86_64.Libc.C_POINTER;
  * of jextract's per-function holder classes ({@code Libc.socket$descriptor()} and the like) links
  * a handle of its own, without errno capture, when it is first touched; tcpscope never calls that
  * handle, since it must capture errno. Reading the descriptor through it linked every function
- * twice, and linking is almost all of what a program pays for its first connection (15-30 ms for
+ * twice, and linking is almost all of what a program pays for its first connection (12-25 ms for
  * each new function shape on this machine; bench/README.md, "First connection"). So the
- * descriptors are here, and {@code LibcFunctionTest} checks each against jextract's (which
- * {@code AbiProbeTest} checks against C): a descriptor spelled wrong fails the build's tests, not
- * a call.
+ * descriptors are here, and {@code LibcFunctionTest} checks each against jextract's, which are
+ * generated from the system headers' prototypes ({@code AbiProbeTest} checks the C types' sizes
+ * they rest on): a descriptor spelled wrong fails the build's tests, not a call.
  *
  * <p>The symbols come from the linker's default lookup (the C library), where jextract's lookup
  * also finds them: no library of tcpscope's own is loaded. The variadic functions (ioctl, fcntl,

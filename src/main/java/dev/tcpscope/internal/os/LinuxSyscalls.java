@@ -35,7 +35,7 @@ public final class LinuxSyscalls implements Syscalls {
 
     /**
      * A listener's calls, linked on first use: a program that only connects never pays for them
-     * (each new function shape costs 15-30 ms of its first connection to link; see LibcFunction).
+     * (each new function shape costs 12-25 ms of its first connection to link; see LibcFunction).
      * Static finals of a holder class, so they are constants to the JIT all the same.
      */
     private static final class ListenerCalls {

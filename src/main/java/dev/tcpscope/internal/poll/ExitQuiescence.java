@@ -16,7 +16,7 @@ import dev.tcpscope.internal.os.Syscalls;
  * than connecting. (The JDK's own virtual-thread sockets pay the same: its pollers block in
  * epoll_wait through JNI. Its blocking sockets on platform threads do not, having no poller.)
  *
- * <p><b>How.</b> A shutdown hook ({@link #installHook}) marks the shared poller as exiting. From
+ * <p><b>How.</b> A shutdown hook ({@link #installHookFor}) marks the shared poller as exiting. From
  * then on, while no socket is registered, the platform thread parks in Java (a parked thread is
  * not in native) instead of waiting in epoll_wait; a registration unparks it (another shutdown
  * hook may still connect), and the deregistration that leaves none wakes it again. Nothing
@@ -37,7 +37,8 @@ final class ExitQuiescence {
     /** The wake-up socket's event key: a negative slot index, which dispatch drops. */
     static final long WAKE_KEY = -1L;
 
-    private static Thread hook; // guarded by ExitQuiescence.class; set once
+    private static Thread hook; // guarded by ExitQuiescence.class; set once, when registered
+    private static volatile boolean processExiting; // the hook has run, or could not be registered
 
     private final Poller poller;
     private final Syscalls syscalls;
@@ -50,27 +51,36 @@ final class ExitQuiescence {
     }
 
     /**
-     * Registers, once per process, the hook that marks the shared poller as exiting. A poller
-     * first started while the JVM is already shutting down gets no hook: the exit waits for it.
+     * Registers, once per process, the hook that marks the shared poller as exiting; called by
+     * {@link Poller#shared()} after it has published a new poller. A poller published once the
+     * JVM is exiting (first started by another shutdown hook, or replacing one that failed) is
+     * marked at once: the hook sets {@link #processExiting} before it reads the shared poller,
+     * and the caller reads the flag after publishing, so one of the two marks it.
      */
-    static synchronized void installHook() {
-        if (hook != null) {
-            return;
-        }
-        hook = PollingThreads.innocuous(Thread.ofPlatform().name("tcpscope-exit"), () -> {
-            Poller shared = Poller.sharedIfStarted();
-            if (shared != null) {
-                shared.exitQuiescence().begin();
+    static void installHookFor(Poller published) {
+        synchronized (ExitQuiescence.class) {
+            if (hook == null && !processExiting) {
+                Thread h = PollingThreads.innocuous(Thread.ofPlatform().name("tcpscope-exit"), () -> {
+                    processExiting = true;
+                    Poller shared = Poller.sharedIfStarted();
+                    if (shared != null) {
+                        shared.exitQuiescence().begin();
+                    }
+                });
+                try {
+                    Runtime.getRuntime().addShutdownHook(h);
+                    hook = h;
+                } catch (IllegalStateException shutdownInProgress) {
+                    processExiting = true; // no hook will run: this poller is marked below
+                }
             }
-        });
-        try {
-            Runtime.getRuntime().addShutdownHook(hook);
-        } catch (IllegalStateException shutdownInProgress) {
-            // Too late to matter: nothing to do.
+        }
+        if (processExiting) {
+            published.exitQuiescence().begin();
         }
     }
 
-    /** {@return the shutdown hook, or {@code null} before the shared poller starts} (for tests) */
+    /** {@return the registered shutdown hook, or {@code null} if none was registered} (for tests) */
     static synchronized Thread hook() {
         return hook;
     }

@@ -97,7 +97,7 @@ public final class Poller {
                         throw new IllegalStateException("cannot start the tcpscope poller: " + e.getMessage(), e);
                     }
                     shared = p;
-                    ExitQuiescence.installHook();
+                    ExitQuiescence.installHookFor(p);
                 }
             }
         }
@@ -225,9 +225,7 @@ public final class Poller {
             tableLock.unlock();
         }
         if (exitQuiescence.exiting()) {
-            // The platform thread may be parked for the exit (no socket was registered): it must
-            // wait in epoll_wait again. After the slot is taken, so that it cannot park on a count of 0.
-            LockSupport.unpark(threads.platformThread());
+            LockSupport.unpark(threads.platformThread()); // parked for the exit: poll again (ExitQuiescence)
         }
         int result = epollCtl(Libc.EPOLL_CTL_ADD(), fd, events, key);
         if (result < 0) {

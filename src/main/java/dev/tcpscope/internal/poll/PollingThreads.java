@@ -26,7 +26,8 @@ import java.util.concurrent.locks.LockSupport;
  * until the next event.
  *
  * <p><b>Who polls when.</b> Exactly one of the two owns the epoll set at a time ({@link #handedOff}):
- * the platform thread waits in epoll_wait(-1) only while it owns it, and hands it to the virtual
+ * the platform thread waits in epoll_wait(-1) only while it owns it (or, when the JVM exits with
+ * no socket registered, parks instead: {@link ExitQuiescence}), and hands it to the virtual
  * thread only after a batch that woke at least one virtual thread (a program whose threads are all
  * platform threads keeps today's path, with no virtual thread involved). An edge that arrives
  * while ownership changes stays in the epoll ready list for the next owner's call, since both
@@ -167,6 +168,7 @@ final class PollingThreads {
                 if (poller.exitQuiescence().idle()) {
                     // The JVM is exiting and no socket is registered: wait in Java, not in native
                     // code, where the exit would wait 300 ms for this thread (ExitQuiescence).
+                    Thread.interrupted(); // an interrupt would make every park return at once: a spin
                     LockSupport.park(this);
                     continue;
                 }

@@ -10,6 +10,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
+import java.util.Locale;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -31,6 +32,13 @@ class LibcFunctionTest {
         FunctionDescriptor generated = (FunctionDescriptor) Libc.class
                 .getMethod(function.symbol() + "$descriptor").invoke(null);
         assertEquals(generated, function.descriptor(), function.symbol());
+    }
+
+    @ParameterizedTest
+    @EnumSource(LibcFunction.class)
+    void eachConstantNamesItsSymbol(LibcFunction function) {
+        // SEND with the symbol "recv" would pass the two tests below: the descriptors are equal.
+        assertEquals(function.name().toLowerCase(Locale.ROOT), function.symbol());
     }
 
     @ParameterizedTest

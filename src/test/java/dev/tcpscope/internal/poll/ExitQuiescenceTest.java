@@ -40,7 +40,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * the unpark in {@code register}, the reader registered during the exit was never woken (its data
  * arrived, but nothing polled); without the wake-up when the last socket is deregistered, the
  * thread stayed in epoll_wait after the sockets of the exit were closed; without the hook's
- * registration ({@code addShutdownHook}), the child printed "POLLER STILL RUNNABLE" after 20 s.
+ * registration ({@code addShutdownHook}), the child printed "POLLER STILL RUNNABLE" after 20 s;
+ * without marking a poller published during the exit ({@code installHookFor}'s last lines), the
+ * child whose first connection is made in a shutdown hook did.
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class ExitQuiescenceTest {
@@ -79,6 +81,17 @@ class ExitQuiescenceTest {
             Loopback.write(accepted, HELLO);
             assertEquals(HELLO.length, reader.await().value(), "the reader parked during the exit is woken by the data");
             assertEquals("hello", new String(received, StandardCharsets.US_ASCII));
+
+            // Leave the client alone registered, with the thread back in epoll_wait for it: then
+            // the client's close is the only thing that can wake the thread (no FIN or other
+            // event follows it), through the wake-up socket's re-arming.
+            accepted.close("closed by the test", null);
+            accepted = null;
+            listener.close();
+            Await.until("only the client is registered, and the thread waits in epoll_wait",
+                    () -> poller.registeredCount() == 1 && inEpollWait(platform), () -> describe(platform));
+            client.close("closed by the test", null);
+            client = null;
         } finally {
             if (accepted != null) {
                 accepted.close("closed by the test", null);
@@ -89,7 +102,7 @@ class ExitQuiescenceTest {
             listener.close();
         }
         assertEquals(0, poller.registeredCount());
-        Await.until("the platform thread parks again once the exit's sockets are gone",
+        Await.until("the platform thread parks again once the exit's last socket is closed",
                 () -> parkedForExit(platform), () -> describe(platform));
         counts.awaitAllReleased("the exit's sockets");
         // Nothing leaked but the wake-up socket, which the poller keeps for its life.
@@ -100,6 +113,17 @@ class ExitQuiescenceTest {
     void inARealExitThePollerParksOnceTheProgramsConnectionIsClosed() throws Exception {
         try (ChildProcess child = ChildJvm.start(ExitingProgramMain.class)) {
             assertEquals("CONNECTED", child.expect("CONNECTED"), child::describe);
+            assertEquals("POLLER PARKED AT EXIT", child.expect("POLLER"), child::describe);
+            assertEquals(0, child.awaitExit(), child::describe);
+        }
+    }
+
+    @Test
+    void aPollerFirstStartedDuringTheExitParksToo() throws Exception {
+        // Another shutdown hook makes the process's first connection: too late to register
+        // tcpscope's hook (addShutdownHook throws), so the poller is marked as it starts.
+        try (ChildProcess child = ChildJvm.start(ExitingProgramMain.class, "in-hook")) {
+            assertEquals("READY", child.expect("READY"), child::describe);
             assertEquals("POLLER PARKED AT EXIT", child.expect("POLLER"), child::describe);
             assertEquals(0, child.awaitExit(), child::describe);
         }

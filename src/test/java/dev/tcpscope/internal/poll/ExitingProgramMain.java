@@ -10,8 +10,8 @@ import java.net.Socket;
 import java.time.Duration;
 
 /**
- * A program that makes one connection with tcpscope and returns from {@code main}, run in a child
- * JVM by {@link ExitQuiescenceTest}: its own shutdown hook, which runs beside tcpscope's while the
+ * A program that makes one connection with tcpscope and returns from {@code main} (or makes it
+ * during the exit), run in a child JVM by {@link ExitQuiescenceTest}: its own shutdown hook, which runs beside tcpscope's while the
  * JVM exits, waits (up to 20 s) for the poller's platform thread to be parked by its loop, and
  * prints {@code POLLER PARKED AT EXIT} or what it saw instead.
  */
@@ -19,8 +19,38 @@ public final class ExitingProgramMain {
 
     private ExitingProgramMain() {}
 
-    /** Connects to a JDK listener of its own, exchanges a byte, ends gracefully, then exits. */
+    /**
+     * Connects to a JDK listener of its own, exchanges a byte, ends gracefully, then exits; with
+     * {@code in-hook}, makes that first connection in a shutdown hook of its own instead, while
+     * the JVM is already exiting (too late for tcpscope to register its hook).
+     */
     public static void main(String[] args) throws Exception {
+        if (args.length > 0 && args[0].equals("in-hook")) {
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                try {
+                    connectOnce();
+                } catch (Exception e) {
+                    System.out.println("FAILED " + e);
+                    return;
+                }
+                watch(pollerThread());
+            }));
+            System.out.println("READY");
+            return;
+        }
+        connectOnce();
+        Thread poller = pollerThread();
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> watch(poller)));
+        System.out.println("CONNECTED");
+    }
+
+    private static Thread pollerThread() {
+        return Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t.getName().equals("tcpscope-poller")).findFirst()
+                .orElseThrow(() -> new AssertionError("no tcpscope-poller thread"));
+    }
+
+    private static void connectOnce() throws Exception {
         try (ServerSocket listener = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             Thread peer = Thread.ofPlatform().start(() -> {
                 try (Socket s = listener.accept()) {
@@ -45,11 +75,6 @@ public final class ExitingProgramMain {
             }
             peer.join();
         }
-        Thread poller = Thread.getAllStackTraces().keySet().stream()
-                .filter(t -> t.getName().equals("tcpscope-poller")).findFirst()
-                .orElseThrow(() -> new AssertionError("no tcpscope-poller thread"));
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> watch(poller)));
-        System.out.println("CONNECTED");
     }
 
     private static void watch(Thread poller) {

@@ -16,7 +16,9 @@ import java.nio.channels.SocketChannel;
  * heap arrays without copying), the JDK a direct {@link ByteBuffer} (a heap buffer would be
  * copied through a temporary direct one), the JDK's {@link SSLSocket} its streams with a
  * {@code byte[]} (the only API it has). Netty's echo is in {@link NettyEchoServer}. A tcpscope
- * TLS server uses {@link #tcpscope}: its handlers see plaintext.
+ * TLS server uses {@link #tcpscope}: its handlers see plaintext. The idle-memory benchmark gives
+ * tcpscope the JDK's kind of buffer instead ({@link #tcpscopeDirect}), so that neither server's
+ * echo buffer is on the heap.
  */
 public final class Echo {
 
