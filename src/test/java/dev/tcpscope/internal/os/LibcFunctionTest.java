@@ -3,6 +3,9 @@ package dev.tcpscope.internal.os;
 import dev.tcpscope.internal.ffi.x86_64.Libc;
 import dev.tcpscope.internal.ffi.x86_64.sockaddr_storage;
 import dev.tcpscope.internal.ffi.x86_64.utsname;
+import dev.tcpscope.internal.poll.ExitingProgramMain;
+import dev.tcpscope.testing.ChildJvm;
+import dev.tcpscope.testing.ChildProcess;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -13,6 +16,8 @@ import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The descriptors, offsets and sizes that the library spells out, to keep jextract's classes from
@@ -21,7 +26,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  *
  * <p>Checked by breaking it: with recv's length argument spelled C_INT instead of C_LONG, or
  * MACHINE_OFFSET as 3 * 65, or STORAGE_SIZE as 112, these tests failed naming the function or
- * the field.
+ * the field; with LinuxSyscalls linking socket from {@code Libc.socket$descriptor()} again, the
+ * child JVM's class log named {@code Libc$socket}.
  */
 class LibcFunctionTest {
 
@@ -47,6 +53,27 @@ class LibcFunctionTest {
         MemorySegment generated = (MemorySegment) Libc.class
                 .getMethod(function.symbol() + "$address").invoke(null);
         assertEquals(generated.address(), function.address().address(), function.symbol());
+    }
+
+    @Test
+    void aConnectionLinksNoneOfJextractsOwnHandles() throws Exception {
+        // The point of spelling the descriptors: a program's connection must not initialise
+        // jextract's per-function holder classes (each links a handle of its own), nor the struct
+        // classes read as constants. A child JVM logs the classes it loads while it connects.
+        try (ChildProcess child = ChildJvm.of(ExitingProgramMain.class)
+                .jvmOptions("-Xlog:class+load=info:stderr").start()) {
+            assertEquals("CONNECTED", child.expect("CONNECTED"), child::describe);
+            assertEquals(0, child.awaitExit(), child::describe);
+            String loaded = child.stderr();
+            assertTrue(loaded.contains("dev.tcpscope.internal.os.LibcFunction "), "the log names the classes loaded");
+            for (LibcFunction function : LibcFunction.values()) {
+                assertFalse(loaded.contains("dev.tcpscope.internal.ffi.x86_64.Libc$" + function.symbol() + " "),
+                        "jextract's holder of " + function.symbol() + " was loaded, and linked a handle");
+            }
+            assertFalse(loaded.contains("dev.tcpscope.internal.ffi.x86_64.utsname "), "utsname was loaded");
+            assertFalse(loaded.contains("dev.tcpscope.internal.ffi.x86_64.sockaddr_storage "),
+                    "sockaddr_storage was loaded");
+        }
     }
 
     @Test
