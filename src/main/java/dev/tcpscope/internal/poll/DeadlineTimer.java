@@ -71,9 +71,7 @@ final class DeadlineTimer {
 
     private DeadlineTimer() {
         // Innocuous, as the poller's threads: no inherited thread-locals, the system class loader.
-        thread = Thread.ofPlatform().daemon().name("tcpscope-deadlines")
-                .inheritInheritableThreadLocals(false).unstarted(this::run);
-        thread.setContextClassLoader(ClassLoader.getSystemClassLoader());
+        thread = PollingThreads.innocuous(Thread.ofPlatform().daemon().name("tcpscope-deadlines"), this::run);
     }
 
     private static DeadlineTimer start() {

@@ -25,7 +25,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * loader, and which holds that loader in an inheritable thread-local; once the starting thread
  * has ended and the test lets go of the loader, the loader must be garbage-collected.
  *
- * <p>Both polling threads count: the platform one and the virtual one (PollingThreads).
+ * <p>Both polling threads count: the platform one and the virtual one (PollingThreads), and so
+ * does the deadline timer's thread (DeadlineTimer), made the same way.
  *
  * <p>Checked: without {@code inheritInheritableThreadLocals(false)} on the poller's thread the
  * loader was never collected (the inherited thread-local held it). Removing only the explicit
@@ -41,7 +42,8 @@ class PollerThreadTest {
     @Test
     void thePollerThreadPinsNoClassLoaderOfTheThreadThatStartedIt() throws Exception {
         AtomicReference<Poller> started = new AtomicReference<>();
-        WeakReference<ClassLoader> application = startFromAnApplicationThread(started);
+        AtomicReference<DeadlineTimer> timer = new AtomicReference<>();
+        WeakReference<ClassLoader> application = startFromAnApplicationThread(started, timer);
         Thread thread = started.get().thread();
 
         assertTrue(thread.isAlive() && thread.isDaemon());
@@ -51,6 +53,10 @@ class PollerThreadTest {
         assertTrue(virtual.isAlive() && virtual.isVirtual());
         assertEquals("tcpscope-poller-virtual", virtual.getName());
         assertSame(ClassLoader.getSystemClassLoader(), virtual.getContextClassLoader());
+        Thread deadlines = timer.get().thread();
+        assertTrue(deadlines.isAlive() && deadlines.isDaemon());
+        assertEquals("tcpscope-deadlines", deadlines.getName());
+        assertSame(ClassLoader.getSystemClassLoader(), deadlines.getContextClassLoader());
         Await.until(() -> "the application's class loader is still reachable: the poller thread pins it",
                 Await.TIMEOUT, () -> {
                     System.gc();
@@ -59,13 +65,14 @@ class PollerThreadTest {
     }
 
     /** Starts a poller from a thread of an "application"; returns a weak reference to its loader. */
-    private static WeakReference<ClassLoader> startFromAnApplicationThread(AtomicReference<Poller> started)
-            throws InterruptedException {
+    private static WeakReference<ClassLoader> startFromAnApplicationThread(AtomicReference<Poller> started,
+            AtomicReference<DeadlineTimer> timer) throws InterruptedException {
         URLClassLoader loader = new URLClassLoader("application", new URL[0], null);
         Thread starter = Thread.ofPlatform().name("application thread").unstarted(() -> {
             APPLICATION_STATE.set(loader);
             try {
                 started.set(Poller.start(LinuxSyscalls.INSTANCE));
+                timer.set(DeadlineTimer.startNew());
             } catch (java.io.IOException e) {
                 throw new java.io.UncheckedIOException(e);
             } finally {
