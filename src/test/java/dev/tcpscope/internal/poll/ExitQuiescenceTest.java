@@ -1,5 +1,6 @@
 package dev.tcpscope.internal.poll;
 
+import dev.tcpscope.ConnectionClosedException;
 import dev.tcpscope.internal.os.LinuxSyscalls;
 import dev.tcpscope.internal.socket.Connector;
 import dev.tcpscope.internal.socket.NativeListener;
@@ -15,7 +16,14 @@ import dev.tcpscope.testing.Parked;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
+import java.io.IOException;
+import java.io.OutputStream;
 import java.lang.foreign.MemorySegment;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
@@ -107,6 +115,102 @@ class ExitQuiescenceTest {
         counts.awaitAllReleased("the exit's sockets");
         // Nothing leaked but the wake-up socket, which the poller keeps for its life.
         OpenSockets.awaitCount(socketsBefore + 1);
+    }
+
+    /**
+     * Connections opened and ended by several threads at once during the exit, so that the count
+     * of registered sockets keeps falling to 0 and rising again while the platform thread decides
+     * whether to park: every reader must still be woken by its data, and a reader parked on a
+     * socket that another thread closes by the close. A lost wake-up hangs a reader, which fails
+     * the test. Random order and timing, with a printed seed.
+     *
+     * <p>Checked: with the unpark in {@code register} removed, readers hung ("did not end").
+     */
+    @Test
+    void connectionsOpenedReadAndEndedConcurrentlyDuringTheExitAreAllServed() throws Exception {
+        long seed = System.nanoTime();
+        System.out.println("ExitQuiescenceTest concurrent seed " + Long.toHexString(seed));
+        Poller poller = Poller.start(LinuxSyscalls.INSTANCE);
+        Thread platform = poller.thread();
+        poller.exitQuiescence().begin();
+        Await.until("the idle poller's platform thread parks in Java at exit", () -> parkedForExit(platform),
+                () -> describe(platform));
+        try (ServerSocket peer = new ServerSocket(0, 64, Loopback.IPV4)) {
+            Thread acceptor = Thread.ofPlatform().daemon().start(() -> servePeers(peer));
+            InetSocketAddress address = new InetSocketAddress(Loopback.IPV4, peer.getLocalPort());
+            List<Forked<Integer>> workers = new ArrayList<>();
+            for (int w = 0; w < 4; w++) {
+                Random random = new Random(seed + w);
+                workers.add(Forked.start(Forked.Kind.VIRTUAL, "worker " + w,
+                        () -> openReadAndEnd(poller, address, random, 40)));
+            }
+            for (Forked<Integer> worker : workers) {
+                assertEquals(40, worker.await().value(), "seed " + Long.toHexString(seed));
+            }
+            peer.close();
+            acceptor.join();
+        }
+        assertEquals(0, poller.registeredCount());
+        Await.until("the platform thread parks again once every socket of the exit is closed",
+                () -> parkedForExit(platform), () -> describe(platform));
+    }
+
+    /** {@return how many of {@code rounds} connections were served}; each connect, read, end. */
+    private static int openReadAndEnd(Poller poller, InetSocketAddress address, Random random, int rounds)
+            throws Exception {
+        for (int i = 0; i < rounds; i++) {
+            NativeSocket socket = new Connector(LinuxSyscalls.INSTANCE, poller)
+                    .connect(address, Await.TIMEOUT, null, s -> {});
+            try {
+                byte[] received = new byte[HELLO.length];
+                int n = 0;
+                while (n < received.length) {
+                    int r = socket.read(MemorySegment.ofArray(received).asSlice(n), Loopback.deadline());
+                    if (r < 0) {
+                        throw new AssertionError("EOF before the peer's hello");
+                    }
+                    n += r;
+                }
+                assertEquals("hello", new String(received, StandardCharsets.US_ASCII));
+                if (random.nextBoolean()) {
+                    // Another thread reads on (nothing more comes) while this one ends the socket.
+                    NativeSocket reading = socket;
+                    Forked<Integer> reader = Forked.start(Forked.Kind.VIRTUAL, "reader",
+                            () -> reading.read(MemorySegment.ofArray(new byte[8]), Deadline.NONE));
+                    if (random.nextBoolean()) {
+                        Parked.await(reader.thread());
+                    }
+                    socket.close("ended by the test", null);
+                    Throwable failure = reader.await().failure();
+                    if (!(failure instanceof ConnectionClosedException)) {
+                        throw new AssertionError("the reader should see the close, not " + failure);
+                    }
+                }
+            } finally {
+                socket.close("ended by the test", null);
+            }
+        }
+        return rounds;
+    }
+
+    /** The peers: each accepted socket is sent hello, then read to its end. */
+    private static void servePeers(ServerSocket listener) {
+        while (true) {
+            Socket accepted;
+            try {
+                accepted = listener.accept();
+            } catch (IOException closed) {
+                return;
+            }
+            Thread.ofVirtual().start(() -> {
+                try (accepted) {
+                    accepted.getOutputStream().write(HELLO);
+                    accepted.getInputStream().transferTo(OutputStream.nullOutputStream());
+                } catch (IOException ignored) {
+                    // the test's socket may reset it: nothing to check here
+                }
+            });
+        }
     }
 
     @Test
