@@ -19,12 +19,14 @@ import dev.tcpscope.internal.os.Syscalls;
  * <p><b>How.</b> A shutdown hook ({@link #installHookFor}) marks the shared poller as exiting. From
  * then on, while no socket is registered, the platform thread parks in Java (a parked thread is
  * not in native) instead of waiting in epoll_wait; a registration unparks it (another shutdown
- * hook may still connect), and the deregistration that leaves none wakes it again. Nothing
- * changes before the hook runs, and a process that exits with live connections still waits: its
+ * hook may still connect), and the deregistration that leaves none wakes it again. A poller
+ * published once the JVM is exiting (first started by another hook, or replacing a failed one) is
+ * marked as it starts. Nothing changes before the hook runs, and a process that exits with live connections still waits: its
  * other hooks may still be using them, and no hook runs after the others.
  *
- * <p><b>The wake-up uses calls already linked.</b> The library has no eventfd binding, and
- * linking one at exit would cost what it saves. A TCP socket that was never connected is hung up
+ * <p><b>The wake-up uses calls already linked.</b> The library has no eventfd binding: one would
+ * add two function shapes to link (eventfd and write, 12-25 ms each), at start-up or at the
+ * exit. A TCP socket that was never connected is hung up
  * (Linux's tcp_poll reports EPOLLHUP in state CLOSE, whatever the interest), so adding it to the
  * sockets' epoll set puts an event there at once, and re-arming its registration (EPOLL_CTL_MOD,
  * as the hand-back set is re-armed) puts another. Its key, {@link #WAKE_KEY}, names no slot:
