@@ -64,7 +64,7 @@ public final class LinuxSyscalls implements Syscalls {
      * Native segments take a non-critical link and are not bounded: the thread is in the native
      * state during the call, and a safepoint does not wait for it.
      */
-    static final long MAX_CRITICAL_BYTES = 128 * 1024;
+    static final long MAX_CRITICAL_BYTES = MAX_HEAP_BYTES_PER_CALL;
 
     private static final int MSG_NOSIGNAL;
 

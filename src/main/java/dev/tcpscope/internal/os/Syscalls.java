@@ -56,9 +56,17 @@ public interface Syscalls {
     int close(int fd);
 
     /**
+     * The most bytes one {@link #recv} or {@link #send} moves to or from a heap segment (a native
+     * segment's call is not bounded); why, in {@code LinuxSyscalls.MAX_CRITICAL_BYTES}.
+     */
+    long MAX_HEAP_BYTES_PER_CALL = 128 * 1024;
+
+    /**
      * recv(2) with no flags into {@code buffer}, which may be a heap or a native segment (the
-     * call cannot block: every socket here is non-blocking). May read fewer bytes than are
-     * queued, as recv(2) may: the implementation bounds one call on a heap segment.
+     * call cannot block: every socket here is non-blocking). Asks for the whole of a native
+     * segment and for at most {@link #MAX_HEAP_BYTES_PER_CALL} of a heap one, and returns what
+     * recv(2) returned: the socket layer takes fewer bytes than asked for as a receive queue that
+     * the call left empty (see {@code SocketDescriptor.noteInputDrained}).
      */
     long recv(int fd, MemorySegment buffer);
 

@@ -56,7 +56,7 @@ public final class Poller {
 
     static final long UNREGISTERED = -1;
 
-    static final int READ_EVENTS, WRITE_EVENTS, READ_INTEREST, WRITE_INTEREST;
+    static final int READ_EVENTS, WRITE_EVENTS, READ_INTEREST, WRITE_INTEREST, INPUT_END_EVENTS;
     private static final long EVENTS_OFFSET = EpollEventLayout.SELECTED.eventsOffset();
     private static final long DATA_OFFSET = EpollEventLayout.SELECTED.dataOffset();
 
@@ -67,6 +67,7 @@ public final class Poller {
         WRITE_EVENTS = out | err | hup;
         READ_INTEREST = in | rdhup;  // EPOLLERR and EPOLLHUP are always reported
         WRITE_INTEREST = out;
+        INPUT_END_EVENTS = rdhup | err | hup; // the socket stays readable: see SocketDescriptor.noteInputDrained
     }
 
     private static volatile Poller shared;

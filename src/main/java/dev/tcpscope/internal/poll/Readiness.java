@@ -11,7 +11,8 @@ import java.util.concurrent.locks.LockSupport;
  * be parked waiting for it: the state machine of Go's {@code pollDesc.rg/wg}.
  *
  * <p>The state is {@code null} (nothing known), {@link #READY} (an edge arrived that nobody has
- * consumed yet) or the parked {@link Thread}. The poller calls {@link #signal()} on every edge;
+ * consumed yet), {@link #DRAINED} (the reader's last recv emptied the queue and no edge has come
+ * since, so a recv now would answer EAGAIN) or the parked {@link Thread}. The poller calls {@link #signal()} on every edge;
  * a waiter consumes READY and retries its system call, or publishes itself and parks. Because
  * the waiter re-checks READY, the closed flag and the poller's failure after publishing itself,
  * and the closer (or the failing poller) sets its flag before it calls {@link #wake()}, no
@@ -26,6 +27,16 @@ import java.util.concurrent.locks.LockSupport;
 public final class Readiness {
 
     private static final Object READY = new Object();
+
+    /**
+     * The last read returned fewer bytes than it asked for, so recv(2) found the receive queue
+     * empty, and no edge has arrived since. Every arrival after that recv wakes epoll, so its
+     * edge replaces DRAINED with READY: while DRAINED holds, a read can park at once instead of
+     * first calling recv for an EAGAIN (Netty's rule after a short read). Set only by the reader
+     * ({@link #markDrained}), under the socket's read lock, from {@code null}: an edge that came
+     * during the recv has left READY, and the next read calls recv.
+     */
+    private static final Object DRAINED = new Object();
 
     /** How a waiter parks: {@link LockSupport}, except in the test that makes parking throw. */
     @FunctionalInterface
@@ -98,6 +109,21 @@ public final class Readiness {
     }
 
     /**
+     * Records that the reader's recv just returned fewer bytes than it asked for (the queue is
+     * empty), unless an edge arrived since the reader last consumed one; see {@link #DRAINED}.
+     * The caller must not call it when an edge has told of the peer's FIN, an error or a hang-up:
+     * the socket then stays readable without any further edge.
+     */
+    void markDrained() {
+        state.compareAndSet(null, DRAINED);
+    }
+
+    /** {@return whether a recv now would find nothing queued: see {@link #DRAINED}} */
+    boolean isDrained() {
+        return state.get() == DRAINED;
+    }
+
+    /**
      * Parks until the next readiness edge, then returns so that the caller retries its call.
      *
      * @param descriptor   the descriptor whose closing ends the wait
@@ -115,8 +141,12 @@ public final class Readiness {
             if (me.isInterrupted()) {
                 throw new InterruptedIOException(operation + " interrupted");
             }
-            if (state.compareAndSet(READY, null)) {
-                return;
+            Object idle = state.get();
+            if (idle == READY) {
+                if (state.compareAndSet(READY, null)) {
+                    return;
+                }
+                continue;
             }
             long remaining = 0;
             if (deadline != Deadline.NONE) {
@@ -125,7 +155,7 @@ public final class Readiness {
                     throw new SocketTimeoutException(operation + " timed out");
                 }
             }
-            if (!state.compareAndSet(null, me)) {
+            if ((idle != null && idle != DRAINED) || !state.compareAndSet(idle, me)) {
                 continue; // an edge arrived meanwhile: consume it above
             }
             try {

@@ -41,6 +41,9 @@ public final class SocketDescriptor {
     private volatile long pollKey = Poller.UNREGISTERED;
     private volatile int interest; // epoll events registered so far (0: not registered); changed under interestLock
     private final Object interestLock = new Object();
+    // An edge told of the peer's FIN, an error or a hang-up: the socket stays readable with no
+    // further edge, so reads never again skip their first recv (see noteInputDrained).
+    private volatile boolean inputEnded;
 
     private record Ending(String description, Throwable reason) {}
 
@@ -219,6 +222,28 @@ public final class SocketDescriptor {
     }
 
     /**
+     * Called by the reader, holding the read lock, right after a recv(2) that returned fewer
+     * bytes than it asked for (and more than none): the receive queue was empty when it
+     * returned. Until the next readable edge, {@link #isInputDrained()} then tells the reader
+     * that a recv would answer EAGAIN, and it parks first instead. Sound because every arrival
+     * after that recv (bytes, the peer's FIN, a reset) wakes epoll and its edge replaces the
+     * mark; if the descriptor is not yet registered for input, the registration that comes with
+     * the wait reports a readable socket at once. Not once an edge told of the FIN, an error or
+     * a hang-up: those leave the socket readable with no edge to come, and the next recv must
+     * see them (a short read of the last bytes before a FIN, say).
+     */
+    public void noteInputDrained() {
+        if (!inputEnded) {
+            readable.markDrained();
+        }
+    }
+
+    /** {@return whether the last recv emptied the queue and no readable edge has come since} */
+    public boolean isInputDrained() {
+        return readable.isDrained();
+    }
+
+    /**
      * Registers the descriptor for both directions now, before the caller looks at the socket's
      * state, so that every later change of it is reported. For the graceful ending: once the
      * output is shut down, Linux reports the socket writable at every wake-up, so a thread
@@ -276,6 +301,9 @@ public final class SocketDescriptor {
     boolean onEvents(int events) {
         boolean virtualWoken = false;
         if ((events & Poller.READ_EVENTS) != 0) {
+            if ((events & Poller.INPUT_END_EVENTS) != 0) {
+                inputEnded = true; // before the signal: the reader that consumes it sees the flag
+            }
             virtualWoken = readable.signal();
         }
         if ((events & Poller.WRITE_EVENTS) != 0) {

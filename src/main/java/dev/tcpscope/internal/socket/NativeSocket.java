@@ -142,8 +142,22 @@ public final class NativeSocket implements StreamSocket {
         try {
             int fd = descriptor.acquire();
             try {
+                if (descriptor.isInputDrained() && (deadline == Deadline.NONE || deadline - System.nanoTime() > 0)) {
+                    // The last recv emptied the queue and no edge has come since: a recv now
+                    // would answer EAGAIN, so wait for the edge first (a passed deadline still
+                    // gets its one recv, as before).
+                    descriptor.awaitReadable(deadline, "read");
+                }
                 while (true) {
                     int n = Receiving.receive(this, fd, buffer);
+                    if (n > 0) {
+                        long asked = buffer.isNative() ? buffer.byteSize()
+                                : Math.min(buffer.byteSize(), Syscalls.MAX_HEAP_BYTES_PER_CALL);
+                        if (n < asked) {
+                            descriptor.noteInputDrained();
+                        }
+                        return n;
+                    }
                     if (n != 0) {
                         return n;
                     }
