@@ -58,7 +58,7 @@ final class ServedConnection {
                 failureKind = AbortKind.TLS_HANDSHAKE;
                 return; // the finally below aborts the connection (already aborted) and counts it
             }
-            try (TcpScope<Object, Void> s = TcpScope.open()) {
+            try (TcpScope<Object, Void> s = TcpScope.openForHandler()) {
                 s.finishTimeout(options.finishTimeout());
                 scope = s;
                 s.adopt(connection);
