@@ -56,18 +56,19 @@ public final class Poller {
 
     static final long UNREGISTERED = -1;
 
-    static final int READ_EVENTS, WRITE_EVENTS, READ_INTEREST, WRITE_INTEREST, INPUT_END_EVENTS;
+    static final int READ_EVENTS, WRITE_EVENTS, READ_INTEREST, WRITE_INTEREST, INPUT_IRREGULAR_EVENTS;
     private static final long EVENTS_OFFSET = EpollEventLayout.SELECTED.eventsOffset();
     private static final long DATA_OFFSET = EpollEventLayout.SELECTED.dataOffset();
 
     static {
-        int in = Libc.EPOLLIN(), out = Libc.EPOLLOUT(), rdhup = Libc.EPOLLRDHUP();
+        int in = Libc.EPOLLIN(), out = Libc.EPOLLOUT(), rdhup = Libc.EPOLLRDHUP(), pri = Libc.EPOLLPRI();
         int err = Libc.EPOLLERR(), hup = Libc.EPOLLHUP();
-        READ_EVENTS = in | rdhup | err | hup;
+        READ_EVENTS = in | pri | rdhup | err | hup;
         WRITE_EVENTS = out | err | hup;
-        READ_INTEREST = in | rdhup;  // EPOLLERR and EPOLLHUP are always reported
+        // EPOLLPRI: TCP urgent data, at whose mark a recv stops short (SocketDescriptor.noteInputDrained).
+        READ_INTEREST = in | pri | rdhup;  // EPOLLERR and EPOLLHUP are always reported
         WRITE_INTEREST = out;
-        INPUT_END_EVENTS = rdhup | err | hup; // the socket stays readable: see SocketDescriptor.noteInputDrained
+        INPUT_IRREGULAR_EVENTS = pri | rdhup | err | hup;
     }
 
     private static volatile Poller shared;

@@ -111,8 +111,9 @@ public final class Readiness {
     /**
      * Records that the reader's recv just returned fewer bytes than it asked for (the queue is
      * empty), unless an edge arrived since the reader last consumed one; see {@link #DRAINED}.
-     * The caller must not call it when an edge has told of the peer's FIN, an error or a hang-up:
-     * the socket then stays readable without any further edge.
+     * The caller must not call it when an edge has told of urgent data, the peer's FIN, an error
+     * or a hang-up: a short read is then no proof of an empty queue, or the socket stays readable
+     * without any further edge.
      */
     void markDrained() {
         state.compareAndSet(null, DRAINED);

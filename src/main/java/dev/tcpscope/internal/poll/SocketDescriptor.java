@@ -41,9 +41,10 @@ public final class SocketDescriptor {
     private volatile long pollKey = Poller.UNREGISTERED;
     private volatile int interest; // epoll events registered so far (0: not registered); changed under interestLock
     private final Object interestLock = new Object();
-    // An edge told of the peer's FIN, an error or a hang-up: the socket stays readable with no
-    // further edge, so reads never again skip their first recv (see noteInputDrained).
-    private volatile boolean inputEnded;
+    // An edge told of urgent data, the peer's FIN, an error or a hang-up: a short read may then
+    // leave something to read with no further edge, so reads never again skip their first recv
+    // (see noteInputDrained).
+    private volatile boolean inputIrregular;
 
     private record Ending(String description, Throwable reason) {}
 
@@ -230,10 +231,15 @@ public final class SocketDescriptor {
      * mark; if the descriptor is not yet registered for input, the registration that comes with
      * the wait reports a readable socket at once. Not once an edge told of the FIN, an error or
      * a hang-up: those leave the socket readable with no edge to come, and the next recv must
-     * see them (a short read of the last bytes before a FIN, say).
+     * see them (a short read of the last bytes before a FIN, say). Nor once an edge told of TCP
+     * urgent data (EPOLLPRI): recv stops at the urgent mark, short, with the bytes after it
+     * already queued and no edge to come for them (Linux's tcp_recvmsg). A short read is proof
+     * of an empty queue only without these; a recv interrupted by a signal also stops short, but
+     * only with the queue empty (data still in the socket's backlog is queued as the call returns,
+     * and wakes epoll).
      */
     public void noteInputDrained() {
-        if (!inputEnded) {
+        if (!inputIrregular) {
             readable.markDrained();
         }
     }
@@ -301,8 +307,8 @@ public final class SocketDescriptor {
     boolean onEvents(int events) {
         boolean virtualWoken = false;
         if ((events & Poller.READ_EVENTS) != 0) {
-            if ((events & Poller.INPUT_END_EVENTS) != 0) {
-                inputEnded = true; // before the signal: the reader that consumes it sees the flag
+            if ((events & Poller.INPUT_IRREGULAR_EVENTS) != 0) {
+                inputIrregular = true; // before the signal: the reader that consumes it sees the flag
             }
             virtualWoken = readable.signal();
         }

@@ -24,6 +24,8 @@ import java.lang.foreign.MemorySegment;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -42,12 +44,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * ({@code SocketDescriptor.noteInputDrained}, Netty's rule after a short read). What must hold,
  * seen from a real peer: no byte, FIN or reset is ever missed for it. The dangerous case is an
  * edge that told of the peer's FIN (or reset) and was consumed before the short read of the last
- * bytes: no edge follows it, so a reader that parked then would wait forever.
+ * bytes: no edge follows it, so a reader that parked then would wait forever; and urgent data,
+ * at whose mark recv stops short with bytes still queued.
  *
  * <p>Checked by breaking the code (each restored): with the mark set after a short read even
- * when an edge had told of the FIN or a reset (the {@code inputEnded} check in
- * {@code noteInputDrained} removed), the two stepped tests' last read parked for good and they
- * failed; with the skip removed from {@code NativeSocket.read}, the counting test saw a recv at
+ * when an edge had told of the FIN, a reset or urgent data (the {@code inputIrregular} check in
+ * {@code noteInputDrained} removed), the three stepped tests' last read parked for good and they
+ * failed (the random test too); with EPOLLPRI left out of the read interest, the urgent-data
+ * test did; with the skip removed from {@code NativeSocket.read}, the counting test saw a recv at
  * the park; with {@code Readiness.await} publishing its thread only from {@code null} (not from
  * DRAINED), readers spun instead of parking and the counting test failed at its park; with a
  * read that filled its buffer marked too, the read of the rest failed.
@@ -93,6 +97,25 @@ class DrainedReadTest {
                     throw new AssertionError(e);
                 }
             });
+        }
+
+        /**
+         * {@return our socket's rx_queue in /proc/net/tcp (bytes received and not yet read, the
+         * urgent byte included), or -1 if its line is not there}
+         */
+        long receiveQueueInProc() {
+            String local = String.format(":%04X", peer.getPort()), remote = String.format(":%04X", peer.getLocalPort());
+            try {
+                for (String line : Files.readAllLines(Path.of("/proc/net/tcp"))) {
+                    String[] f = line.trim().split("\\s+");
+                    if (f.length > 4 && f[1].endsWith(local) && f[2].endsWith(remote)) {
+                        return Long.parseLong(f[4].substring(f[4].indexOf(':') + 1), 16);
+                    }
+                }
+                return -1;
+            } catch (IOException e) {
+                throw new AssertionError(e);
+            }
         }
 
         /** Waits until the kernel has processed the peer's FIN (or reset) on our socket. */
@@ -213,6 +236,44 @@ class DrainedReadTest {
             } else {
                 assertEquals(-1, third.await().assertReturned());
             }
+        } finally {
+            stepped.stop();
+        }
+    }
+
+    /**
+     * TCP urgent data (the peer's {@code sendUrgentData}, MSG_OOB): Linux's recv stops at the
+     * urgent mark, short, with the bytes after it already queued, and no edge comes for them.
+     * The edge that announced them said EPOLLPRI, so the short read is not taken as an empty
+     * queue, and the next read gets the bytes after the mark (the urgent byte itself is out of
+     * band: without SO_OOBINLINE it is skipped). Stepped as above.
+     */
+    @Test
+    void aReadStoppedShortAtTheUrgentMarkLeavesTheRestToTheNextRead() throws Exception {
+        SteppedEpollWait stepped = new SteppedEpollWait();
+        Poller poller = Poller.start(stepped);
+        try (Peered p = Peered.open(stepped, poller)) {
+            stepped.awaitAtGate();
+            p.send("x");
+            p.awaitUnread(1);
+            byte[] buffer = new byte[64];
+            assertEquals(1, p.ours().read(MemorySegment.ofArray(buffer), Loopback.deadline()));
+            assertTrue(p.ours().descriptor().isInputDrained());
+
+            Forked<Integer> second = reader(p.ours(), buffer);
+            Parked.await(second.thread());
+            p.send("abc");
+            p.peer().sendUrgentData('!');
+            p.send("def");
+            // SIOCINQ counts only up to the urgent mark; /proc/net/tcp's rx_queue counts all 7.
+            Await.until("all seven bytes are in our receive queue", () -> p.receiveQueueInProc() == 7);
+            assertEquals(1, stepped.step(), "one edge for all of it");
+            assertEquals(3, second.await().assertReturned(), "stopped at the urgent mark");
+            assertArrayEquals("abc".getBytes(StandardCharsets.US_ASCII), Arrays.copyOf(buffer, 3));
+
+            // No epoll_wait runs from here on: "def" is queued, and no edge will tell of it.
+            assertEquals(3, reader(p.ours(), buffer).await().assertReturned(), "the bytes after the mark");
+            assertArrayEquals("def".getBytes(StandardCharsets.US_ASCII), Arrays.copyOf(buffer, 3));
         } finally {
             stepped.stop();
         }
