@@ -1,8 +1,6 @@
 package dev.tcpscope.internal.os;
 
 import dev.tcpscope.internal.ffi.x86_64.Libc;
-import dev.tcpscope.internal.ffi.x86_64.sockaddr_in;
-import dev.tcpscope.internal.ffi.x86_64.sockaddr_in6;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SegmentAllocator;
@@ -16,8 +14,13 @@ import java.nio.ByteOrder;
 
 /**
  * Converts between {@link InetSocketAddress} and {@code struct sockaddr_in} /
- * {@code sockaddr_in6}, using the field offsets of the generated bindings. Ports and IPv4
- * addresses are in network byte order in the structs.
+ * {@code sockaddr_in6}. Ports and IPv4 addresses are in network byte order in the structs.
+ *
+ * <p>The sizes and field offsets are constants, each equal to the generated bindings' (checked by
+ * {@code LibcFunctionTest}; AbiProbeTest checks the bindings against C on x86_64 and aarch64):
+ * reading them from jextract's {@code sockaddr_in} and {@code sockaddr_in6} classes ran those
+ * classes' initialisers, which make a var handle per field and array (20-25 ms of a program's
+ * first connection).
  */
 public final class SocketAddresses {
 
@@ -31,6 +34,15 @@ public final class SocketAddresses {
      * connection). LibcFunctionTest checks it against that layout.
      */
     public static final long STORAGE_SIZE = 128;
+
+    /** {@code sizeof(struct sockaddr_in)}, its alignment, and its fields' offsets. */
+    static final long IN_SIZE = 16, IN_ALIGNMENT = 4, IN_PORT = 2, IN_ADDR = 4;
+
+    /** {@code sizeof(struct sockaddr_in6)}, its alignment, and its fields' offsets. */
+    static final long IN6_SIZE = 28, IN6_ALIGNMENT = 4, IN6_PORT = 2, IN6_ADDR = 8, IN6_SCOPE_ID = 24;
+
+    /** Offset of {@code sa_family} in every sockaddr. */
+    static final long FAMILY = 0;
 
     private static final ValueLayout.OfShort NET_SHORT =
             ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
@@ -59,15 +71,15 @@ public final class SocketAddresses {
             if (!(ip instanceof Inet4Address)) {
                 throw new IllegalArgumentException("an IPv4 socket cannot use the IPv6 address " + ip);
             }
-            MemorySegment sa = allocator.allocate(sockaddr_in.layout());
-            sa.set(ValueLayout.JAVA_SHORT_UNALIGNED, sockaddr_in.sin_family$offset(), (short) AF_INET);
-            sa.set(NET_SHORT, sockaddr_in.sin_port$offset(), (short) port);
-            MemorySegment.copy(ip.getAddress(), 0, sa, ValueLayout.JAVA_BYTE, sockaddr_in.sin_addr$offset(), 4);
+            MemorySegment sa = allocator.allocate(IN_SIZE, IN_ALIGNMENT);
+            sa.set(ValueLayout.JAVA_SHORT_UNALIGNED, FAMILY, (short) AF_INET);
+            sa.set(NET_SHORT, IN_PORT, (short) port);
+            MemorySegment.copy(ip.getAddress(), 0, sa, ValueLayout.JAVA_BYTE, IN_ADDR, 4);
             return sa;
         }
-        MemorySegment sa = allocator.allocate(sockaddr_in6.layout());
-        sa.set(ValueLayout.JAVA_SHORT_UNALIGNED, sockaddr_in6.sin6_family$offset(), (short) AF_INET6);
-        sa.set(NET_SHORT, sockaddr_in6.sin6_port$offset(), (short) port);
+        MemorySegment sa = allocator.allocate(IN6_SIZE, IN6_ALIGNMENT);
+        sa.set(ValueLayout.JAVA_SHORT_UNALIGNED, FAMILY, (short) AF_INET6);
+        sa.set(NET_SHORT, IN6_PORT, (short) port);
         byte[] bytes;
         if (ip instanceof Inet4Address) {
             bytes = new byte[16];
@@ -77,28 +89,28 @@ public final class SocketAddresses {
         } else {
             bytes = ip.getAddress();
             if (ip instanceof Inet6Address v6 && v6.getScopeId() != 0) {
-                sa.set(NATIVE_INT, sockaddr_in6.sin6_scope_id$offset(), v6.getScopeId());
+                sa.set(NATIVE_INT, IN6_SCOPE_ID, v6.getScopeId());
             }
         }
-        MemorySegment.copy(bytes, 0, sa, ValueLayout.JAVA_BYTE, sockaddr_in6.sin6_addr$offset(), 16);
+        MemorySegment.copy(bytes, 0, sa, ValueLayout.JAVA_BYTE, IN6_ADDR, 16);
         return sa;
     }
 
     /** Reads a sockaddr_in or sockaddr_in6 written by the kernel (accept4, getsockname). */
     public static InetSocketAddress decode(MemorySegment sa) {
-        int family = Short.toUnsignedInt(sa.get(ValueLayout.JAVA_SHORT_UNALIGNED, 0));
+        int family = Short.toUnsignedInt(sa.get(ValueLayout.JAVA_SHORT_UNALIGNED, FAMILY));
         try {
             if (family == AF_INET) {
-                int port = Short.toUnsignedInt(sa.get(NET_SHORT, sockaddr_in.sin_port$offset()));
+                int port = Short.toUnsignedInt(sa.get(NET_SHORT, IN_PORT));
                 byte[] ip = new byte[4];
-                MemorySegment.copy(sa, ValueLayout.JAVA_BYTE, sockaddr_in.sin_addr$offset(), ip, 0, 4);
+                MemorySegment.copy(sa, ValueLayout.JAVA_BYTE, IN_ADDR, ip, 0, 4);
                 return new InetSocketAddress(InetAddress.getByAddress(ip), port);
             }
             if (family == AF_INET6) {
-                int port = Short.toUnsignedInt(sa.get(NET_SHORT, sockaddr_in6.sin6_port$offset()));
+                int port = Short.toUnsignedInt(sa.get(NET_SHORT, IN6_PORT));
                 byte[] ip = new byte[16];
-                MemorySegment.copy(sa, ValueLayout.JAVA_BYTE, sockaddr_in6.sin6_addr$offset(), ip, 0, 16);
-                int scope = sa.get(NATIVE_INT, sockaddr_in6.sin6_scope_id$offset());
+                MemorySegment.copy(sa, ValueLayout.JAVA_BYTE, IN6_ADDR, ip, 0, 16);
+                int scope = sa.get(NATIVE_INT, IN6_SCOPE_ID);
                 // getByAddress turns an IPv4-mapped address back into an Inet4Address.
                 InetAddress address = scope != 0 && !isV4Mapped(ip)
                         ? Inet6Address.getByAddress(null, ip, scope)

@@ -1,6 +1,8 @@
 package dev.tcpscope.internal.os;
 
 import dev.tcpscope.internal.ffi.x86_64.Libc;
+import dev.tcpscope.internal.ffi.x86_64.sockaddr_in;
+import dev.tcpscope.internal.ffi.x86_64.sockaddr_in6;
 import dev.tcpscope.internal.ffi.x86_64.sockaddr_storage;
 import dev.tcpscope.internal.ffi.x86_64.utsname;
 import dev.tcpscope.internal.poll.ExitingProgramMain;
@@ -25,8 +27,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * generated bindings are the source of truth, and AbiProbeTest checks those against C.
  *
  * <p>Checked by breaking it: with recv's length argument spelled C_INT instead of C_LONG, or
- * MACHINE_OFFSET as 3 * 65, or STORAGE_SIZE as 112, these tests failed naming the function or
- * the field; with LinuxSyscalls linking socket from {@code Libc.socket$descriptor()} again, the
+ * MACHINE_OFFSET as 3 * 65, or STORAGE_SIZE as 112, or IN6_SCOPE_ID as 20, these tests failed
+ * naming the function or the field; with LinuxSyscalls linking socket from {@code Libc.socket$descriptor()} again, the
  * child JVM's class log named {@code Libc$socket}.
  */
 class LibcFunctionTest {
@@ -73,7 +75,28 @@ class LibcFunctionTest {
             assertFalse(loaded.contains("dev.tcpscope.internal.ffi.x86_64.utsname "), "utsname was loaded");
             assertFalse(loaded.contains("dev.tcpscope.internal.ffi.x86_64.sockaddr_storage "),
                     "sockaddr_storage was loaded");
+            assertFalse(loaded.contains("dev.tcpscope.internal.ffi.x86_64.sockaddr_in "), "sockaddr_in was loaded");
+            assertFalse(loaded.contains("dev.tcpscope.internal.ffi.x86_64.sockaddr_in6 "), "sockaddr_in6 was loaded");
         }
+    }
+
+    @Test
+    void sockaddrInSizeAlignmentAndOffsetsAreJextracts() {
+        assertEquals(sockaddr_in.layout().byteSize(), SocketAddresses.IN_SIZE);
+        assertEquals(sockaddr_in.layout().byteAlignment(), SocketAddresses.IN_ALIGNMENT);
+        assertEquals(sockaddr_in.sin_family$offset(), SocketAddresses.FAMILY);
+        assertEquals(sockaddr_in.sin_port$offset(), SocketAddresses.IN_PORT);
+        assertEquals(sockaddr_in.sin_addr$offset(), SocketAddresses.IN_ADDR);
+    }
+
+    @Test
+    void sockaddrIn6SizeAlignmentAndOffsetsAreJextracts() {
+        assertEquals(sockaddr_in6.layout().byteSize(), SocketAddresses.IN6_SIZE);
+        assertEquals(sockaddr_in6.layout().byteAlignment(), SocketAddresses.IN6_ALIGNMENT);
+        assertEquals(sockaddr_in6.sin6_family$offset(), SocketAddresses.FAMILY);
+        assertEquals(sockaddr_in6.sin6_port$offset(), SocketAddresses.IN6_PORT);
+        assertEquals(sockaddr_in6.sin6_addr$offset(), SocketAddresses.IN6_ADDR);
+        assertEquals(sockaddr_in6.sin6_scope_id$offset(), SocketAddresses.IN6_SCOPE_ID);
     }
 
     @Test
