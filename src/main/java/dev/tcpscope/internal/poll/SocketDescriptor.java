@@ -250,6 +250,19 @@ public final class SocketDescriptor {
     }
 
     /**
+     * {@return whether a read may wait for the next readable edge before its first recv}: the
+     * input is drained ({@link #isInputDrained()}), the descriptor is registered for input (so
+     * bytes that came since have an edge on its way; on a socket not yet registered they would
+     * only be reported by the registration, and a recv finds them sooner), and it is neither
+     * closed nor on a failed poller (the recv, not the wait, then says what happened, as before).
+     * The caller also skips the wait when its thread is interrupted or its deadline has passed:
+     * such a read still gets the bytes already queued, as it always did.
+     */
+    public boolean mayWaitBeforeRecv() {
+        return readable.isDrained() && (interest & Poller.READ_INTEREST) == Poller.READ_INTEREST && !isUnusable();
+    }
+
+    /**
      * Registers the descriptor for both directions now, before the caller looks at the socket's
      * state, so that every later change of it is reported. For the graceful ending: once the
      * output is shut down, Linux reports the socket writable at every wake-up, so a thread

@@ -142,10 +142,9 @@ public final class NativeSocket implements StreamSocket {
         try {
             int fd = descriptor.acquire();
             try {
-                if (descriptor.isInputDrained() && (deadline == Deadline.NONE || deadline - System.nanoTime() > 0)) {
+                if (Receiving.mayWaitFirst(this, deadline)) {
                     // The last recv emptied the queue and no edge has come since: a recv now
-                    // would answer EAGAIN, so wait for the edge first (a passed deadline still
-                    // gets its one recv, as before).
+                    // would answer EAGAIN, so wait for the edge first.
                     descriptor.awaitReadable(deadline, "read");
                 }
                 while (true) {

@@ -1,6 +1,7 @@
 package dev.tcpscope.internal.socket;
 
 import dev.tcpscope.internal.os.Errno;
+import dev.tcpscope.internal.poll.Deadline;
 
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
@@ -44,6 +45,20 @@ final class Receiving {
         } finally {
             socket.readLock.unlock();
         }
+    }
+
+    /**
+     * {@return whether {@link NativeSocket#read} may wait for the next readable edge before its
+     * first recv}: the last recv emptied the queue and no edge has come since
+     * ({@link dev.tcpscope.internal.poll.SocketDescriptor#mayWaitBeforeRecv}), and the read is
+     * one that would wait anyway: its thread is not interrupted and its deadline has not passed.
+     * An interrupted read, or one past its deadline, still makes its one recv and gets whatever
+     * is queued, as it did before reads could wait first.
+     */
+    static boolean mayWaitFirst(NativeSocket socket, long deadline) {
+        return socket.descriptor.mayWaitBeforeRecv()
+                && !Thread.currentThread().isInterrupted()
+                && (deadline == Deadline.NONE || deadline - System.nanoTime() > 0);
     }
 
     /**

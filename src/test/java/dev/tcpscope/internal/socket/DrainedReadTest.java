@@ -1,5 +1,6 @@
 package dev.tcpscope.internal.socket;
 
+import dev.tcpscope.ConnectionClosedException;
 import dev.tcpscope.ConnectionResetException;
 import dev.tcpscope.internal.ffi.x86_64.Libc;
 import dev.tcpscope.internal.os.LinuxSyscalls;
@@ -54,7 +55,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * test did; with the skip removed from {@code NativeSocket.read}, the counting test saw a recv at
  * the park; with {@code Readiness.await} publishing its thread only from {@code null} (not from
  * DRAINED), readers spun instead of parking and the counting test failed at its park; with a
- * read that filled its buffer marked too, the read of the rest failed.
+ * read that filled its buffer marked too, the read of the rest failed; with the interrupt or the
+ * deadline left out of the condition for waiting first, the interrupted or late read threw
+ * instead of returning the queued bytes (found by a review: before the fix an interrupted read
+ * on a socket never registered threw with bytes queued); with the registration left out, the
+ * read on the unregistered socket waited for the held poller.
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class DrainedReadTest {
@@ -280,6 +285,85 @@ class DrainedReadTest {
     }
 
     /**
+     * A read that would not wait anyway still makes its recv first and gets the bytes already
+     * queued: an interrupted one, and one whose deadline has passed. Here the bytes' edge is held
+     * at the stepped poller's gate, so the wait, had it been tried, would find no edge: the
+     * interrupted read would throw InterruptedIOException, the late one SocketTimeoutException.
+     * And on a socket never registered for input (its first read found the byte queued), where
+     * no edge at all is on its way, any read gets the bytes by its recv, interrupted or not.
+     */
+    @Test
+    void anInterruptedOrLateReadStillGetsTheBytesAlreadyQueued() throws Exception {
+        SteppedEpollWait stepped = new SteppedEpollWait();
+        Poller poller = Poller.start(stepped);
+        try (Peered p = Peered.open(stepped, poller)) {
+            stepped.awaitAtGate();
+            byte[] buffer = new byte[64];
+
+            // Never registered: the first read finds its byte queued.
+            p.send("x");
+            p.awaitUnread(1);
+            assertEquals(1, p.ours().read(MemorySegment.ofArray(buffer), Loopback.deadline()));
+            assertTrue(p.ours().descriptor().isInputDrained());
+            p.send("ab");
+            p.awaitUnread(2);
+            assertEquals(2, readInterrupted(p.ours(), buffer), "unregistered, interrupted");
+            // Not interrupted either: a socket never registered has no edge on its way, and its
+            // registration's would wait for the poller (held here): the recv comes first.
+            p.send("ij");
+            p.awaitUnread(2);
+            assertEquals(2, p.ours().read(MemorySegment.ofArray(buffer), Loopback.deadline()), "unregistered");
+
+            // Registered (a reader waited), the next edge held at the gate.
+            Forked<Integer> waiter = reader(p.ours(), buffer);
+            Parked.await(waiter.thread());
+            p.send("y");
+            stepped.step();
+            assertEquals(1, waiter.await().assertReturned());
+            assertTrue(p.ours().descriptor().isInputDrained());
+            p.send("cd");
+            p.awaitUnread(2);
+            assertEquals(2, readInterrupted(p.ours(), buffer), "registered, interrupted, edge held");
+            assertTrue(p.ours().descriptor().isInputDrained(), "the short read marked it again");
+            p.send("efg");
+            p.awaitUnread(3);
+            assertEquals(3, p.ours().read(MemorySegment.ofArray(buffer), System.nanoTime() - 1),
+                    "registered, deadline passed, edge held");
+        } finally {
+            stepped.stop();
+        }
+    }
+
+    private static int readInterrupted(NativeSocket socket, byte[] buffer) throws IOException {
+        Thread.currentThread().interrupt();
+        try {
+            return socket.read(MemorySegment.ofArray(buffer), Loopback.deadline());
+        } finally {
+            assertTrue(Thread.interrupted(), "the interrupt status stays set");
+        }
+    }
+
+    /** A reader parked before its recv (no recv made) is woken by another thread's close. */
+    @Test
+    void aReaderWaitingBeforeItsRecvIsWokenByAnotherThreadsClose() throws Exception {
+        FaultInjectingSyscalls sys = new FaultInjectingSyscalls();
+        try (Peered p = Peered.open(sys, Poller.shared())) {
+            byte[] buffer = new byte[64];
+            Forked<Integer> first = reader(p.ours(), buffer);
+            Parked.await(first.thread());
+            p.send("x");
+            assertEquals(1, first.await().assertReturned());
+
+            long recvsBefore = sys.calls(Call.RECV);
+            Forked<Integer> second = reader(p.ours(), buffer);
+            Parked.await(second.thread());
+            assertEquals(recvsBefore, sys.calls(Call.RECV), "parked before its recv");
+            p.ours().close("closed by the test", null);
+            second.await().assertThrowsExactly(ConnectionClosedException.class);
+        }
+    }
+
+    /**
      * Random chunks from a peer that ends with FIN or reset, read with random buffer sizes (so
      * reads are short and full in turn) by a virtual thread, on many connections at once: every
      * byte arrives, in order, then the ending the peer chose; a lost wake-up would hang a reader.
@@ -292,7 +376,7 @@ class DrainedReadTest {
         Random random = new Random(seed);
         for (int round = 0; round < 8; round++) {
             List<Peered> pairs = new ArrayList<>();
-            List<Forked<byte[]>> readers = new ArrayList<>();
+            List<Forked<ReadToEnd>> readers = new ArrayList<>();
             List<Forked<byte[]>> writers = new ArrayList<>();
             List<Boolean> resets = new ArrayList<>();
             try {
@@ -307,14 +391,17 @@ class DrainedReadTest {
                 }
                 for (int i = 0; i < pairs.size(); i++) {
                     byte[] sent = writers.get(i).await().assertReturned();
-                    Forked.Outcome<byte[]> outcome = readers.get(i).await();
+                    Forked.Outcome<ReadToEnd> outcome = readers.get(i).await();
                     String where = "seed " + seed + ", round " + round + ", pair " + i + (resets.get(i) ? " (reset)" : " (FIN)");
+                    ReadToEnd got = outcome.assertReturned();
                     if (resets.get(i)) {
-                        // A reset may arrive before the reader took every byte: the kernel then
-                        // drops what is still queued. What was read is a prefix; the end is the reset.
-                        assertTrue(outcome.failure() instanceof ConnectionResetException, where + ": " + outcome);
+                        // Bytes in our receive queue are read before the reset is reported; what
+                        // the peer's send queue still held when it reset is lost. So a prefix.
+                        assertTrue(got.reset(), where + ": ended without the reset");
+                        assertArrayEquals(Arrays.copyOf(sent, got.bytes().length), got.bytes(), where + ": not a prefix");
                     } else {
-                        assertArrayEquals(sent, outcome.assertReturned(), where);
+                        assertFalse(got.reset(), where + ": reset");
+                        assertArrayEquals(sent, got.bytes(), where);
                     }
                 }
             } finally {
@@ -325,13 +412,21 @@ class DrainedReadTest {
         }
     }
 
-    private static byte[] readAll(NativeSocket socket, Random random) throws IOException {
+    /** What a reader got: the bytes, and whether it ended with a reset rather than a FIN. */
+    private record ReadToEnd(byte[] bytes, boolean reset) {}
+
+    private static ReadToEnd readAll(NativeSocket socket, Random random) throws IOException {
         ByteArrayOutputStream got = new ByteArrayOutputStream();
         while (true) {
             byte[] buffer = new byte[1 + random.nextInt(random.nextBoolean() ? 16 : 4096)];
-            int n = socket.read(MemorySegment.ofArray(buffer), Loopback.deadline());
+            int n;
+            try {
+                n = socket.read(MemorySegment.ofArray(buffer), Loopback.deadline());
+            } catch (ConnectionResetException e) {
+                return new ReadToEnd(got.toByteArray(), true);
+            }
             if (n < 0) {
-                return got.toByteArray();
+                return new ReadToEnd(got.toByteArray(), false);
             }
             got.write(buffer, 0, n);
         }
