@@ -141,6 +141,45 @@ class DrainedReadTest {
         }
     }
 
+    /** A test body on a poller of its own, stepped one epoll_wait at a time, and a peered socket on it. */
+    @FunctionalInterface
+    private interface SteppedBody {
+        void run(SteppedEpollWait stepped, Peered p) throws Exception;
+    }
+
+    /** Runs {@code body} once the stepped poller's thread waits at its gate; stops the poller after. */
+    private static void onSteppedPoller(SteppedBody body) throws Exception {
+        SteppedEpollWait stepped = new SteppedEpollWait();
+        Poller poller = Poller.start(stepped);
+        try (Peered p = Peered.open(stepped, poller)) {
+            stepped.awaitAtGate();
+            body.run(stepped, p);
+        } finally {
+            stepped.stop();
+        }
+    }
+
+    /**
+     * A first short read that needs no edge: one byte, queued before the read, so the recv finds
+     * it at once. No virtual thread is woken (waking one hands polling to a virtual polling
+     * thread, whose epoll_wait would queue at the stepped gate too), and the socket is drained
+     * and not yet registered for input.
+     */
+    private static void shortReadWithoutAnEdge(Peered p, byte[] buffer) throws IOException {
+        p.send("x");
+        p.awaitUnread(1);
+        assertEquals(1, p.ours().read(MemorySegment.ofArray(buffer), Loopback.deadline()));
+        assertTrue(p.ours().descriptor().isInputDrained(), "1 byte of " + buffer.length + ": drained");
+    }
+
+    /** {@return a reader parked before its recv, after {@link #shortReadWithoutAnEdge}} */
+    private static Forked<Integer> parkedAfterAShortRead(Peered p, byte[] buffer) throws IOException {
+        shortReadWithoutAnEdge(p, buffer);
+        Forked<Integer> reader = reader(p.ours(), buffer);
+        Parked.await(reader.thread());
+        return reader;
+    }
+
     private static Forked<Integer> reader(NativeSocket socket, byte[] into) {
         return Forked.start(Forked.Kind.VIRTUAL, "reader",
                 () -> socket.read(MemorySegment.ofArray(into), Deadline.NONE));
@@ -207,21 +246,9 @@ class DrainedReadTest {
     }
 
     private static void lastBytesThenTheEnding(boolean reset) throws Exception {
-        SteppedEpollWait stepped = new SteppedEpollWait();
-        Poller poller = Poller.start(stepped);
-        try (Peered p = Peered.open(stepped, poller)) {
-            stepped.awaitAtGate();
-            // A first short read that needs no edge (the byte is queued before it), so that no
-            // virtual thread is woken yet: waking one hands polling to a virtual polling thread,
-            // whose epoll_wait would queue at the gate too.
-            p.send("x");
-            p.awaitUnread(1);
+        onSteppedPoller((stepped, p) -> {
             byte[] buffer = new byte[64];
-            assertEquals(1, p.ours().read(MemorySegment.ofArray(buffer), Loopback.deadline()));
-            assertTrue(p.ours().descriptor().isInputDrained());
-
-            Forked<Integer> second = reader(p.ours(), buffer);
-            Parked.await(second.thread());
+            Forked<Integer> second = parkedAfterAShortRead(p, buffer);
             p.send("abc");
             if (reset) {
                 p.peer().setSoLinger(true, 0);
@@ -241,9 +268,7 @@ class DrainedReadTest {
             } else {
                 assertEquals(-1, third.await().assertReturned());
             }
-        } finally {
-            stepped.stop();
-        }
+        });
     }
 
     /**
@@ -255,18 +280,9 @@ class DrainedReadTest {
      */
     @Test
     void aReadStoppedShortAtTheUrgentMarkLeavesTheRestToTheNextRead() throws Exception {
-        SteppedEpollWait stepped = new SteppedEpollWait();
-        Poller poller = Poller.start(stepped);
-        try (Peered p = Peered.open(stepped, poller)) {
-            stepped.awaitAtGate();
-            p.send("x");
-            p.awaitUnread(1);
+        onSteppedPoller((stepped, p) -> {
             byte[] buffer = new byte[64];
-            assertEquals(1, p.ours().read(MemorySegment.ofArray(buffer), Loopback.deadline()));
-            assertTrue(p.ours().descriptor().isInputDrained());
-
-            Forked<Integer> second = reader(p.ours(), buffer);
-            Parked.await(second.thread());
+            Forked<Integer> second = parkedAfterAShortRead(p, buffer);
             p.send("abc");
             p.peer().sendUrgentData('!');
             p.send("def");
@@ -279,9 +295,7 @@ class DrainedReadTest {
             // No epoll_wait runs from here on: "def" is queued, and no edge will tell of it.
             assertEquals(3, reader(p.ours(), buffer).await().assertReturned(), "the bytes after the mark");
             assertArrayEquals("def".getBytes(StandardCharsets.US_ASCII), Arrays.copyOf(buffer, 3));
-        } finally {
-            stepped.stop();
-        }
+        });
     }
 
     /**
@@ -294,17 +308,9 @@ class DrainedReadTest {
      */
     @Test
     void anInterruptedOrLateReadStillGetsTheBytesAlreadyQueued() throws Exception {
-        SteppedEpollWait stepped = new SteppedEpollWait();
-        Poller poller = Poller.start(stepped);
-        try (Peered p = Peered.open(stepped, poller)) {
-            stepped.awaitAtGate();
+        onSteppedPoller((stepped, p) -> {
             byte[] buffer = new byte[64];
-
-            // Never registered: the first read finds its byte queued.
-            p.send("x");
-            p.awaitUnread(1);
-            assertEquals(1, p.ours().read(MemorySegment.ofArray(buffer), Loopback.deadline()));
-            assertTrue(p.ours().descriptor().isInputDrained());
+            shortReadWithoutAnEdge(p, buffer); // never registered: no edge at all is on its way
             p.send("ab");
             p.awaitUnread(2);
             assertEquals(2, readInterrupted(p.ours(), buffer), "unregistered, interrupted");
@@ -329,9 +335,7 @@ class DrainedReadTest {
             p.awaitUnread(3);
             assertEquals(3, p.ours().read(MemorySegment.ofArray(buffer), System.nanoTime() - 1),
                     "registered, deadline passed, edge held");
-        } finally {
-            stepped.stop();
-        }
+        });
     }
 
     private static int readInterrupted(NativeSocket socket, byte[] buffer) throws IOException {
