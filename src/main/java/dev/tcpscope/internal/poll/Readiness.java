@@ -12,11 +12,11 @@ import java.util.concurrent.locks.LockSupport;
  *
  * <p>The state is {@code null} (nothing known), {@link #READY} (an edge arrived that nobody has
  * consumed yet), {@link #DRAINED} (the reader's last recv emptied the queue and no edge has come
- * since, so a recv now would answer EAGAIN) or the parked {@link Thread}. The poller calls {@link #signal()} on every edge;
- * a waiter consumes READY and retries its system call, or publishes itself and parks. Because
- * the waiter re-checks READY, the closed flag and the poller's failure after publishing itself,
- * and the closer (or the failing poller) sets its flag before it calls {@link #wake()}, no
- * wake-up is ever lost.
+ * since, so a recv now would answer EAGAIN) or the parked {@link Thread}. The poller calls
+ * {@link #signal()} on every edge; a waiter consumes READY and retries its system call, or
+ * publishes itself and parks. Because the waiter re-checks READY, the closed flag and the
+ * poller's failure after publishing itself, and the closer (or the failing poller) sets its flag
+ * before it calls {@link #wake()}, no wake-up is ever lost.
  *
  * <p>A waiter withdraws itself in a {@code finally}, so that parking that throws (an Error in a
  * virtual thread's yield, say) never leaves a thread published: the next waiter could then
