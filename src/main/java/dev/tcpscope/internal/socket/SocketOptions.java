@@ -1,7 +1,6 @@
 package dev.tcpscope.internal.socket;
 
 import dev.tcpscope.internal.ffi.x86_64.Libc;
-import dev.tcpscope.internal.ffi.x86_64.linger;
 import dev.tcpscope.internal.os.Errno;
 import dev.tcpscope.internal.os.Syscalls;
 import dev.tcpscope.internal.poll.SocketDescriptor;
@@ -75,13 +74,21 @@ public final class SocketOptions {
         }
     }
 
+    /**
+     * {@code struct linger}: its size, alignment and its two int fields' offsets, as constants
+     * equal to jextract's layout (checked by {@code LingerLayoutTest}; AbiProbeTest checks that
+     * layout against C). Reading them from jextract's {@code linger} class ran its initialiser,
+     * which makes a var handle per field, in every program's first connection.
+     */
+    static final long LINGER_SIZE = 8, LINGER_ALIGNMENT = 4, L_ONOFF = 0, L_LINGER = 4;
+
     /** Sets SO_LINGER. tcpscope only ever uses {@link Linger#ABORT} and {@link Linger#OFF}. */
     public void setLinger(Linger value) throws IOException {
         int fd = descriptor.acquire();
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment l = arena.allocate(linger.layout());
-            linger.l_onoff(l, value.enabled() ? 1 : 0);
-            linger.l_linger(l, value.seconds());
+            MemorySegment l = arena.allocate(LINGER_SIZE, LINGER_ALIGNMENT);
+            l.set(ValueLayout.JAVA_INT, L_ONOFF, value.enabled() ? 1 : 0);
+            l.set(ValueLayout.JAVA_INT, L_LINGER, value.seconds());
             check("setsockopt(SO_LINGER)", syscalls.setsockopt(fd, SOL_SOCKET, SO_LINGER, l, (int) l.byteSize()));
         } finally {
             descriptor.release();
@@ -92,10 +99,10 @@ public final class SocketOptions {
     public Linger getLinger() throws IOException {
         int fd = descriptor.acquire();
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment l = arena.allocate(linger.layout());
+            MemorySegment l = arena.allocate(LINGER_SIZE, LINGER_ALIGNMENT);
             MemorySegment length = arena.allocateFrom(ValueLayout.JAVA_INT, (int) l.byteSize());
             check("getsockopt(SO_LINGER)", syscalls.getsockopt(fd, SOL_SOCKET, SO_LINGER, l, length));
-            return new Linger(linger.l_onoff(l) != 0, linger.l_linger(l));
+            return new Linger(l.get(ValueLayout.JAVA_INT, L_ONOFF) != 0, l.get(ValueLayout.JAVA_INT, L_LINGER));
         } finally {
             descriptor.release();
         }

@@ -77,6 +77,7 @@ class LibcFunctionTest {
                     "sockaddr_storage was loaded");
             assertFalse(loaded.contains("dev.tcpscope.internal.ffi.x86_64.sockaddr_in "), "sockaddr_in was loaded");
             assertFalse(loaded.contains("dev.tcpscope.internal.ffi.x86_64.sockaddr_in6 "), "sockaddr_in6 was loaded");
+            assertFalse(loaded.contains("dev.tcpscope.internal.ffi.x86_64.linger "), "linger was loaded");
         }
     }
 
