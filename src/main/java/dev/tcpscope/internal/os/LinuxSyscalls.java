@@ -269,7 +269,7 @@ public final class LinuxSyscalls implements Syscalls {
             if (buffer.isNative()) {
                 return result((long) RECV.invokeExact(state, fd, buffer, buffer.byteSize(), 0), state);
             }
-            long size = Math.min(buffer.byteSize(), MAX_CRITICAL_BYTES);
+            long size = Syscalls.bytesPerCall(buffer); // at most MAX_CRITICAL_BYTES of a heap segment
             return result((long) RECV_CRITICAL.invokeExact(state, fd, buffer, size, 0), state);
         } catch (Throwable t) {
             throw failure(t);
@@ -285,7 +285,7 @@ public final class LinuxSyscalls implements Syscalls {
             if (buffer.isNative()) {
                 return result((long) SEND.invokeExact(state, fd, buffer, buffer.byteSize(), MSG_NOSIGNAL), state);
             }
-            long size = Math.min(buffer.byteSize(), MAX_CRITICAL_BYTES);
+            long size = Syscalls.bytesPerCall(buffer); // at most MAX_CRITICAL_BYTES of a heap segment
             return result((long) SEND_CRITICAL.invokeExact(state, fd, buffer, size, MSG_NOSIGNAL), state);
         } catch (Throwable t) {
             throw failure(t);

@@ -62,11 +62,19 @@ public interface Syscalls {
     long MAX_HEAP_BYTES_PER_CALL = 128 * 1024;
 
     /**
+     * {@return how many bytes one {@link #recv} or {@link #send} asks for with {@code buffer}}: all
+     * of a native segment, at most {@link #MAX_HEAP_BYTES_PER_CALL} of a heap one. A recv that
+     * returns fewer found the receive queue empty.
+     */
+    static long bytesPerCall(MemorySegment buffer) {
+        return buffer.isNative() ? buffer.byteSize() : Math.min(buffer.byteSize(), MAX_HEAP_BYTES_PER_CALL);
+    }
+
+    /**
      * recv(2) with no flags into {@code buffer}, which may be a heap or a native segment (the
-     * call cannot block: every socket here is non-blocking). Asks for the whole of a native
-     * segment and for at most {@link #MAX_HEAP_BYTES_PER_CALL} of a heap one, and returns what
-     * recv(2) returned: the socket layer takes fewer bytes than asked for as a receive queue that
-     * the call left empty (see {@code SocketDescriptor.noteInputDrained}).
+     * call cannot block: every socket here is non-blocking). Asks for {@link #bytesPerCall} bytes
+     * and returns what recv(2) returned: the socket layer takes fewer bytes than asked for as a
+     * receive queue that the call left empty (see {@code SocketDescriptor.noteInputDrained}).
      */
     long recv(int fd, MemorySegment buffer);
 

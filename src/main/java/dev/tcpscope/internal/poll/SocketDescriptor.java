@@ -225,11 +225,11 @@ public final class SocketDescriptor {
     /**
      * Called by the reader, holding the read lock, right after a recv(2) that returned fewer
      * bytes than it asked for (and more than none): the receive queue was empty when it
-     * returned. Until the next readable edge, {@link #isInputDrained()} then tells the reader
-     * that a recv would answer EAGAIN, and it parks first instead. Sound because every arrival
-     * after that recv (bytes, the peer's FIN, a reset) wakes epoll and its edge replaces the
-     * mark; if the descriptor is not yet registered for input, the registration that comes with
-     * the wait reports a readable socket at once. Not once an edge told of the FIN, an error or
+     * returned. Until the next readable edge, the next read may then wait for that edge before
+     * its recv, which would answer EAGAIN ({@link #mayWaitBeforeRecv()}). Sound because every
+     * arrival after that recv (bytes, the peer's FIN, a reset) wakes epoll and its edge replaces
+     * the mark; a descriptor not yet registered for input has no edge on its way, so its reads
+     * make their recv first whatever the mark says. Not once an edge told of the FIN, an error or
      * a hang-up: those leave the socket readable with no edge to come, and the next recv must
      * see them (a short read of the last bytes before a FIN, say). Nor once an edge told of TCP
      * urgent data (EPOLLPRI): recv stops at the urgent mark, short, with the bytes after it

@@ -150,10 +150,8 @@ public final class NativeSocket implements StreamSocket {
                 while (true) {
                     int n = Receiving.receive(this, fd, buffer);
                     if (n > 0) {
-                        long asked = buffer.isNative() ? buffer.byteSize()
-                                : Math.min(buffer.byteSize(), Syscalls.MAX_HEAP_BYTES_PER_CALL);
-                        if (n < asked) {
-                            descriptor.noteInputDrained();
+                        if (n < Syscalls.bytesPerCall(buffer)) {
+                            descriptor.noteInputDrained(); // a short read: the queue was left empty
                         }
                         return n;
                     }

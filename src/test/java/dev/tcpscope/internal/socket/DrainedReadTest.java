@@ -74,10 +74,14 @@ class DrainedReadTest {
     private record Peered(NativeSocket ours, Socket peer) implements AutoCloseable {
 
         static Peered open(Syscalls sys, Poller poller) throws IOException {
+            return open(sys, poller, s -> {});
+        }
+
+        static Peered open(Syscalls sys, Poller poller, Connector.Preparation preparation) throws IOException {
             try (ServerSocket server = new ServerSocket(0, 1, Loopback.IPV4)) {
                 server.setSoTimeout((int) Await.TIMEOUT.toMillis());
                 NativeSocket ours = new Connector(sys, poller).connect(
-                        new InetSocketAddress(Loopback.IPV4, server.getLocalPort()), Await.TIMEOUT, null, s -> {});
+                        new InetSocketAddress(Loopback.IPV4, server.getLocalPort()), Await.TIMEOUT, null, preparation);
                 try {
                     Socket peer = server.accept();
                     peer.setTcpNoDelay(true);
@@ -185,26 +189,37 @@ class DrainedReadTest {
                 () -> socket.read(MemorySegment.ofArray(into), Deadline.NONE));
     }
 
+    /** A reader waiting before its recv, and the count of recv calls when it began to wait. */
+    private record WaitingReader(Forked<Integer> reader, long recvsBefore) {}
+
+    /**
+     * A reader that parked (so the socket is registered for input) reads one byte, a short read;
+     * then a second reader parks before its recv, which the count of recv calls shows.
+     */
+    private static WaitingReader waitingBeforeItsRecv(FaultInjectingSyscalls sys, Peered p, byte[] buffer)
+            throws Exception {
+        Forked<Integer> first = reader(p.ours(), buffer);
+        Parked.await(first.thread()); // registered for input, parked
+        p.send("x");
+        assertEquals(1, first.await().assertReturned());
+        assertTrue(p.ours().descriptor().isInputDrained(), "1 byte of " + buffer.length + ": the queue was left empty");
+        long recvsBefore = sys.calls(Call.RECV);
+        Forked<Integer> second = reader(p.ours(), buffer);
+        Parked.await(second.thread());
+        assertEquals(recvsBefore, sys.calls(Call.RECV), "parked without asking recv for an EAGAIN");
+        return new WaitingReader(second, recvsBefore);
+    }
+
     @Test
     void afterAShortReadTheNextReadParksWithoutARecvAndWakesForTheNextBytes() throws Exception {
         FaultInjectingSyscalls sys = new FaultInjectingSyscalls();
         try (Peered p = Peered.open(sys, Poller.shared())) {
             byte[] buffer = new byte[64];
-            Forked<Integer> first = reader(p.ours(), buffer);
-            Parked.await(first.thread()); // registered for input, parked
-            p.send("x");
-            assertEquals(1, first.await().assertReturned());
-            assertTrue(p.ours().descriptor().isInputDrained(), "1 byte of 64: the queue was left empty");
-
-            long recvsBefore = sys.calls(Call.RECV);
-            Forked<Integer> second = reader(p.ours(), buffer);
-            Parked.await(second.thread());
-            assertEquals(recvsBefore, sys.calls(Call.RECV), "parked without asking recv for an EAGAIN");
-
+            WaitingReader waiting = waitingBeforeItsRecv(sys, p, buffer);
             p.send("yz");
-            assertEquals(2, second.await().assertReturned());
+            assertEquals(2, waiting.reader().await().assertReturned());
             assertArrayEquals("yz".getBytes(StandardCharsets.US_ASCII), Arrays.copyOf(buffer, 2));
-            assertEquals(recvsBefore + 1, sys.calls(Call.RECV), "one recv, for the bytes");
+            assertEquals(waiting.recvsBefore() + 1, sys.calls(Call.RECV), "one recv, for the bytes");
         }
     }
 
@@ -269,6 +284,38 @@ class DrainedReadTest {
                 assertEquals(-1, third.await().assertReturned());
             }
         });
+    }
+
+    /**
+     * A recv into a heap buffer larger than {@link Syscalls#MAX_HEAP_BYTES_PER_CALL} asks for that
+     * many bytes only: when it returns them all, it is not a short read, though the buffer had
+     * room for more, and the rest must be read without an edge. 160 KiB queued (our receive
+     * buffer made large before connecting), their edge held at the stepped gate, then delivered:
+     * the reader's recv returns 128 KiB, and the next read the other 32 KiB with no further edge.
+     * Checked: with {@code NativeSocket.read} comparing with the buffer's size instead of
+     * {@code Syscalls.bytesPerCall} (what recv asked for), the second read hung; with
+     * {@code bytesPerCall} answering the whole heap buffer, the recv was no longer bounded.
+     */
+    @Test
+    void aReadCutAtTheHeapBoundIsNotAShortRead() throws Exception {
+        int queued = 160 * 1024;
+        SteppedEpollWait stepped = new SteppedEpollWait();
+        Poller poller = Poller.start(stepped);
+        try (Peered p = Peered.open(stepped, poller,
+                s -> s.options().setInt(SocketOptions.SOL_SOCKET, SocketOptions.SO_RCVBUF, 1 << 20))) {
+            stepped.awaitAtGate();
+            byte[] buffer = new byte[256 * 1024];
+            Forked<Integer> waiting = parkedAfterAShortRead(p, buffer);
+            p.peer().getOutputStream().write(new byte[queued]);
+            Await.until("all of it in our receive queue", () -> p.receiveQueueInProc() == queued);
+            stepped.step();
+            assertEquals(Syscalls.MAX_HEAP_BYTES_PER_CALL, waiting.await().assertReturned().longValue(),
+                    "one critical recv, bounded");
+            // No epoll_wait runs from here on: the rest is queued, and no edge will tell of it.
+            assertEquals(queued - Syscalls.MAX_HEAP_BYTES_PER_CALL, reader(p.ours(), buffer).await().assertReturned().longValue());
+        } finally {
+            stepped.stop();
+        }
     }
 
     /**
@@ -352,18 +399,39 @@ class DrainedReadTest {
     void aReaderWaitingBeforeItsRecvIsWokenByAnotherThreadsClose() throws Exception {
         FaultInjectingSyscalls sys = new FaultInjectingSyscalls();
         try (Peered p = Peered.open(sys, Poller.shared())) {
-            byte[] buffer = new byte[64];
-            Forked<Integer> first = reader(p.ours(), buffer);
-            Parked.await(first.thread());
-            p.send("x");
-            assertEquals(1, first.await().assertReturned());
-
-            long recvsBefore = sys.calls(Call.RECV);
-            Forked<Integer> second = reader(p.ours(), buffer);
-            Parked.await(second.thread());
-            assertEquals(recvsBefore, sys.calls(Call.RECV), "parked before its recv");
+            WaitingReader waiting = waitingBeforeItsRecv(sys, p, new byte[64]);
             p.ours().close("closed by the test", null);
-            second.await().assertThrowsExactly(ConnectionClosedException.class);
+            waiting.reader().await().assertThrowsExactly(ConnectionClosedException.class);
+        }
+    }
+
+    /**
+     * While a reader waits before its recv, another thread writes and ends the connection
+     * gracefully (the ending cannot read while the reader holds the read lock: the reader takes
+     * the peer's bytes and FIN itself). The peer sees every byte, then FIN; the peer's answer and
+     * FIN reach the waiting reader; the ending is graceful. Checked: with an edge that tells of
+     * the peer's FIN not signalled to the reader (a lost wake-up), the waiting reader hung. With
+     * the short-read mark set despite the FIN it passed: here the answer and the FIN usually come
+     * as two edges; the stepped tests above pin down the one-edge case.
+     */
+    @Test
+    void anotherThreadsWriteAndGracefulEndingWhileAReaderWaitsBeforeItsRecv() throws Exception {
+        FaultInjectingSyscalls sys = new FaultInjectingSyscalls();
+        try (Peered p = Peered.open(sys, Poller.shared())) {
+            byte[] buffer = new byte[64];
+            WaitingReader waiting = waitingBeforeItsRecv(sys, p, buffer);
+            Forked<dev.tcpscope.FinishResult> ender = Forked.start(Forked.Kind.VIRTUAL, "ender", () -> {
+                p.ours().write(MemorySegment.ofArray("hello".getBytes(StandardCharsets.US_ASCII)), Loopback.deadline());
+                return p.ours().endGracefully(Loopback.deadline(), Await.TIMEOUT.toNanos());
+            });
+            assertArrayEquals("hello".getBytes(StandardCharsets.US_ASCII), p.peer().getInputStream().readAllBytes(),
+                    "every byte, then our FIN");
+            p.send("z");
+            p.peer().shutdownOutput();
+            assertEquals(1, waiting.reader().await().assertReturned(), "the peer's answer");
+            assertEquals('z', buffer[0]);
+            assertEquals(-1, reader(p.ours(), buffer).await().assertReturned(), "then the peer's FIN");
+            assertTrue(ender.await().assertReturned().graceful(), "the ending was graceful");
         }
     }
 
