@@ -21,12 +21,14 @@ import dev.tcpscope.internal.os.Syscalls;
  * not in native) instead of waiting in epoll_wait; a registration unparks it (another shutdown
  * hook may still connect), and the deregistration that leaves none wakes it again. A poller
  * published once the JVM is exiting (first started by another hook, or replacing a failed one) is
- * marked as it starts. Nothing changes before the hook runs, and a process that exits with live connections still waits: its
- * other hooks may still be using them, and no hook runs after the others.
+ * marked as it starts ({@link #begin} may then run twice: the second wakes the thread once more,
+ * harmlessly). Nothing changes
+ * before the hook runs, and a process that exits with live connections still waits: its other
+ * hooks may still be using them, and no hook runs after the others.
  *
  * <p><b>The wake-up uses calls already linked.</b> The library has no eventfd binding: one would
- * add two function shapes to link (eventfd and write, 12-25 ms each), at start-up or at the
- * exit. A TCP socket that was never connected is hung up
+ * add two function shapes to link (eventfd and write, 12-25 ms each), at start-up or at the exit.
+ * A TCP socket that was never connected is hung up
  * (Linux's tcp_poll reports EPOLLHUP in state CLOSE, whatever the interest), so adding it to the
  * sockets' epoll set puts an event there at once, and re-arming its registration (EPOLL_CTL_MOD,
  * as the hand-back set is re-armed) puts another. Its key, {@link #WAKE_KEY}, names no slot:
