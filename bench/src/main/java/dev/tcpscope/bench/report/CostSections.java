@@ -50,7 +50,8 @@ final class CostSections {
             return;
         }
         page.append("Echo server in a child JVM (-Xmx1g, G1, a direct 1 KiB echo buffer per connection in both servers); ")
-                .append(rssT.get().param("connections")).append(" connections, each idle after one 64 B exchange; ")
+                .append(rssT.get().param("connections")).append(" connections, each idle after one 64 B exchange, ")
+                .append("opened after the same warm-up of short connections as the echo servers get (handlers parked in compiled frames); ")
                 .append("full GC before each reading. Resident = VmRSS growth ÷ connections; live heap = heap in use after GC, growth ÷ connections.\n\n");
         page.append("| server | resident KiB per connection | live heap KiB per connection |\n|---|---|---|\n");
         page.append(String.format(Locale.ROOT, "| JDK, virtual thread per connection (baseline) | %.1f | %.1f |%n",
