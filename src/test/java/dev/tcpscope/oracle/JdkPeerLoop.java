@@ -49,6 +49,11 @@ final class JdkPeerLoop implements PeerSession {
     private PeerReport.Seen seen;
     private String sendError;       // "ECONNRESET" or "EPIPE": the first failing write's report
     private long nextReadNanos;
+    // A slow peer reads 4 KiB, then pauses 1 ms, as the Python peer does: counted in bytes, not
+    // reads, since a TLS read returns one record, which may be far smaller (a 100-byte record per
+    // millisecond made 932 KiB take 9 s, longer than the 5 s finish timeout: oracle seed 8e61b3dd4e3937c0).
+    private static final int SLOW_READ_BYTES = 4096;
+    private long slowBytesLeft = SLOW_READ_BYTES;
     private volatile long progressNanos = System.nanoTime();
 
     JdkPeerLoop(String id, PeerPlan plan, ServerSocketChannel listener, int connectPort) {
@@ -180,7 +185,7 @@ final class JdkPeerLoop implements PeerSession {
     }
 
     private void read() throws IOException {
-        long want = plan.slow() ? 4096 : 65536;
+        long want = plan.slow() ? slowBytesLeft : 65536;
         if (plan.stopAfter() >= 0 && !resumed) {
             want = Math.min(want, plan.stopAfter() - count);
         }
@@ -214,7 +219,11 @@ final class JdkPeerLoop implements PeerSession {
         crc.update(buffer.array(), 0, n);
         count += n;
         if (plan.slow()) {
-            nextReadNanos = System.nanoTime() + 1_000_000;
+            slowBytesLeft -= n;
+            if (slowBytesLeft <= 0) {
+                slowBytesLeft = SLOW_READ_BYTES;
+                nextReadNanos = System.nanoTime() + 1_000_000;
+            }
         }
         checkThresholds();
     }
