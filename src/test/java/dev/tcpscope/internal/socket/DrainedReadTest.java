@@ -409,8 +409,9 @@ class DrainedReadTest {
      * While a reader waits before its recv, another thread writes and ends the connection
      * gracefully (the ending cannot read while the reader holds the read lock: the reader takes
      * the peer's bytes and FIN itself). The peer sees every byte, then FIN; the peer's answer and
-     * FIN reach the waiting reader; the ending is graceful. Checked: with an edge that tells of
-     * the peer's FIN not signalled to the reader (a lost wake-up), the waiting reader hung. With
+     * FIN reach the waiting readers; the ending is graceful. Checked: with an edge that tells of
+     * the peer's FIN not signalled to the reader (a lost wake-up), the reader waiting for the FIN
+     * hung (again on 2026-12-02, after the FIN's reader was made to wait before the FIN). With
      * the short-read mark set despite the FIN it passed: here the answer and the FIN usually come
      * as two edges; the stepped tests above pin down the one-edge case.
      */
@@ -427,10 +428,15 @@ class DrainedReadTest {
             assertArrayEquals("hello".getBytes(StandardCharsets.US_ASCII), p.peer().getInputStream().readAllBytes(),
                     "every byte, then our FIN");
             p.send("z");
-            p.peer().shutdownOutput();
             assertEquals(1, waiting.reader().await().assertReturned(), "the peer's answer");
             assertEquals('z', buffer[0]);
-            assertEquals(-1, reader(p.ours(), buffer).await().assertReturned(), "then the peer's FIN");
+            // The next reader must be waiting (holding the read lock) before the peer's FIN goes
+            // out: once the reader lets go, the ending may read the FIN itself and close, and a
+            // read after that is a read after a completed ending (CI once saw exactly that).
+            Forked<Integer> finReader = reader(p.ours(), buffer);
+            Parked.await(finReader.thread());
+            p.peer().shutdownOutput();
+            assertEquals(-1, finReader.await().assertReturned(), "then the peer's FIN");
             assertTrue(ender.await().assertReturned().graceful(), "the ending was graceful");
         }
     }
