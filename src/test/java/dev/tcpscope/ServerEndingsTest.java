@@ -118,10 +118,13 @@ class ServerEndingsTest {
     @Test
     void handlerBlockedInReadPastTimeLimitGivesReset() throws Exception {
         var handlerSaw = new java.util.concurrent.CompletableFuture<Throwable>();
-        try (var running = RunningServer.start(loopback().handlerTimeLimit(Duration.ofMillis(300)).bind(), (conn, scope) -> {
-            ServerIo.readLine(conn);
-            conn.write(PARTIAL);
+        // 1 s: the limit must not fire before the handler reaches its read (on a loaded machine
+        // 300 ms could); and every way out of the handler completes handlerSaw, so a limit that
+        // fired early fails the assertions below instead of hanging the test.
+        try (var running = RunningServer.start(loopback().handlerTimeLimit(Duration.ofSeconds(1)).bind(), (conn, scope) -> {
             try {
+                ServerIo.readLine(conn);
+                conn.write(PARTIAL);
                 conn.read(new byte[16]); // the peer sends nothing more
                 handlerSaw.complete(null);
             } catch (Throwable t) {
@@ -130,7 +133,7 @@ class ServerEndingsTest {
             }
         })) {
             exchange(running.port(), "hello").assertReset(PARTIAL);
-            Throwable woken = handlerSaw.get();
+            Throwable woken = handlerSaw.get(Await.TIMEOUT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
             assertTrue(woken instanceof ConnectionClosedException, () -> "the blocked read must wake with"
                     + " ConnectionClosedException, got " + woken);
             ServerStats stats = running.awaitStats("the connection ended", s -> s.active() == 0 && s.accepted() == 1);
@@ -145,7 +148,8 @@ class ServerEndingsTest {
     @Test
     void handlerThatSwallowsTheTimeLimitInterruptStillGivesReset() throws Exception {
         var interrupted = new CountDownLatch(1);
-        try (var running = RunningServer.start(loopback().handlerTimeLimit(Duration.ofMillis(300)).bind(), (conn, scope) -> {
+        // 1 s, as above: the interrupt must come while the handler waits on its latch.
+        try (var running = RunningServer.start(loopback().handlerTimeLimit(Duration.ofSeconds(1)).bind(), (conn, scope) -> {
             ServerIo.readLine(conn);
             conn.write(PARTIAL);
             try {
@@ -156,7 +160,8 @@ class ServerEndingsTest {
             }
         })) {
             exchange(running.port(), "hello").assertReset(PARTIAL);
-            interrupted.await();
+            assertTrue(interrupted.await(Await.TIMEOUT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS),
+                    "the handler's wait was not interrupted");
             ServerStats stats = running.awaitStats("the connection ended", s -> s.active() == 0 && s.accepted() == 1);
             assertEquals(Map.of(AbortKind.TIME_LIMIT, 1L), stats.abortedByKind(), stats::toString);
             assertEquals(0, stats.graceful(), stats::toString);
