@@ -7,6 +7,7 @@ import dev.tcpscope.internal.os.LinuxSyscalls;
 import dev.tcpscope.internal.os.Syscalls;
 import dev.tcpscope.internal.poll.Deadline;
 import dev.tcpscope.internal.poll.Poller;
+import dev.tcpscope.internal.poll.Readiness;
 import dev.tcpscope.testing.Await;
 import dev.tcpscope.testing.FaultInjectingSyscalls;
 import dev.tcpscope.testing.FaultInjectingSyscalls.Call;
@@ -33,6 +34,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -155,12 +157,37 @@ class DrainedReadTest {
     private static void onSteppedPoller(SteppedBody body) throws Exception {
         SteppedEpollWait stepped = new SteppedEpollWait();
         Poller poller = Poller.start(stepped);
-        try (Peered p = Peered.open(stepped, poller)) {
-            stepped.awaitAtGate();
+        try (Peered p = openOnSteppedPoller(stepped, poller, s -> {})) {
             body.run(stepped, p);
         } finally {
             stepped.stop();
         }
+    }
+
+    /**
+     * Opens a peered socket on a stepped poller and returns once the poller's thread waits at
+     * its gate with every earlier event dispatched. A non-blocking loopback connect answers
+     * EINPROGRESS; the handshake has almost always completed by the Connector's next look
+     * (getpeername), but when the kernel defers it (softirq work left to ksoftirqd on a loaded
+     * machine) the connect waits for its writable edge, which only a step lets through. So the
+     * connect runs on a platform thread (a woken virtual thread would hand polling to a virtual
+     * polling thread, which would queue at the gate too), and the gate is opened once for it if
+     * it is seen waiting in the poller. Checked by making the stepped syscalls' first getpeername
+     * fail with ENOTCONN: the stepped tests then passed through the step; before, with the
+     * connect on the test's thread, they would have waited at the gate until the connect timed
+     * out.
+     */
+    private static Peered openOnSteppedPoller(SteppedEpollWait stepped, Poller poller, Connector.Preparation preparation)
+            throws Exception {
+        stepped.awaitAtGate();
+        Forked<Peered> opening = Forked.start(Forked.Kind.PLATFORM, "connect", () -> Peered.open(stepped, poller, preparation));
+        Await.until("the connect returned or waits for its writable edge", () ->
+                opening.thread().getState() == Thread.State.TERMINATED
+                        || LockSupport.getBlocker(opening.thread()) instanceof Readiness);
+        if (opening.thread().getState() != Thread.State.TERMINATED) {
+            stepped.step();
+        }
+        return opening.await().assertReturned();
     }
 
     /**
@@ -301,9 +328,8 @@ class DrainedReadTest {
         int queued = 160 * 1024;
         SteppedEpollWait stepped = new SteppedEpollWait();
         Poller poller = Poller.start(stepped);
-        try (Peered p = Peered.open(stepped, poller,
+        try (Peered p = openOnSteppedPoller(stepped, poller,
                 s -> s.options().setInt(SocketOptions.SOL_SOCKET, SocketOptions.SO_RCVBUF, 1 << 20))) {
-            stepped.awaitAtGate();
             byte[] buffer = new byte[256 * 1024];
             Forked<Integer> waiting = parkedAfterAShortRead(p, buffer);
             p.peer().getOutputStream().write(new byte[queued]);
