@@ -6,6 +6,7 @@ import dev.tcpscope.SystemCallException;
 import dev.tcpscope.internal.os.Errno;
 import dev.tcpscope.internal.os.LinuxSyscalls;
 import dev.tcpscope.internal.poll.Readiness;
+import dev.tcpscope.server.ListenQueue;
 import dev.tcpscope.testing.Await;
 import dev.tcpscope.testing.DescriptorCounts;
 import dev.tcpscope.testing.FaultInjectingSyscalls;
@@ -93,6 +94,7 @@ class FaultInjectionTest {
     void eintrOnAccept4IsRetried() throws Exception {
         NativeListener listener = Loopback.listen(sys, 4);
         try (Socket peer = new Socket(Loopback.IPV4, listener.localAddress().getPort())) {
+            awaitQueued(listener);
             Injection eintr = sys.inject(Call.ACCEPT4, Errno.EINTR, 3, Loopback.fd(listener));
             long before = sys.calls(Call.ACCEPT4);
 
@@ -276,6 +278,18 @@ class FaultInjectionTest {
         } finally {
             accepted.close("done", null);
         }
+    }
+
+    /**
+     * Waits until {@code listener}'s accept queue holds the one connection a test made to it, so
+     * that counted accept4 calls meet it and never an EAGAIN. The peer's connect returns once its
+     * side has the SYN-ACK; the listener queues the connection on the peer's ACK, which the
+     * kernel may process just after (when it defers the handshake's packets), and a first real
+     * accept4 that comes too soon parks and calls again (also for AcceptAndConnectErrnoTest).
+     */
+    static void awaitQueued(NativeListener listener) throws IOException {
+        int port = listener.localAddress().getPort();
+        Await.until("the peer's connection is queued on the listener", () -> ListenQueue.pending(port) == 1);
     }
 
     private static int unread(NativeSocket socket) {
