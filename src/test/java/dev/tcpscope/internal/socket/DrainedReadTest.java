@@ -2,6 +2,7 @@ package dev.tcpscope.internal.socket;
 
 import dev.tcpscope.ConnectionClosedException;
 import dev.tcpscope.ConnectionResetException;
+import dev.tcpscope.FinishResult;
 import dev.tcpscope.internal.ffi.x86_64.Libc;
 import dev.tcpscope.internal.os.LinuxSyscalls;
 import dev.tcpscope.internal.os.Syscalls;
@@ -447,7 +448,7 @@ class DrainedReadTest {
         try (Peered p = Peered.open(sys, Poller.shared())) {
             byte[] buffer = new byte[64];
             WaitingReader waiting = waitingBeforeItsRecv(sys, p, buffer);
-            Forked<dev.tcpscope.FinishResult> ender = Forked.start(Forked.Kind.VIRTUAL, "ender", () -> {
+            Forked<FinishResult> ender = Forked.start(Forked.Kind.VIRTUAL, "ender", () -> {
                 p.ours().write(MemorySegment.ofArray("hello".getBytes(StandardCharsets.US_ASCII)), Loopback.deadline());
                 return p.ours().endGracefully(Loopback.deadline(), Await.TIMEOUT.toNanos());
             });
